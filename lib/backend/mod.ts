@@ -1,0 +1,180 @@
+/**
+ * Backend selection. `CNNLAB_BACKEND` or an explicit option wins; otherwise the fastest
+ * backend that starts on this machine. tfjs silently falls back to another backend when
+ * one fails to start, so every start is checked with `tf.getBackend()`.
+ */
+import * as tf from "@tensorflow/tfjs";
+import os from "node:os";
+import "@tensorflow/tfjs-backend-wasm";
+import { installWasmKernels } from "./wasm_kernels.ts";
+
+export const BACKENDS = ["webgpu", "tensorflow", "native", "wasm", "cpu"] as const;
+export type BackendName = typeof BACKENDS[number];
+
+export class BackendError extends Error {
+  override name = "BackendError";
+}
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Why this backend was chosen. */
+  reason: string;
+  /** Human-readable description of the hardware it runs on. */
+  device: string;
+}
+
+let current: BackendInfo | null = null;
+
+/** The backend chosen by the last `initBackend`, or null. */
+export function currentBackend(): BackendInfo | null {
+  return current;
+}
+
+/** CPU model and core count (node:os; needs --allow-sys, else the model reads "unknown CPU"). */
+export function cpuDescription(): string {
+  let model = "unknown CPU";
+  try {
+    model = os.cpus()[0]?.model?.trim() || model;
+  } catch {
+    // no --allow-sys: keep the generic name
+  }
+  return `${model}, ${navigator.hardwareConcurrency} cores`;
+}
+
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+}
+
+async function gpuAdapter(): Promise<GpuAdapterLike | null> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return null;
+  try {
+    return await gpu.requestAdapter();
+  } catch {
+    return null;
+  }
+}
+
+function adapterName(a: GpuAdapterLike): string {
+  const i = a.info ?? {};
+  return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(" ") || "unknown GPU";
+}
+
+function isFallback(a: GpuAdapterLike): boolean {
+  return Boolean(a.isFallbackAdapter ?? a.info?.isFallbackAdapter);
+}
+
+async function trySet(name: string): Promise<boolean> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch {
+    ok = false;
+  }
+  return ok && tf.getBackend() === name;
+}
+
+function quietCpuBanner(): void {
+  // tfjs-backend-cpu prints an advert for tfjs-node on first use under Deno; silence it.
+  const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
+/** Start one named backend or throw a one-line BackendError naming the fix. */
+async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
+  switch (name) {
+    case "wasm": {
+      installWasmKernels();
+      if (!(await trySet("wasm"))) {
+        throw new BackendError(
+          "backend 'wasm' failed to start (its .wasm file could not be loaded); fix: run `deno task setup` to install npm dependencies, and grant --allow-read",
+        );
+      }
+      return { name, device: `${cpuDescription()} (wasm SIMD, 1 thread)` };
+    }
+    case "cpu": {
+      if (!(await trySet("cpu"))) throw new BackendError("backend 'cpu' failed to start");
+      quietCpuBanner();
+      return { name, device: `${cpuDescription()} (pure JS, 1 thread)` };
+    }
+    case "webgpu": {
+      const a = await gpuAdapter();
+      if (!a) {
+        throw new BackendError(
+          "backend 'webgpu' needs a WebGPU adapter and none was found; fix: install the GPU's Vulkan/Metal/D3D12 driver (on Linux without a GPU: apt-get install mesa-vulkan-drivers), or use --backend wasm",
+        );
+      }
+      await import("@tensorflow/tfjs-backend-webgpu");
+      if (!(await trySet("webgpu"))) {
+        throw new BackendError("backend 'webgpu' failed to start on " + adapterName(a) + "; fix: use --backend wasm");
+      }
+      return { name, device: `${adapterName(a)}${isFallback(a) ? " (software fallback adapter)" : ""}` };
+    }
+    case "tensorflow":
+      throw new BackendError(
+        "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which is not installed; fix: see README, section Backends, or use --backend wasm",
+      );
+    case "native":
+      throw new BackendError(
+        "backend 'native' (oneDNN kernels) is not built in this version of cnnlab; fix: use --backend wasm",
+      );
+  }
+}
+
+export function parseBackendName(s: string): BackendName {
+  if ((BACKENDS as readonly string[]).includes(s)) return s as BackendName;
+  throw new BackendError(`unknown backend '${s}'; valid: ${BACKENDS.join(", ")}`);
+}
+
+/**
+ * Choose and start the backend. Explicit choice (option, then CNNLAB_BACKEND) must
+ * start or this throws; otherwise the first of webgpu (real GPU only), wasm, cpu that
+ * starts is used. Prints the choice once (pass `log: null` to stay silent).
+ */
+export async function initBackend(
+  opts: { backend?: string; log?: ((line: string) => void) | null } = {},
+): Promise<BackendInfo> {
+  const log = opts.log === undefined ? (l: string) => console.error(l) : opts.log;
+  const requested = opts.backend ?? Deno.env.get("CNNLAB_BACKEND") ?? "";
+  let info: BackendInfo;
+  if (requested) {
+    const name = parseBackendName(requested);
+    const why = opts.backend ? "requested" : "requested by CNNLAB_BACKEND";
+    info = { ...(await start(name)), reason: why };
+  } else {
+    const a = await gpuAdapter();
+    if (a && !isFallback(a)) {
+      info = { ...(await start("webgpu")), reason: `real GPU adapter found (${adapterName(a)})` };
+    } else {
+      try {
+        info = {
+          ...(await start("wasm")),
+          reason: `fastest CPU backend available${a ? " (GPU adapter is a software fallback)" : " (no GPU adapter)"}`,
+        };
+      } catch (e) {
+        info = { ...(await start("cpu")), reason: `wasm failed (${(e as Error).message}); pure-JS fallback` };
+      }
+    }
+  }
+  if (current?.name !== info.name && log) log(`cnnlab: backend ${info.name} on ${info.device} — ${info.reason}`);
+  current = info;
+  return info;
+}
+
+/** Backends that start on this machine (each is started once to find out). */
+export async function availableBackends(): Promise<BackendName[]> {
+  const prev = tf.getBackend();
+  const out: BackendName[] = [];
+  for (const name of BACKENDS) {
+    try {
+      await start(name);
+      out.push(name);
+    } catch {
+      // not available here
+    }
+  }
+  if (prev) await tf.setBackend(prev);
+  return out;
+}

@@ -1,0 +1,167 @@
+/**
+ * Building blocks shared by every model family: seeded initializers, a dropout layer
+ * whose mask stream is seeded (tfjs's own Dropout with a fixed seed reuses one mask on
+ * every step), and input-size checking.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../util/rng.ts";
+
+export class ModelError extends Error {
+  override name = "ModelError";
+}
+
+export type Activation = "relu" | "sigmoid";
+export const ACTIVATIONS: readonly Activation[] = ["relu", "sigmoid"];
+export type Pooling = "max" | "avg";
+export const POOLINGS: readonly Pooling[] = ["max", "avg"];
+
+/** Per-model builder context: hands out seeds for initializers and dropout layers. */
+export class Builder {
+  readonly rng: Rng;
+  #count = 0;
+
+  constructor(readonly seed: number) {
+    this.rng = new Rng(seed);
+  }
+
+  /** A unique layer name with a readable prefix. */
+  name(prefix: string): string {
+    return `${prefix}_${++this.#count}`;
+  }
+
+  /** Glorot-uniform kernel initializer (d2l's `init_cnn` uses Xavier uniform). */
+  kernel(): ReturnType<typeof tf.initializers.glorotUniform> {
+    return tf.initializers.glorotUniform({ seed: this.rng.fork() });
+  }
+
+  conv(
+    filters: number,
+    kernel: number | [number, number],
+    opts: {
+      strides?: number;
+      padding?: "same" | "valid";
+      activation?: Activation | "linear";
+      name?: string;
+      useBias?: boolean;
+    } = {},
+  ): tf.layers.Layer {
+    return tf.layers.conv2d({
+      filters,
+      kernelSize: kernel,
+      strides: opts.strides ?? 1,
+      padding: opts.padding ?? "valid",
+      activation: opts.activation ?? "linear",
+      useBias: opts.useBias ?? true,
+      kernelInitializer: this.kernel(),
+      biasInitializer: "zeros",
+      name: opts.name ?? this.name("conv"),
+    });
+  }
+
+  dense(units: number, activation: Activation | "linear" = "linear", name?: string): tf.layers.Layer {
+    return tf.layers.dense({
+      units,
+      activation,
+      kernelInitializer: this.kernel(),
+      biasInitializer: "zeros",
+      name: name ?? this.name("dense"),
+    });
+  }
+
+  /** Batch norm with PyTorch's defaults (momentum 0.1 in its convention, eps 1e-5). */
+  batchNorm(name?: string): tf.layers.Layer {
+    return tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: name ?? this.name("bn") });
+  }
+
+  dropout(rate: number, name?: string): tf.layers.Layer {
+    return new SeededDropout({ rate, seed: this.rng.fork(), name: name ?? this.name("dropout") });
+  }
+
+  pool(
+    kind: Pooling,
+    size: number,
+    strides: number,
+    padding: "same" | "valid" = "valid",
+    name?: string,
+  ): tf.layers.Layer {
+    const cfg = { poolSize: size, strides, padding, name: name ?? this.name(`${kind}pool`) };
+    return kind === "max" ? tf.layers.maxPooling2d(cfg) : tf.layers.averagePooling2d(cfg);
+  }
+
+  zeroPad(p: number, name?: string): tf.layers.Layer {
+    return tf.layers.zeroPadding2d({ padding: p, name: name ?? this.name("pad") });
+  }
+}
+
+/**
+ * Inverted dropout whose masks come from a seeded stream: step k of a run with seed s
+ * always draws the same mask, and consecutive steps draw different ones.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = "SeededDropout";
+  readonly rate: number;
+  #rng: Rng;
+
+  constructor(cfg: { rate: number; seed: number; name?: string }) {
+    super({ name: cfg.name });
+    if (!(cfg.rate >= 0 && cfg.rate < 1)) throw new ModelError(`dropout rate must be in [0, 1), got ${cfg.rate}`);
+    this.rate = cfg.rate;
+    this.#rng = new Rng(cfg.seed);
+  }
+
+  /** Restart the mask stream (used when resuming a run at a known step). */
+  reseed(seed: number): void {
+    this.#rng = new Rng(seed);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return tf.clone(x);
+    const seed = this.#rng.fork();
+    return tf.tidy(() => {
+      const keep = 1 - this.rate;
+      const mask = tf.randomUniform(x.shape, 0, 1, "float32", seed).less(keep).cast("float32");
+      return x.mul(mask).div(keep);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
+export function checkPositiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new ModelError(`${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+export function checkChoice<T extends string>(name: string, v: string, valid: readonly T[]): T {
+  if (!(valid as readonly string[]).includes(v)) {
+    throw new ModelError(`unknown ${name} '${v}'; valid: ${valid.join(", ")}`);
+  }
+  return v as T;
+}
+
+/** Output side of a conv/pool window: floor((n + 2p - k) / s) + 1. */
+export function outSide(n: number, k: number, s = 1, p = 0): number {
+  return Math.floor((n + 2 * p - k) / s) + 1;
+}
+
+/**
+ * Smallest input side in [1, 1024] for which `fits` holds (fits must be monotone).
+ * Used to give a too-small input a message naming the minimum.
+ */
+export function minimumSize(fits: (n: number) => boolean): number {
+  for (let n = 1; n <= 1024; n++) if (fits(n)) return n;
+  return Infinity;
+}
+
+export function checkInputSize(model: string, size: number, fits: (n: number) => boolean): void {
+  checkPositiveInt("input size", size);
+  if (!fits(size)) {
+    throw new ModelError(
+      `${model}: input size ${size} is too small for this architecture; the minimum is ${minimumSize(fits)}`,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The smallest pieces of training: one optimisation step and batched evaluation.
+ * Both are leak-free (everything inside tf.tidy) and read back only two scalars.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { batches, type BatchOptions, NUM_CLASSES, type Split } from "../data/dataset.ts";
+
+/** Mean softmax cross-entropy of logits against integer labels, with optional label smoothing. */
+export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.oneHot(labels, NUM_CLASSES).cast("float32");
+    return tf.losses.softmaxCrossEntropy(onehot, logits, undefined, smoothing) as tf.Scalar;
+  });
+}
+
+/** Number of rows whose arg-max equals the label. */
+export function correctCount(logits: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => logits.argMax(-1).equal(labels).cast("float32").sum() as tf.Scalar);
+}
+
+export interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+/** One optimisation step on one batch (training mode: dropout on, BN batch statistics). */
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  opts: { labelSmoothing?: number } = {},
+): StepResult {
+  let correct: tf.Scalar | null = null;
+  const loss = optimizer.minimize(
+    () => {
+      const logits = model.apply(x, { training: true }) as tf.Tensor;
+      correct = tf.keep(correctCount(logits, y));
+      return crossEntropy(logits, y, opts.labelSmoothing ?? 0);
+    },
+    true,
+    model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
+  )!;
+  const out = { loss: loss.dataSync()[0], correct: correct!.dataSync()[0] };
+  loss.dispose();
+  (correct as tf.Scalar | null)?.dispose();
+  return out;
+}
+
+export interface EvalResult {
+  loss: number;
+  acc: number;
+  n: number;
+}
+
+/** Loss and accuracy over a whole split, in inference mode, batch by batch. */
+export function evaluate(
+  model: tf.LayersModel,
+  split: Split,
+  opts: Omit<BatchOptions, "shuffle" | "augment" | "dropLast">,
+): EvalResult {
+  let lossSum = 0;
+  let correct = 0;
+  let n = 0;
+  for (const b of batches(split, opts)) {
+    const [l, c] = tf.tidy(() => {
+      const logits = model.apply(b.x, { training: false }) as tf.Tensor;
+      return [crossEntropy(logits, b.y).mul(b.n), correctCount(logits, b.y)];
+    });
+    lossSum += l.dataSync()[0];
+    correct += c.dataSync()[0];
+    n += b.n;
+    tf.dispose([l, c, b.x, b.y]);
+  }
+  return { loss: lossSum / n, acc: correct / n, n };
+}
