@@ -11,16 +11,11 @@
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
-import { lenet } from "../lib/models/lenet.ts";
-import { alexnet } from "../lib/models/alexnet.ts";
+import { buildModel, MODELS } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
+import { textTable } from "../lib/util/table.ts";
 
-/** The benchmarked models: name → builder at a given input size. */
-const MODELS: Record<string, (size: number) => tf.LayersModel> = {
-  lenet: (size) => lenet({ inputSize: size }), // d2l's sigmoid LeNet
-  alexnet: (size) => alexnet({ inputSize: size }),
-};
 const DEFAULT_MODELS = ["lenet@28", "alexnet@96"];
 
 export interface BenchResult {
@@ -46,14 +41,14 @@ function usage(msg: string): never {
 function parseModel(s: string): { name: string; size: number } {
   const m = s.match(/^([a-z0-9-]+)@(\d+)$/);
   if (!m) usage(`bad model '${s}': expected name@size, e.g. alexnet@96`);
-  if (!MODELS[m[1]]) usage(`unknown model '${m[1]}'; valid: ${Object.keys(MODELS).join(", ")}`);
+  if (!MODELS.has(m[1])) usage(`unknown model '${m[1]}'; valid: ${[...MODELS.keys()].join(", ")}`);
   return { name: m[1], size: Number(m[2]) };
 }
 
 /** Child: measure one (model, backend) pair and print one JSON line. */
 async function measureOne(model: string, size: number, backend: BackendName, batch: number, seconds: number) {
   const info = await initBackend({ backend, log: null });
-  const m = MODELS[model](size);
+  const m = buildModel(model, { inputSize: size });
   const opt = tf.train.adam(1e-3);
   const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
   const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
@@ -85,20 +80,18 @@ async function measureOne(model: string, size: number, backend: BackendName, bat
 }
 
 function table(rows: BenchResult[]): string {
-  const head = ["model", "size", "batch", "backend", "img/s", "steps", "peak RSS MB"];
-  const body = rows.map((r) => [
-    r.model,
-    String(r.size),
-    String(r.batch),
-    r.backend,
-    r.trainImagesPerSecond.toFixed(r.trainImagesPerSecond < 100 ? 1 : 0),
-    String(r.steps),
-    r.peakRssMB.toFixed(0),
-  ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i >= 4 || i === 1 || i === 2 ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ");
-  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...body.map(line)].join("\n");
+  return textTable(
+    ["model", "size", "batch", "backend", "img/s", "steps", "peak RSS MB"],
+    rows.map((r) => [
+      r.model,
+      String(r.size),
+      String(r.batch),
+      r.backend,
+      r.trainImagesPerSecond.toFixed(r.trainImagesPerSecond < 100 ? 1 : 0),
+      String(r.steps),
+      r.peakRssMB.toFixed(0),
+    ]),
+  );
 }
 
 async function main() {

@@ -2,14 +2,14 @@
  * `deno task train`: train one model on Fashion-MNIST and print per-epoch metrics.
  * The stand-in main job until the report lands; the experiment runner will supersede it.
  *
- *   deno task train [--model lenet|alexnet] [--size N] [--epochs N] [--batch N] [--lr X]
+ *   deno task train [--model NAME (see deno task models)] [--size N] [--epochs N] [--batch N] [--lr X]
  *                   [--train-per-class N] [--test-per-class N] [--seed N] [--backend B]
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import { batchCount, batches, fashionMnist } from "../lib/data/dataset.ts";
-import { lenet } from "../lib/models/lenet.ts";
-import { alexnet } from "../lib/models/alexnet.ts";
+import { buildModel, modelEntry } from "../lib/models/registry.ts";
+import { ModelError } from "../lib/models/common.ts";
 import { evaluate, trainStep } from "../lib/train/step.ts";
 
 const DEFAULTS = {
@@ -44,11 +44,12 @@ const int = (k: Key) => {
   if (!Number.isInteger(v) || v <= 0) usage(`--${k} must be a positive integer, got '${o[k]}'`);
   return v;
 };
-const builders: Record<string, (size?: number, seed?: number) => tf.LayersModel> = {
-  lenet: (inputSize, seed) => lenet({ inputSize, seed, activation: "relu" }),
-  alexnet: (inputSize, seed) => alexnet({ inputSize, seed }),
-};
-if (!builders[o.model]) usage(`unknown model '${o.model}'; valid: ${Object.keys(builders).join(", ")}`);
+try {
+  modelEntry(o.model);
+} catch (e) {
+  if (e instanceof ModelError) usage(e.message);
+  throw e;
+}
 const lr = Number(o.lr);
 if (!(lr > 0)) usage(`--lr must be a positive number, got '${o.lr}'`);
 
@@ -57,7 +58,13 @@ const ds = await fashionMnist({ dataDir: o["data-dir"] || undefined });
 const seed = int("seed");
 const train = int("train-per-class") === 6000 ? ds.train : ds.train.stratified(int("train-per-class"), seed);
 const test = int("test-per-class") === 1000 ? ds.test : ds.test.stratified(int("test-per-class"), seed);
-const model = builders[o.model](o.size ? int("size") : undefined, seed);
+let model: tf.LayersModel;
+try {
+  model = buildModel(o.model, { inputSize: o.size ? int("size") : undefined, seed });
+} catch (e) {
+  if (e instanceof ModelError) usage(e.message);
+  throw e;
+}
 const size = model.inputs[0].shape[1] as number;
 const batchSize = int("batch");
 const opt = tf.train.adam(lr);

@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import { Rng } from "../lib/util/rng.ts";
 import { lenet } from "../lib/models/lenet.ts";
-import { alexnet } from "../lib/models/alexnet.ts";
+import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 
 const REL_BOUND = 1e-5;
@@ -140,43 +140,69 @@ Deno.test("wasm matmul with transposed operands matches cpu", async () => {
   }
 });
 
-/** Every kernel a forward+backward+Adam step of these models uses, found on cpu. */
-function kernelsUsed(build: () => tf.LayersModel, size: number): Promise<string[]> {
-  return (async () => {
-    await tf.setBackend("cpu");
-    const m = build();
-    const opt = tf.train.adam(1e-3);
-    const x = tf.randomUniform([2, size, size, 1], 0, 1, "float32", 1);
-    const y = tf.tensor1d([1, 2], "int32");
+/**
+ * Run a forward+backward+Adam step and an inference pass on wasm under tf.profile.
+ * Returns the kernels used, or the missing kernel's name when wasm lacks one.
+ */
+async function walkKernels(build: () => tf.LayersModel, size: number): Promise<{ used: string[]; missing?: string }> {
+  await tf.setBackend("wasm");
+  const m = build();
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomUniform([2, size, size, 1], 0, 1, "float32", 1);
+  const y = tf.tensor1d([1, 2], "int32");
+  try {
     const info = await tf.profile(() => {
       trainStep(m, opt, x, y, { labelSmoothing: 0.1 });
       tf.tidy(() => m.apply(x, { training: false }) as tf.Tensor);
     });
+    // Composite ops with custom gradients (e.g. fusedConv2d__op) show up too; keep real kernels.
+    return { used: info.kernelNames.filter((k) => tf.getKernel(k, "cpu")) };
+  } catch (e) {
+    const k = (e as Error).message.match(/Kernel '(\w+)' not registered for backend 'wasm'/);
+    if (k) return { used: [], missing: k[1] };
+    throw e;
+  } finally {
     tf.dispose([x, y]);
     opt.dispose();
     m.dispose();
-    await tf.setBackend("wasm");
-    // Composite ops with custom gradients (e.g. fusedConv2d__op) show up too; keep real kernels.
-    return info.kernelNames.filter((k) => tf.getKernel(k, "cpu"));
-  })();
+  }
 }
 
-export const COVERAGE_MODELS: [string, () => tf.LayersModel, number][] = [
-  ["lenet sigmoid/avg", () => lenet(), 28],
+/** Every registered model (narrowed where an option allows: kernels do not depend on widths). */
+const NARROW: Record<string, ModelOptions> = {
+  alexnet: { widthMultiplier: 0.125, denseWidth: 64 },
+  "alexnet-simplified": { widthMultiplier: 0.125, denseWidth: 64 },
+  vgg11: { ratio: 16 },
+  googlenet: { auxHeads: true, inputSize: 80 },
+  "bn-inception": { width: 0.25 },
+  "inception-v3": { width: 0.25, auxHead: true },
+  "inception-resnet": { width: 0.25 },
+};
+const COVERAGE_MODELS: [string, () => tf.LayersModel, number][] = [
   [
     "lenet relu/max + BN + dropout",
     () => lenet({ activation: "relu", pooling: "max", batchNorm: true, dropout: 0.5 }),
     28,
   ],
-  ["alexnet", () => alexnet({ inputSize: 67, denseWidth: 64, widthMultiplier: 0.125 }), 67],
+  ...[...MODELS.values()].map((e): [string, () => tf.LayersModel, number] => {
+    const size = NARROW[e.name]?.inputSize ?? Math.max(e.minSize(NARROW[e.name] ?? {}), 32);
+    return [e.name, () => buildModel(e.name, { ...NARROW[e.name], inputSize: size }), size];
+  }),
 ];
 
-Deno.test("every kernel the models' training step uses exists on wasm", async () => {
+Deno.test("every kernel the models' training steps use exists on wasm", async () => {
   const missing: string[] = [];
+  const used = new Set<string>();
   for (const [name, build, size] of COVERAGE_MODELS) {
-    for (const k of await kernelsUsed(build, size)) {
-      if (!tf.getKernel(k, "wasm")) missing.push(`${name}: ${k}`);
-    }
+    const r = await walkKernels(build, size);
+    if (r.missing) missing.push(`${name}: ${r.missing}`);
+    r.used.forEach((k) => used.add(k));
   }
   assert.deepEqual(missing, []);
+  // The walk really went through the training kernels cnnlab provides.
+  for (
+    const k of ["Conv2DBackpropFilter", "Conv2DBackpropInput", "MaxPoolGrad", "AvgPoolGrad", "FusedBatchNorm", "Concat"]
+  ) {
+    assert.ok(used.has(k), `${k} was not used by any model`);
+  }
 });

@@ -23,20 +23,46 @@ export interface StepResult {
   correct: number;
 }
 
+/** The main logits of a model's output (the first output when it has auxiliary heads). */
+export function mainOutput(out: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(out) ? out[0] : out;
+}
+
+export interface StepOptions {
+  labelSmoothing?: number;
+  /** Weight of each auxiliary head's loss (GoogLeNet's paper: 0.3). */
+  auxWeight?: number;
+}
+
+/**
+ * Loss of one forward pass in training mode: cross-entropy of the main output plus
+ * `auxWeight` × that of each auxiliary head (tfjs has no lossWeights for custom loops).
+ */
+export function trainingLoss(out: tf.Tensor | tf.Tensor[], y: tf.Tensor1D, opts: StepOptions = {}): tf.Scalar {
+  return tf.tidy(() => {
+    const outs = Array.isArray(out) ? out : [out];
+    let loss = crossEntropy(outs[0], y, opts.labelSmoothing ?? 0);
+    for (const aux of outs.slice(1)) {
+      loss = loss.add(crossEntropy(aux, y, opts.labelSmoothing ?? 0).mul(opts.auxWeight ?? 0.3));
+    }
+    return loss;
+  });
+}
+
 /** One optimisation step on one batch (training mode: dropout on, BN batch statistics). */
 export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   x: tf.Tensor,
   y: tf.Tensor1D,
-  opts: { labelSmoothing?: number } = {},
+  opts: StepOptions = {},
 ): StepResult {
   let correct: tf.Scalar | null = null;
   const loss = optimizer.minimize(
     () => {
-      const logits = model.apply(x, { training: true }) as tf.Tensor;
-      correct = tf.keep(correctCount(logits, y));
-      return crossEntropy(logits, y, opts.labelSmoothing ?? 0);
+      const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+      correct = tf.keep(correctCount(mainOutput(out), y));
+      return trainingLoss(out, y, opts);
     },
     true,
     model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
@@ -64,7 +90,7 @@ export function evaluate(
   let n = 0;
   for (const b of batches(split, opts)) {
     const [l, c] = tf.tidy(() => {
-      const logits = model.apply(b.x, { training: false }) as tf.Tensor;
+      const logits = mainOutput(model.apply(b.x, { training: false }) as tf.Tensor | tf.Tensor[]);
       return [crossEntropy(logits, b.y).mul(b.n), correctCount(logits, b.y)];
     });
     lossSum += l.dataSync()[0];

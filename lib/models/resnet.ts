@@ -1,0 +1,59 @@
+/**
+ * ResNet-18 as in d2l: stem (7×7/2 conv 64, BN, ReLU, 3/2 max-pool), four stages of two
+ * residual blocks (64, 128, 256, 512 channels; stages 2–4 halve the grid and project the
+ * shortcut with a 1×1/2 conv), global average pooling, dense 10. Convolutions keep their
+ * biases, as d2l's do.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Builder, checkInputSize } from "./common.ts";
+import { markBlocks } from "./inspect.ts";
+
+export const RESNET_DEFAULT_SIZE = 96;
+
+export interface ResNetOptions {
+  inputSize?: number;
+  seed?: number;
+}
+
+/** Stem /4 then three stride-2 stages: any side ≥ 1 keeps maps ≥ 1 with 'same' padding; require 32 for a 1×1 final grid. */
+export function resnetFits(n: number): boolean {
+  return Math.ceil(n / 32) >= 1 && n >= 32;
+}
+
+function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: number, project: boolean, name: string) {
+  let y = b.conv(channels, 3, { strides: stride, padding: "same", name: `${name}_conv1` }).apply(
+    x,
+  ) as tf.SymbolicTensor;
+  y = b.batchNorm(`${name}_bn1`).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.reLU({ name: `${name}_relu1` }).apply(y) as tf.SymbolicTensor;
+  y = b.conv(channels, 3, { padding: "same", name: `${name}_conv2` }).apply(y) as tf.SymbolicTensor;
+  y = b.batchNorm(`${name}_bn2`).apply(y) as tf.SymbolicTensor;
+  const shortcut = project
+    ? b.conv(channels, 1, { strides: stride, name: `${name}_proj` }).apply(x) as tf.SymbolicTensor
+    : x;
+  const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
+  return tf.layers.reLU({ name }).apply(sum) as tf.SymbolicTensor;
+}
+
+export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
+  const size = opts.inputSize ?? RESNET_DEFAULT_SIZE;
+  checkInputSize("ResNet-18", size, resnetFits);
+  const b = new Builder(opts.seed ?? 0);
+  const input = tf.input({ shape: [size, size, 1], name: "input" });
+  let x = b.conv(64, 7, { strides: 2, padding: "same", name: "stem_conv" }).apply(input) as tf.SymbolicTensor;
+  x = b.batchNorm("stem_bn").apply(x) as tf.SymbolicTensor;
+  x = tf.layers.reLU({ name: "stem_relu" }).apply(x) as tf.SymbolicTensor;
+  x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
+  const blocks = ["stem"];
+  const stages: [number, number][] = [[64, 1], [128, 2], [256, 2], [512, 2]];
+  stages.forEach(([c, s], i) => {
+    for (let j = 0; j < 2; j++) {
+      const name = `stage${i + 2}_block${j + 1}`;
+      x = residual(b, x, c, j === 0 ? s : 1, j === 0 && i > 0, name);
+      blocks.push(name);
+    }
+  });
+  x = tf.layers.globalAveragePooling2d({ name: "global_avg_pool" }).apply(x) as tf.SymbolicTensor;
+  x = b.dense(10, "linear", "output").apply(x) as tf.SymbolicTensor;
+  return markBlocks(tf.model({ inputs: input, outputs: x, name: "resnet18" }), blocks);
+}
