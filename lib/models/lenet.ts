@@ -10,10 +10,12 @@ import {
   Builder,
   checkChoice,
   checkInputSize,
+  ModelError,
   outSide,
   type Pooling,
   POOLINGS,
 } from "./common.ts";
+import { markBlocks } from "./inspect.ts";
 
 export interface LeNetOptions {
   inputSize?: number;
@@ -23,6 +25,10 @@ export interface LeNetOptions {
   batchNorm?: boolean;
   /** Dropout rate after each hidden dense layer (0 = none). */
   dropout?: number;
+  /** Multiplier on both conv layers' channel counts (AlexNet has tens of times more channels). */
+  widthMultiplier?: number;
+  /** Extra 3×3 convs after the second conv, before its pool (AlexNet adds three). */
+  extraConvs?: number;
   seed?: number;
 }
 
@@ -41,21 +47,29 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
   const pool = checkChoice("pooling", opts.pooling ?? "avg", POOLINGS);
   const bn = opts.batchNorm ?? false;
   const drop = opts.dropout ?? 0;
+  const mult = opts.widthMultiplier ?? 1;
+  if (!(mult > 0)) throw new ModelError(`widthMultiplier must be positive, got ${mult}`);
+  const extra = opts.extraConvs ?? 0;
+  if (!Number.isInteger(extra) || extra < 0) {
+    throw new ModelError(`extraConvs must be a non-negative integer, got ${extra}`);
+  }
+  const ch = (c: number) => Math.max(1, Math.round(c * mult));
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = input as tf.SymbolicTensor;
-  const convBlock = (filters: number, padding: "same" | "valid", block: string) => {
-    x = b.conv(filters, 5, { padding, activation: bn ? "linear" : act, name: `${block}_conv` }).apply(
-      x,
-    ) as tf.SymbolicTensor;
+  const conv = (filters: number, k: number, padding: "same" | "valid", name: string) => {
+    x = b.conv(filters, k, { padding, activation: bn ? "linear" : act, name }).apply(x) as tf.SymbolicTensor;
     if (bn) {
-      x = b.batchNorm(`${block}_bn`).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.activation({ activation: act, name: `${block}_act` }).apply(x) as tf.SymbolicTensor;
+      const base = name.replace(/_conv$/, "");
+      x = b.batchNorm(`${base}_bn`).apply(x) as tf.SymbolicTensor;
+      x = tf.layers.activation({ activation: act, name: `${base}_act` }).apply(x) as tf.SymbolicTensor;
     }
-    x = b.pool(pool, 2, 2, "valid", `${block}_pool`).apply(x) as tf.SymbolicTensor;
   };
-  convBlock(6, "same", "block1");
-  convBlock(16, "valid", "block2");
+  conv(ch(6), 5, "same", "block1_conv");
+  x = b.pool(pool, 2, 2, "valid", "block1_pool").apply(x) as tf.SymbolicTensor;
+  conv(ch(16), 5, "valid", "block2_conv");
+  for (let i = 0; i < extra; i++) conv(ch(16), 3, "same", `block2_extra${i + 1}_conv`);
+  x = b.pool(pool, 2, 2, "valid", "block2_pool").apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
   for (const [i, units] of [[1, 120], [2, 84]] as const) {
     x = b.dense(units, bn ? "linear" : act, `fc${i}`).apply(x) as tf.SymbolicTensor;
@@ -66,5 +80,5 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
     if (drop > 0) x = b.dropout(drop, `fc${i}_dropout`).apply(x) as tf.SymbolicTensor;
   }
   const out = b.dense(10, "linear", "output").apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out, name: "lenet" });
+  return markBlocks(tf.model({ inputs: input, outputs: out, name: "lenet" }), ["block1_pool", "block2_pool"]);
 }

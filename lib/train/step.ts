@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batches, type BatchOptions, NUM_CLASSES, type Split } from "../data/dataset.ts";
+import { adjustGradients } from "./optim.ts";
 
 /** Mean softmax cross-entropy of logits against integer labels, with optional label smoothing. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
@@ -32,6 +33,10 @@ export interface StepOptions {
   labelSmoothing?: number;
   /** Weight of each auxiliary head's loss (GoogLeNet's paper: 0.3). */
   auxWeight?: number;
+  /** Coupled L2 weight decay. */
+  weightDecay?: number;
+  /** Clip gradients to this global norm. */
+  clipNorm?: number;
 }
 
 /**
@@ -49,6 +54,10 @@ export function trainingLoss(out: tf.Tensor | tf.Tensor[], y: tf.Tensor1D, opts:
   });
 }
 
+function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+}
+
 /** One optimisation step on one batch (training mode: dropout on, BN batch statistics). */
 export function trainStep(
   model: tf.LayersModel,
@@ -58,15 +67,22 @@ export function trainStep(
   opts: StepOptions = {},
 ): StepResult {
   let correct: tf.Scalar | null = null;
-  const loss = optimizer.minimize(
-    () => {
-      const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-      correct = tf.keep(correctCount(mainOutput(out), y));
-      return trainingLoss(out, y, opts);
-    },
-    true,
-    model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val),
-  )!;
+  const lossFn = () => {
+    const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+    correct = tf.keep(correctCount(mainOutput(out), y));
+    return trainingLoss(out, y, opts);
+  };
+  const vars = trainableVariables(model);
+  let loss: tf.Scalar;
+  if (!opts.weightDecay && !opts.clipNorm) {
+    loss = optimizer.minimize(lossFn, true, vars)!;
+  } else {
+    const r = tf.variableGrads(lossFn, vars);
+    loss = r.value;
+    adjustGradients(r.grads, Object.fromEntries(vars.map((v) => [v.name, v])), opts);
+    optimizer.applyGradients(r.grads);
+    tf.dispose(Object.values(r.grads));
+  }
   const out = { loss: loss.dataSync()[0], correct: correct!.dataSync()[0] };
   loss.dispose();
   (correct as tf.Scalar | null)?.dispose();
