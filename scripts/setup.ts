@@ -16,6 +16,7 @@ export const APT_PACKAGES: Record<string, string> = {
   "dataset-fashion-mnist": "the dataset, in /usr/share/datasets/fashion-mnist",
   "jupyter-nbconvert": "executes notebooks headless and exports HTML",
   "jupyter-client": "talks to the Deno kernel",
+  "chromium": "renders the HTML report headless in the report test (screenshot)",
 };
 
 const quiet = Deno.args.includes("--quiet");
