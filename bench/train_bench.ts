@@ -54,13 +54,13 @@ async function measureOne(model: string, size: number, backend: BackendName, bat
   const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
   // Warm-up: first steps compile shaders / allocate / pack weights.
   const warm = performance.now();
-  trainStep(m, opt, x, y);
+  await trainStep(m, opt, x, y);
   const firstStep = (performance.now() - warm) / 1000;
-  if (firstStep < seconds / 4) trainStep(m, opt, x, y);
+  if (firstStep < seconds / 4) await trainStep(m, opt, x, y);
   let steps = 0;
   const t0 = performance.now();
   while (steps < 3 || (performance.now() - t0) / 1000 < seconds) {
-    trainStep(m, opt, x, y);
+    await trainStep(m, opt, x, y);
     steps++;
     if (steps >= 1000) break;
   }

@@ -17,6 +17,7 @@ export const APT_PACKAGES: Record<string, string> = {
   "jupyter-nbconvert": "executes notebooks headless and exports HTML",
   "jupyter-client": "talks to the Deno kernel",
   "chromium": "renders the HTML report headless in the report test (screenshot)",
+  "mesa-vulkan-drivers": "a software WebGPU adapter, so the GPU path is tested without a GPU",
 };
 
 const quiet = Deno.args.includes("--quiet");

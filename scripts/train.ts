@@ -76,7 +76,7 @@ for (let epoch = 0; epoch < int("epochs"); epoch++) {
   let loss = 0, correct = 0, seen = 0, step = 0;
   const steps = batchCount(train, { batchSize });
   for (const b of batches(train, { batchSize, size, shuffle: true, seed, epoch })) {
-    const r = trainStep(model, opt, b.x, b.y);
+    const r = await trainStep(model, opt, b.x, b.y);
     loss += r.loss * b.n;
     correct += r.correct;
     seen += b.n;
@@ -91,7 +91,7 @@ for (let epoch = 0; epoch < int("epochs"); epoch++) {
     }
   }
   const trainSec = (performance.now() - t0) / 1000;
-  const ev = evaluate(model, test, { batchSize: 500, size });
+  const ev = await evaluate(model, test, { batchSize: 500, size });
   if (Deno.stderr.isTerminal()) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
   console.log(
     `epoch ${epoch + 1}: train loss ${(loss / seen).toFixed(4)} acc ${(correct / seen).toFixed(4)} | test loss ${

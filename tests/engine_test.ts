@@ -121,7 +121,7 @@ Deno.test("a NaN loss stops the run with a clear message and status 'diverged'",
   assert.match(r.message!, /loss became (NaN|Infinity|-Infinity) at epoch \d, step \d+; the run diverged/);
 });
 
-Deno.test("optimizers, schedules, weight decay and clipping", () => {
+Deno.test("optimizers, schedules, weight decay and clipping", async () => {
   const c = { optimizer: "sgd" as const, lr: 0.1 };
   assert.equal(learningRateAt(c, 5, 10), 0.1);
   assert.ok(Math.abs(learningRateAt({ ...c, schedule: "step", stepEpochs: 2, gamma: 0.5 }, 4.5, 10) - 0.025) < 1e-12);
@@ -135,7 +135,7 @@ Deno.test("optimizers, schedules, weight decay and clipping", () => {
   assert.throws(() => makeOptimizer({ optimizer: "sgd", lr: -1 }), /learning rate must be positive/);
   const v = tf.variable(tf.tensor1d([3, 4]), true, "wd_test_v");
   const grads = { [v.name]: tf.tensor1d([30, 40]) };
-  const norm = adjustGradients(grads, { [v.name]: v }, { weightDecay: 0.5, clipNorm: 5 });
+  const norm = await adjustGradients(grads, { [v.name]: v }, { weightDecay: 0.5, clipNorm: 5 });
   // g + 0.5·w = [31.5, 42] (norm 52.5), clipped to norm 5.
   assert.ok(Math.abs(norm - 52.5) < 1e-4);
   const g = grads[v.name].dataSync();

@@ -148,13 +148,13 @@ Deno.test("every trainable variable receives a non-zero gradient in one wasm tra
   }
 });
 
-Deno.test("auxiliary heads train: GoogLeNet with aux heads has three outputs and one weighted loss", () => {
+Deno.test("auxiliary heads train: GoogLeNet with aux heads has three outputs and one weighted loss", async () => {
   const m = googlenet({ inputSize: 80, auxHeads: true, seed: 1 });
   assert.equal(m.outputs.length, 3);
   const opt = tf.train.adam(1e-3);
   const x = tf.randomNormal([2, 80, 80, 1], 0, 1, "float32", 1);
   const y = tf.tensor1d([1, 2], "int32");
-  const r = trainStep(m, opt, x, y, { auxWeight: 0.3 });
+  const r = await trainStep(m, opt, x, y, { auxWeight: 0.3 });
   assert.ok(Number.isFinite(r.loss) && r.loss > 0);
   tf.dispose([x, y]);
   opt.dispose();

@@ -46,13 +46,13 @@ Deno.test("no tensor leaks: 200 training steps keep tf.memory().numTensors flat"
     for (
       const b of batches(train, { batchSize: 20, shuffle: true, seed: 1, epoch, augment: { flip: true, cropPad: 2 } })
     ) {
-      trainStep(m, opt, b.x, b.y, { labelSmoothing: 0.1 });
+      await trainStep(m, opt, b.x, b.y, { labelSmoothing: 0.1 });
       tf.dispose([b.x, b.y]);
       if (++steps === 10) after10 = tf.memory().numTensors;
       if (steps === 200) break;
     }
   }
-  evaluate(m, ds.test.stratified(5, 1), { batchSize: 16 });
+  await evaluate(m, ds.test.stratified(5, 1), { batchSize: 16 });
   assert.equal(tf.memory().numTensors, after10);
   const before = tf.memory().numTensors;
   opt.dispose();
@@ -68,11 +68,11 @@ async function trainLeNet(seed: number): Promise<{ acc: number; loss: number }> 
   const opt = tf.train.adam(0.01);
   for (let epoch = 0; epoch < 2; epoch++) {
     for (const b of batches(train, { batchSize: 128, shuffle: true, seed, epoch })) {
-      trainStep(m, opt, b.x, b.y);
+      await trainStep(m, opt, b.x, b.y);
       tf.dispose([b.x, b.y]);
     }
   }
-  const r = evaluate(m, test, { batchSize: 500 });
+  const r = await evaluate(m, test, { batchSize: 500 });
   opt.dispose();
   m.dispose();
   return r;
@@ -91,9 +91,9 @@ Deno.test("an AlexNet training step on wasm at 96×96 runs and lowers the loss o
   const m = alexnet({ inputSize: 96, denseWidth: 256, widthMultiplier: 0.25, seed: 1 });
   const opt = tf.train.adam(1e-3);
   const b = batches(ds.train.stratified(2, 1), { batchSize: 20, size: 96 }).next().value!;
-  const first = trainStep(m, opt, b.x, b.y).loss;
+  const first = (await trainStep(m, opt, b.x, b.y)).loss;
   let last = first;
-  for (let i = 0; i < 5; i++) last = trainStep(m, opt, b.x, b.y).loss;
+  for (let i = 0; i < 5; i++) last = (await trainStep(m, opt, b.x, b.y)).loss;
   assert.ok(last < first, `loss ${first} → ${last}`);
   tf.dispose([b.x, b.y]);
   opt.dispose();

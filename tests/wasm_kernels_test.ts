@@ -151,8 +151,8 @@ async function walkKernels(build: () => tf.LayersModel, size: number): Promise<{
   const x = tf.randomUniform([2, size, size, 1], 0, 1, "float32", 1);
   const y = tf.tensor1d([1, 2], "int32");
   try {
-    const info = await tf.profile(() => {
-      trainStep(m, opt, x, y, { labelSmoothing: 0.1 });
+    const info = await tf.profile(async () => {
+      await trainStep(m, opt, x, y, { labelSmoothing: 0.1 });
       tf.tidy(() => m.apply(x, { training: false }) as tf.Tensor);
     });
     // Composite ops with custom gradients (e.g. fusedConv2d__op) show up too; keep real kernels.

@@ -7,6 +7,39 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
+import { registerWebGpu, webgpuAdapter } from "./webgpu.ts";
+
+/** The packages that provide backend 'tensorflow', GPU build first. */
+export const TFJS_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
+
+/** Map a failed tfjs-node import to the one-line fix. */
+export function tensorflowFix(messages: string[]): string {
+  const all = messages.join(" | ");
+  if (/libcudart|libcudnn|libcublas|libcufft|libcurand|libcusolver|libcusparse/.test(all)) {
+    return "backend 'tensorflow': @tensorflow/tfjs-node-gpu loads libtensorflow 2.9.1, which needs CUDA 11.2 and cuDNN 8.1 libraries (CUDA 12 ones do not load); fix: install the CUDA 11.2 runtime and cuDNN 8.1 and add them to LD_LIBRARY_PATH, or use --backend webgpu";
+  }
+  if (/tfjs_binding\.node|napi-v\d|binding/i.test(all)) {
+    return "backend 'tensorflow': the native binding of tfjs-node is missing (its install script did not run); fix: deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu (or npm:@tensorflow/tfjs-node), with network access to download libtensorflow";
+  }
+  return "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which is not installed; fix: deno add npm:@tensorflow/tfjs-node-gpu@4.22.0 && deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu (needs network; see README, Backends), or use --backend webgpu / wasm";
+}
+
+async function startTensorflow(): Promise<Omit<BackendInfo, "reason">> {
+  const errors: string[] = [];
+  for (const pkg of TFJS_NODE_PACKAGES) {
+    try {
+      const spec: string = pkg; // not analysable: Deno must not try to install it
+      await import(spec);
+      if (await trySet("tensorflow")) {
+        return { name: "tensorflow", device: `${cpuDescription()} via libtensorflow (${pkg})` };
+      }
+      errors.push(`${pkg} imported but backend 'tensorflow' did not start`);
+    } catch (e) {
+      errors.push(`${pkg}: ${(e as Error).message}`);
+    }
+  }
+  throw new BackendError(tensorflowFix(errors));
+}
 
 export const BACKENDS = ["webgpu", "tensorflow", "native", "wasm", "cpu"] as const;
 export type BackendName = typeof BACKENDS[number];
@@ -106,16 +139,20 @@ async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
           "backend 'webgpu' needs a WebGPU adapter and none was found; fix: install the GPU's Vulkan/Metal/D3D12 driver (on Linux without a GPU: apt-get install mesa-vulkan-drivers), or use --backend wasm",
         );
       }
-      await import("@tensorflow/tfjs-backend-webgpu");
+      await registerWebGpu();
       if (!(await trySet("webgpu"))) {
         throw new BackendError("backend 'webgpu' failed to start on " + adapterName(a) + "; fix: use --backend wasm");
       }
-      return { name, device: `${adapterName(a)}${isFallback(a) ? " (software fallback adapter)" : ""}` };
+      const s = webgpuAdapter()!;
+      return {
+        name,
+        device: `${s.description}${s.isFallback ? " (software fallback adapter)" : ""}, max binding ${
+          (s.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)
+        } MiB, max buffer ${(s.maxBufferSize / 2 ** 20).toFixed(0)} MiB`,
+      };
     }
     case "tensorflow":
-      throw new BackendError(
-        "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which is not installed; fix: see README, section Backends, or use --backend wasm",
-      );
+      return await startTensorflow();
     case "native":
       throw new BackendError(
         "backend 'native' (oneDNN kernels) is not built in this version of cnnlab; fix: use --backend wasm",

@@ -92,6 +92,7 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
       backend: backend.name,
       device: backend.device,
       precision: "fp32",
+      microBatch: r.microBatch,
       params: r.params,
       macs: r.macs,
       trainSeconds: r.epochs.reduce((a, m) => a + m.trainSeconds, 0),

@@ -19,6 +19,8 @@ export interface RunRecord {
   backend: string;
   device: string;
   precision: string;
+  /** Gradient-accumulation slice when the batch did not fit the GPU (= batch size otherwise). */
+  microBatch?: number;
   params: number;
   macs: number;
   /** Sum over epochs of training wall time (evaluation excluded). */

@@ -89,11 +89,11 @@ export function learningRateAt(c: OptimConfig, epochPos: number, totalEpochs: nu
  * Add weight decay and clip by global norm, in place of `grads` (disposing replaced tensors).
  * Returns the global norm before clipping (NaN when no clipping was asked for).
  */
-export function adjustGradients(
+export async function adjustGradients(
   grads: Record<string, tf.Tensor>,
   vars: Record<string, tf.Variable>,
   c: Pick<OptimConfig, "weightDecay" | "clipNorm">,
-): number {
+): Promise<number> {
   const wd = c.weightDecay ?? 0;
   if (wd > 0) {
     for (const k of Object.keys(grads)) {
@@ -104,7 +104,7 @@ export function adjustGradients(
   }
   if (!c.clipNorm) return NaN;
   const norm = tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => g.square().sum()))));
-  const n = norm.dataSync()[0];
+  const n = (await norm.data())[0];
   norm.dispose();
   if (n > c.clipNorm) {
     const scale = c.clipNorm / n;

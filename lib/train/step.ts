@@ -58,35 +58,60 @@ function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
 }
 
-/** One optimisation step on one batch (training mode: dropout on, BN batch statistics). */
-export function trainStep(
+/**
+ * One optimisation step on one batch (training mode: dropout on, BN batch statistics).
+ * With `microBatch` smaller than the batch, gradients are accumulated over slices of at
+ * most that many examples (weighted by slice size) and applied once: the same update as the
+ * whole batch for models without batch norm; BN then normalises per slice.
+ * Reads back two scalars asynchronously (WebGPU cannot read synchronously under Deno).
+ */
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   x: tf.Tensor,
   y: tf.Tensor1D,
-  opts: StepOptions = {},
-): StepResult {
-  let correct: tf.Scalar | null = null;
-  const lossFn = () => {
-    const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
-    correct = tf.keep(correctCount(mainOutput(out), y));
-    return trainingLoss(out, y, opts);
-  };
+  opts: StepOptions & { microBatch?: number } = {},
+): Promise<StepResult> {
   const vars = trainableVariables(model);
+  const n = x.shape[0];
+  const micro = Math.min(opts.microBatch ?? n, n);
+  const corrects: tf.Scalar[] = [];
+  const lossFn = (xs: tf.Tensor, ys: tf.Tensor1D) => () => {
+    const out = model.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
+    corrects.push(tf.keep(correctCount(mainOutput(out), ys)));
+    return trainingLoss(out, ys, opts);
+  };
   let loss: tf.Scalar;
-  if (!opts.weightDecay && !opts.clipNorm) {
-    loss = optimizer.minimize(lossFn, true, vars)!;
+  if (micro >= n && !opts.weightDecay && !opts.clipNorm) {
+    loss = optimizer.minimize(lossFn(x, y), true, vars)!;
   } else {
-    const r = tf.variableGrads(lossFn, vars);
-    loss = r.value;
-    adjustGradients(r.grads, Object.fromEntries(vars.map((v) => [v.name, v])), opts);
-    optimizer.applyGradients(r.grads);
-    tf.dispose(Object.values(r.grads));
+    let grads: Record<string, tf.Tensor> | null = null;
+    let lossSum: tf.Scalar = tf.scalar(0);
+    for (let start = 0; start < n; start += micro) {
+      const size = Math.min(micro, n - start);
+      const w = size / n;
+      const [xs, ys] = micro >= n ? [x, y] : [x.slice(start, size), y.slice(start, size)];
+      const r = tf.variableGrads(lossFn(xs, ys), vars);
+      if (xs !== x) tf.dispose([xs, ys]);
+      const prev = grads as Record<string, tf.Tensor> | null;
+      grads = Object.fromEntries(
+        Object.entries(r.grads).map(([k, g]) => [k, tf.tidy(() => (prev ? prev[k].add(g.mul(w)) : g.mul(w)))]),
+      );
+      if (prev) tf.dispose(Object.values(prev));
+      tf.dispose(Object.values(r.grads));
+      const old = lossSum;
+      lossSum = tf.tidy(() => old.add(r.value.mul(w)));
+      tf.dispose([old, r.value]);
+    }
+    loss = lossSum;
+    await adjustGradients(grads!, Object.fromEntries(vars.map((v) => [v.name, v])), opts);
+    optimizer.applyGradients(grads!);
+    tf.dispose(Object.values(grads!));
   }
-  const out = { loss: loss.dataSync()[0], correct: correct!.dataSync()[0] };
-  loss.dispose();
-  (correct as tf.Scalar | null)?.dispose();
-  return out;
+  const correct = corrects.length === 1 ? corrects[0] : tf.tidy(() => tf.addN(corrects) as tf.Scalar);
+  const [l, c] = await Promise.all([loss.data(), correct.data()]);
+  tf.dispose([loss, correct, ...corrects]);
+  return { loss: l[0], correct: c[0] };
 }
 
 export interface EvalResult {
@@ -96,11 +121,11 @@ export interface EvalResult {
 }
 
 /** Loss and accuracy over a whole split, in inference mode, batch by batch. */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   split: Split,
   opts: Omit<BatchOptions, "shuffle" | "augment" | "dropLast">,
-): EvalResult {
+): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
   let n = 0;
@@ -109,8 +134,8 @@ export function evaluate(
       const logits = mainOutput(model.apply(b.x, { training: false }) as tf.Tensor | tf.Tensor[]);
       return [crossEntropy(logits, b.y).mul(b.n), correctCount(logits, b.y)];
     });
-    lossSum += l.dataSync()[0];
-    correct += c.dataSync()[0];
+    lossSum += (await l.data())[0];
+    correct += (await c.data())[0];
     n += b.n;
     tf.dispose([l, c, b.x, b.y]);
   }

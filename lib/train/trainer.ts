@@ -12,6 +12,7 @@ import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setL
 import { evaluate, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { activationPlan, bindingLimitBytes, planBatch } from "../backend/webgpu.ts";
 
 /** Everything that determines a run, fully resolved (the experiment's identity hashes this). */
 export interface TrainConfig {
@@ -55,6 +56,8 @@ export interface TrainOutcome {
   macs: number;
   /** Epoch the run resumed after (0 = from scratch). */
   resumedFrom: number;
+  /** Examples per gradient-accumulation slice when the batch did not fit the GPU (else the batch size). */
+  microBatch: number;
 }
 
 export interface TrainHooks {
@@ -66,6 +69,8 @@ export interface TrainHooks {
   title?: string;
   /** Checked between steps: a set flag stops the run as "interrupted". */
   stop?: { requested: boolean };
+  /** On WebGPU, a batch whose tensors exceed the adapter's binding limit is split ("split", default) or refused ("error"). */
+  oversize?: "split" | "error";
   /** Called with the trained model before it is disposed (e.g. to inspect feature maps). */
   onModel?: (m: tf.LayersModel) => void | Promise<void>;
 }
@@ -107,6 +112,8 @@ export async function train(
   const epochs: EpochMetrics[] = [];
   let resumedFrom = 0;
   const { trainable: params, macs } = summarize(model);
+  let microBatch = cfg.batchSize;
+  let evalBatch = Math.max(cfg.batchSize, 256);
   try {
     if (hooks.resume && hooks.checkpointDir) {
       const ck = await latestCheckpoint<{ epochs: EpochMetrics[] }>(hooks.checkpointDir);
@@ -115,6 +122,15 @@ export async function train(
         epochs.push(...ck.meta.epochs);
         resumedFrom = ck.epoch;
         await progress.epochEnd(`${title}: resumed after epoch ${ck.epoch}`);
+      }
+    }
+    if (tf.getBackend() === "webgpu") {
+      microBatch = planBatch(model, cfg.batchSize, hooks.oversize ?? "split");
+      evalBatch = Math.max(1, Math.min(evalBatch, activationPlan(model, bindingLimitBytes()).maxBatch));
+      if (microBatch < cfg.batchSize) {
+        await progress.epochEnd(
+          `${title}: batch ${cfg.batchSize} exceeds this GPU's storage-buffer binding limit; accumulating gradients over slices of ${microBatch}`,
+        );
       }
     }
     const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
@@ -138,11 +154,12 @@ export async function train(
       ) {
         lr = learningRateAt(cfg.optim, epoch + step / steps, cfg.epochs);
         setLearningRate(optimizer, lr);
-        const r = trainStep(model, optimizer, b.x, b.y, {
+        const r = await trainStep(model, optimizer, b.x, b.y, {
           labelSmoothing: cfg.labelSmoothing,
           auxWeight: cfg.auxWeight,
           weightDecay: cfg.optim.weightDecay,
           clipNorm: cfg.optim.clipNorm,
+          microBatch,
         });
         tf.dispose([b.x, b.y]);
         step++;
@@ -151,7 +168,7 @@ export async function train(
             epoch + 1
           }, step ${step}; the run diverged (lower the learning rate or add gradient clipping)`;
           await progress.finish(`${title}: ${message}`);
-          return { status: "diverged", message, epochs, params, macs, resumedFrom };
+          return { status: "diverged", message, epochs, params, macs, resumedFrom, microBatch };
         }
         loss += r.loss * b.n;
         correct += r.correct;
@@ -174,12 +191,12 @@ export async function train(
         if (hooks.stop?.requested) {
           const message = `interrupted during epoch ${epoch + 1}; rerun with --resume to continue from epoch ${epoch}`;
           await progress.finish(`${title}: ${message}`);
-          return { status: "interrupted", message, epochs, params, macs, resumedFrom };
+          return { status: "interrupted", message, epochs, params, macs, resumedFrom, microBatch };
         }
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const e0 = performance.now();
-      const ev = evaluate(model, testSet, { batchSize: Math.max(cfg.batchSize, 256), size: cfg.inputSize, normalize });
+      const ev = await evaluate(model, testSet, { batchSize: evalBatch, size: cfg.inputSize, normalize });
       const evalSeconds = (performance.now() - e0) / 1000;
       const m: EpochMetrics = {
         epoch: epoch + 1,
@@ -204,7 +221,7 @@ export async function train(
       );
     }
     if (hooks.onModel) await hooks.onModel(model);
-    return { status: "ok", epochs, params, macs, resumedFrom };
+    return { status: "ok", epochs, params, macs, resumedFrom, microBatch };
   } finally {
     optimizer.dispose();
     model.dispose();
