@@ -55,7 +55,13 @@ const summary = {
   batchSize: cfg.batchSize,
   microBatch: r.microBatch,
   trainImages: r.epochs.length ? Math.round(r.epochs[0].imagesPerSecond * r.epochs[0].trainSeconds) : 0,
-  epochs: r.epochs.map((m) => ({ epoch: m.epoch, trainSeconds: m.trainSeconds, evalSeconds: m.evalSeconds, imagesPerSecond: m.imagesPerSecond, testAcc: m.testAcc })),
+  epochs: r.epochs.map((m) => ({
+    epoch: m.epoch,
+    trainSeconds: m.trainSeconds,
+    evalSeconds: m.evalSeconds,
+    imagesPerSecond: m.imagesPerSecond,
+    testAcc: m.testAcc,
+  })),
   status: r.status,
   wallSeconds: (performance.now() - t0) / 1000,
 };

@@ -13,7 +13,9 @@ import { Rng } from "../lib/util/rng.ts";
 
 const adapter = await probeAdapter();
 if (!adapter) {
-  throw new Error("no WebGPU adapter: the GPU-path tests need one; fix: apt-get install mesa-vulkan-drivers (or run deno task setup)");
+  throw new Error(
+    "no WebGPU adapter: the GPU-path tests need one; fix: apt-get install mesa-vulkan-drivers (or run deno task setup)",
+  );
 }
 const GPU = { sanitizeOps: false, sanitizeResources: false };
 const REL = 1e-4; // float32 on a different device: summation order differs
@@ -31,7 +33,10 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.sqrt(n / Math.max(d, 1e-30));
 }
 
-async function onBoth(shapes: number[][], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+async function onBoth(
+  shapes: number[][],
+  f: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<[Float32Array[], Float32Array[]]> {
   const res: Float32Array[][] = [];
   for (const be of ["cpu", "webgpu"]) {
     await initBackend({ backend: be, log: null });
@@ -59,21 +64,64 @@ Deno.test({
   ...GPU,
   fn: async () => {
     const cases: [string, number[][], (...xs: tf.Tensor[]) => tf.Tensor[]][] = [
-      ["conv 3×3 same", [[2, 9, 9, 3], [3, 3, 3, 4]], (x, w) => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").square().sum())([x, w])],
-      ["conv 5×5/2 valid", [[2, 11, 11, 2], [5, 5, 2, 3]], (x, w) => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, "valid").square().sum())([x, w])],
-      ["conv 11×11/4", [[2, 27, 27, 1], [11, 11, 1, 4]], (x, w) => tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 4, "valid").square().sum())([x, w])],
-      ["max-pool 3/2", [[2, 9, 9, 3]], (x) => [tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, "valid").square().sum())(x)]],
-      ["avg-pool 2/2", [[2, 8, 8, 3]], (x) => [tf.grad((x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, "valid").square().sum())(x)]],
-      ["dense", [[4, 12], [12, 5]], (a, b) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D).square().sum())([a, b])],
-      ["batch norm", [[2, 4, 4, 3]], (x) => [tf.grad((x: tf.Tensor) => {
-        const { mean, variance } = tf.moments(x, [0, 1, 2]);
-        const c = x.shape[3]!;
-        return tf.batchNorm(x, mean, variance, tf.fill([c], 0.1), tf.fill([c], 1.5), 1e-5).square().mul(tf.range(0, x.size).reshape(x.shape)).sum();
-      })(x)]],
+      [
+        "conv 3×3 same",
+        [[2, 9, 9, 3], [3, 3, 3, 4]],
+        (x, w) =>
+          tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").square().sum()
+          )([x, w]),
+      ],
+      [
+        "conv 5×5/2 valid",
+        [[2, 11, 11, 2], [5, 5, 2, 3]],
+        (x, w) =>
+          tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, "valid").square().sum()
+          )([x, w]),
+      ],
+      [
+        "conv 11×11/4",
+        [[2, 27, 27, 1], [11, 11, 1, 4]],
+        (x, w) =>
+          tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 4, "valid").square().sum()
+          )([x, w]),
+      ],
+      [
+        "max-pool 3/2",
+        [[2, 9, 9, 3]],
+        (x) => [tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 2, "valid").square().sum())(x)],
+      ],
+      [
+        "avg-pool 2/2",
+        [[2, 8, 8, 3]],
+        (x) => [tf.grad((x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, "valid").square().sum())(x)],
+      ],
+      [
+        "dense",
+        [[4, 12], [12, 5]],
+        (a, b) =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D).square().sum())([
+            a,
+            b,
+          ]),
+      ],
+      ["batch norm", [[2, 4, 4, 3]], (x) => [
+        tf.grad((x: tf.Tensor) => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          const c = x.shape[3]!;
+          return tf.batchNorm(x, mean, variance, tf.fill([c], 0.1), tf.fill([c], 1.5), 1e-5).square().mul(
+            tf.range(0, x.size).reshape(x.shape),
+          ).sum();
+        })(x),
+      ]],
     ];
     for (const [name, shapes, f] of cases) {
       const [cpu, gpu] = await onBoth(shapes, f);
-      cpu.forEach((c, i) => assert.ok(relErr(gpu[i], c) <= REL, `${name}, output ${i}: relative error ${relErr(gpu[i], c)}`));
+      cpu.forEach((c, i) =>
+        assert.ok(relErr(gpu[i], c) <= REL, `${name}, output ${i}: relative error ${relErr(gpu[i], c)}`)
+      );
     }
   },
 });
@@ -112,7 +160,10 @@ Deno.test({
     const over = Math.floor(adapter.maxStorageBufferBindingSize / 4) + 1;
     assert.throws(() => tf.tidy(() => tf.ones([over]).add(1)), (e: Error) => {
       assert.ok(e instanceof WebGpuError);
-      assert.match(e.message, /kernel \w+: (output|input \w+) \[\d+\] is [\d.]+ MiB, over this adapter's storage-buffer binding limit of [\d.]+ MiB/);
+      assert.match(
+        e.message,
+        /kernel \w+: (output|input \w+) \[\d+\] is [\d.]+ MiB, over this adapter's storage-buffer binding limit of [\d.]+ MiB/,
+      );
       return true;
     });
   },
@@ -129,15 +180,23 @@ Deno.test({
     const limit = per * 20 + 7; // room for 20 examples (and for fc1's 192 KB of weights)
     assert.equal(planBatch(m, 16, "split", limit), 16);
     assert.equal(planBatch(m, 32, "split", limit), 20);
-    assert.throws(() => planBatch(m, 32, "error", limit), /at batch 32: the block1_conv output would be .* the largest batch that fits is 20; fix: --batch 20/);
-    assert.throws(() => planBatch(m, 1, "split", per - 1), /a weight of lenet is 0\.2 MiB, over this adapter's storage-buffer binding limit .* cannot run on this adapter/);
+    assert.throws(
+      () => planBatch(m, 32, "error", limit),
+      /at batch 32: the block1_conv output would be .* the largest batch that fits is 20; fix: --batch 20/,
+    );
+    assert.throws(
+      () => planBatch(m, 1, "split", per - 1),
+      /a weight of lenet is 0\.2 MiB, over this adapter's storage-buffer binding limit .* cannot run on this adapter/,
+    );
     m.dispose();
     // Split steps give the same losses as whole-batch steps (LeNet has no batch norm).
     const whole = await lossesOf("lenet", 28, 32, 3);
     overrideBindingLimit(limit);
     try {
       const split = await lossesOf("lenet", 28, 32, 3, { microBatch: 20 });
-      whole.forEach((w, i) => assert.ok(Math.abs(split[i] - w) <= 1e-4 * Math.abs(w), `step ${i}: ${split[i]} vs ${w}`));
+      whole.forEach((w, i) =>
+        assert.ok(Math.abs(split[i] - w) <= 1e-4 * Math.abs(w), `step ${i}: ${split[i]} vs ${w}`)
+      );
     } finally {
       overrideBindingLimit(null);
     }

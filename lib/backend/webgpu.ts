@@ -83,7 +83,8 @@ export async function probeAdapter(): Promise<AdapterSummary | null> {
 function summarize(a: AdapterLike): AdapterSummary {
   const i = a.info ?? {};
   return {
-    description: [i.vendor, i.architecture, i.device, i.description].filter((s) => s && s !== "0").join(" ") || "unknown GPU",
+    description: [i.vendor, i.architecture, i.device, i.description].filter((s) => s && s !== "0").join(" ") ||
+      "unknown GPU",
     vendor: i.vendor ?? "",
     architecture: i.architecture ?? "",
     isFallback: Boolean(a.isFallbackAdapter ?? i.isFallbackAdapter),
@@ -99,7 +100,9 @@ export function checkDeviceErrors(where = ""): void {
   if (pendingError) {
     const msg = pendingError;
     pendingError = null;
-    throw new WebGpuError(`WebGPU device error${where ? ` ${where}` : ""}: ${msg}; results after it are wrong, the run stops`);
+    throw new WebGpuError(
+      `WebGPU device error${where ? ` ${where}` : ""}: ${msg}; results after it are wrong, the run stops`,
+    );
   }
 }
 
@@ -118,13 +121,21 @@ function installKernelGuard(): void {
     if (tf.getBackend() !== "webgpu") return run(name, inputs, attrs);
     for (const [k, t] of Object.entries(inputs)) {
       if (t && bytes(t) > limitBytes) {
-        throw new WebGpuError(`kernel ${name}: input ${k} [${t.shape}] is ${mb(bytes(t))}, over this adapter's storage-buffer binding limit of ${mb(limitBytes)}; fix: a smaller batch`);
+        throw new WebGpuError(
+          `kernel ${name}: input ${k} [${t.shape}] is ${
+            mb(bytes(t))
+          }, over this adapter's storage-buffer binding limit of ${mb(limitBytes)}; fix: a smaller batch`,
+        );
       }
     }
     const out = run(name, inputs, attrs);
     for (const t of Array.isArray(out) ? out : [out]) {
       if (bytes(t) > limitBytes) {
-        throw new WebGpuError(`kernel ${name}: output [${t.shape}] is ${mb(bytes(t))}, over this adapter's storage-buffer binding limit of ${mb(limitBytes)}; fix: a smaller batch`);
+        throw new WebGpuError(
+          `kernel ${name}: output [${t.shape}] is ${
+            mb(bytes(t))
+          }, over this adapter's storage-buffer binding limit of ${mb(limitBytes)}; fix: a smaller batch`,
+        );
       }
     }
     checkDeviceErrors(`after kernel ${name}`);
@@ -213,20 +224,31 @@ export function activationPlan(model: tf.LayersModel, limit: number): Activation
  * How to run `batchSize` on this adapter: the micro-batch to accumulate gradients over, or an
  * error naming the largest batch that fits.
  */
-export function planBatch(model: tf.LayersModel, batchSize: number, mode: "split" | "error", limit = limitBytes): number {
+export function planBatch(
+  model: tf.LayersModel,
+  batchSize: number,
+  mode: "split" | "error",
+  limit = limitBytes,
+): number {
   if (!Number.isFinite(limit)) return batchSize;
   const p = activationPlan(model, limit);
   if (p.maxBatch >= batchSize) return batchSize;
   if (p.maxBatch === 0) {
     throw new WebGpuError(
       p.maxWeightBytes > limit
-        ? `a weight of ${model.name} is ${mb(p.maxWeightBytes)}, over this adapter's storage-buffer binding limit of ${mb(limit)}: it cannot run on this adapter; fix: a smaller model or another backend`
-        : `${model.name}: one example's ${p.layer} output is ${mb(p.perExampleBytes)}, over this adapter's limit of ${mb(limit)}; fix: a smaller input size or another backend`,
+        ? `a weight of ${model.name} is ${mb(p.maxWeightBytes)}, over this adapter's storage-buffer binding limit of ${
+          mb(limit)
+        }: it cannot run on this adapter; fix: a smaller model or another backend`
+        : `${model.name}: one example's ${p.layer} output is ${mb(p.perExampleBytes)}, over this adapter's limit of ${
+          mb(limit)
+        }; fix: a smaller input size or another backend`,
     );
   }
   if (mode === "error") {
     throw new WebGpuError(
-      `${model.name} at batch ${batchSize}: the ${p.layer} output would be ${mb(p.perExampleBytes * batchSize)}, over this adapter's storage-buffer binding limit of ${
+      `${model.name} at batch ${batchSize}: the ${p.layer} output would be ${
+        mb(p.perExampleBytes * batchSize)
+      }, over this adapter's storage-buffer binding limit of ${
         mb(limit)
       } (WebGPU would compute wrong values silently); the largest batch that fits is ${p.maxBatch}; fix: --batch ${p.maxBatch}, or let cnnlab split the batch (gradient accumulation)`,
     );
