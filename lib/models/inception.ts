@@ -118,6 +118,19 @@ export function bnInception(opts: InceptionOptions = {}): tf.LayersModel {
 
 // ---------------------------------------------------------------- Inception v3
 
+/**
+ * The v3 stem up to its last 3×3 conv (96 → 24): conv 3×3/2, 3×3, 3×3, max-pool /2, 1×1 80,
+ * 3×3 192. Inception v3 ends it with a max-pool, Inception-ResNet-v1 with a stride-2 conv.
+ */
+function stemTrunk(b: Builder, input: T, w: (c: number) => number): T {
+  let x = cbr(b, input, w(32), 3, "stem_conv1", 2);
+  x = cbr(b, x, w(32), 3, "stem_conv2");
+  x = cbr(b, x, w(64), 3, "stem_conv3");
+  x = pool("max", x, "stem_pool1", 2);
+  x = cbr(b, x, w(80), 1, "stem_conv4");
+  return cbr(b, x, w(192), 3, "stem_conv5");
+}
+
 export interface InceptionV3Options extends InceptionOptions {
   /** Auxiliary classifier on the middle grid (model then has outputs [main, aux]). */
   auxHead?: boolean;
@@ -138,13 +151,7 @@ export function inceptionV3(opts: InceptionV3Options = {}): tf.LayersModel {
   const w = scaled(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = cbr(b, input, w(32), 3, "stem_conv1", 2);
-  x = cbr(b, x, w(32), 3, "stem_conv2");
-  x = cbr(b, x, w(64), 3, "stem_conv3");
-  x = pool("max", x, "stem_pool1", 2);
-  x = cbr(b, x, w(80), 1, "stem_conv4");
-  x = cbr(b, x, w(192), 3, "stem_conv5");
-  x = pool("max", x, "stem", 2);
+  let x = pool("max", stemTrunk(b, input, w), "stem", 2);
   const blocks = ["stem"];
   // First grid: Figure 5 modules (5×5 as two 3×3).
   V3_A_POOL.forEach((pf, i) => {
@@ -254,13 +261,7 @@ export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersMod
   const w = scaled(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = cbr(b, input, w(32), 3, "stem_conv1", 2);
-  x = cbr(b, x, w(32), 3, "stem_conv2");
-  x = cbr(b, x, w(64), 3, "stem_conv3");
-  x = pool("max", x, "stem_pool1", 2);
-  x = cbr(b, x, w(80), 1, "stem_conv4");
-  x = cbr(b, x, w(192), 3, "stem_conv5");
-  x = cbr(b, x, w(256), 3, "stem", 2);
+  let x = cbr(b, stemTrunk(b, input, w), w(256), 3, "stem", 2);
   const blocks = ["stem"];
   let ch = w(256);
   for (let i = 0; i < ra; i++) {

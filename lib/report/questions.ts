@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batches } from "../data/dataset.ts";
+import { CLASS_NAMES } from "../data/fashion_mnist.ts";
 import { configHash, experiment, resolveConfig } from "../exp/experiments.ts";
 import { checkpointDir, type RunRecord } from "../exp/store.ts";
 import { blockActivations, summarize } from "../models/inspect.ts";
@@ -318,8 +319,8 @@ export async function q2aFeatureMaps(ctx: NotebookContext, name = "q2b/vgg11-r8@
   const x = b.x;
   for (let i = 0; i < images; i++) {
     const img = tf.tidy(() => x.slice([i, 0, 0, 0], [1, size, size, 1]).squeeze([0]) as tf.Tensor3D);
-    html += `<tr><td>${await featureGridImg(img, { maxChannels: 1, scale: 1, title: CLASSES[labels[i]] })}<br>${
-      CLASSES[labels[i]]
+    html += `<tr><td>${await featureGridImg(img, { maxChannels: 1, scale: 1, title: CLASS_NAMES[labels[i]] })}<br>${
+      CLASS_NAMES[labels[i]]
     }</td>`;
     img.dispose();
     for (const t of acts.values()) {
