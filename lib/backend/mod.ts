@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
-import { registerWebGpu, webgpuAdapter } from "./webgpu.ts";
+import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
 
 /** The packages that provide backend 'tensorflow', GPU build first. */
 export const TFJS_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
@@ -74,30 +74,6 @@ export function cpuDescription(): string {
   return `${model}, ${navigator.hardwareConcurrency} cores`;
 }
 
-interface GpuAdapterLike {
-  isFallbackAdapter?: boolean;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-}
-
-async function gpuAdapter(): Promise<GpuAdapterLike | null> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
-  if (!gpu) return null;
-  try {
-    return await gpu.requestAdapter();
-  } catch {
-    return null;
-  }
-}
-
-function adapterName(a: GpuAdapterLike): string {
-  const i = a.info ?? {};
-  return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(" ") || "unknown GPU";
-}
-
-function isFallback(a: GpuAdapterLike): boolean {
-  return Boolean(a.isFallbackAdapter ?? a.info?.isFallbackAdapter);
-}
-
 async function trySet(name: string): Promise<boolean> {
   let ok = false;
   try {
@@ -133,7 +109,7 @@ async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
       return { name, device: `${cpuDescription()} (pure JS, 1 thread)` };
     }
     case "webgpu": {
-      const a = await gpuAdapter();
+      const a = await probeAdapter();
       if (!a) {
         throw new BackendError(
           "backend 'webgpu' needs a WebGPU adapter and none was found; fix: install the GPU's Vulkan/Metal/D3D12 driver (on Linux without a GPU: apt-get install mesa-vulkan-drivers), or use --backend wasm",
@@ -141,7 +117,7 @@ async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
       }
       await registerWebGpu();
       if (!(await trySet("webgpu"))) {
-        throw new BackendError("backend 'webgpu' failed to start on " + adapterName(a) + "; fix: use --backend wasm");
+        throw new BackendError(`backend 'webgpu' failed to start on ${a.description}; fix: use --backend wasm`);
       }
       const s = webgpuAdapter()!;
       return {
@@ -181,9 +157,9 @@ export async function initBackend(
     const why = opts.backend ? "requested" : "requested by CNNLAB_BACKEND";
     info = { ...(await start(name)), reason: why };
   } else {
-    const a = await gpuAdapter();
-    if (a && !isFallback(a)) {
-      info = { ...(await start("webgpu")), reason: `real GPU adapter found (${adapterName(a)})` };
+    const a = await probeAdapter();
+    if (a && !a.isFallback) {
+      info = { ...(await start("webgpu")), reason: `real GPU adapter found (${a.description})` };
     } else {
       try {
         info = {
