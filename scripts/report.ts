@@ -9,7 +9,8 @@
  */
 import { bannerMeta, type Notebook, problems, renderPage, STYLE } from "../lib/report/page.ts";
 import { parsePreset, type Preset } from "../lib/exp/experiments.ts";
-import { loadRecords, outputsDir } from "../lib/exp/store.ts";
+import { outputsDir } from "../lib/exp/store.ts";
+import { currentRecords } from "../lib/exp/runner.ts";
 import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
 
@@ -136,7 +137,7 @@ if (publish && !failed) {
   await Deno.remove(dest, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${dest}/results`, { recursive: true });
   for (const p of [...pages.map((p) => p.file), "index.html"]) await Deno.copyFile(`${out}/${p}`, `${dest}/${p}`);
-  const records = await loadRecords({ preset });
+  const records = await currentRecords(preset);
   await writeFileAtomic(`${dest}/results/${preset}.json`, JSON.stringify(records, null, 1) + "\n");
   console.error(`report: published ${pages.length} pages and ${records.length} result records to ${dest}`);
 }

@@ -8,8 +8,8 @@ import { type Dataset, fashionMnist } from "../data/dataset.ts";
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
 import { train, type TrainHooks } from "../train/trainer.ts";
 import type { Progress } from "../train/progress.ts";
-import { configHash, type Experiment, type Preset, presetSeeds, resolveConfig } from "./experiments.ts";
-import { checkpointDir, readRecord, recordPath, type RunRecord, writeRecord } from "./store.ts";
+import { configHash, type Experiment, EXPERIMENTS, type Preset, presetSeeds, resolveConfig } from "./experiments.ts";
+import { checkpointDir, loadRecords, readRecord, recordPath, type RunRecord, writeRecord } from "./store.ts";
 
 export const CNNLAB_VERSION = "0.1.0";
 
@@ -45,6 +45,13 @@ export interface RunResult {
   /** True when an existing record was reused instead of training. */
   reused: boolean;
   path: string;
+}
+
+/** Stored records of a preset that match the experiments' current configurations (stale ones left out). */
+export async function currentRecords(preset: Preset): Promise<RunRecord[]> {
+  const hashes = new Map<string, string>();
+  for (const e of EXPERIMENTS.values()) hashes.set(e.name, await configHash(resolveConfig(e, preset)));
+  return (await loadRecords({ preset })).filter((r) => hashes.get(r.experiment) === r.configHash);
 }
 
 /** Run (or reuse) every seed of one experiment at a preset. */

@@ -87,6 +87,8 @@ header.meta{background:#f4f6f8;border:1px solid #dde2e6;border-radius:6px;paddin
 nav{font-size:.9rem;margin-bottom:.5rem}
 table.cnnlab-table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
 table.cnnlab-table th,table.cnnlab-table td{border-bottom:1px solid #ddd;padding:.2rem .5rem}
+table.cnnlab-table td[style*="right"]{white-space:nowrap}
+.out-html{overflow-x:auto}
 table.cnnlab-table caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0}
 table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left}
 details.src{margin:.4rem 0}details.src summary{cursor:pointer;color:#667;font-size:.8rem}

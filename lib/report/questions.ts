@@ -398,12 +398,12 @@ export async function q2aReceptiveFields(rows: { block: string; shape: string; c
       `The share of activation energy that survives a 2× low-pass filter goes from ${
         first.coarse.toFixed(3)
       } (${first.block}) to ${last.coarse.toFixed(3)} (${last.block}): ` +
-      `${
-        last.coarse > first.coarse
-          ? "later blocks carry mostly coarse, spatially smooth information"
-          : "the blocks' spatial content does not get coarser with depth at this training budget"
-      }. ` +
-      `So the fixed 3×3 design does not lose coarse-grained information; it gathers it over depth instead of in one large first kernel.`,
+      (last.coarse > first.coarse
+        ? "later blocks carry mostly coarse, spatially smooth information. "
+        : `this within-map measure falls with depth because the deep maps are only ${
+          last.shape.split("×").slice(0, 2).join("×")
+        } pixels: their content is coarse by construction, each value summarising a ${last.rf}-pixel field, which a low-pass inside the map cannot show. `) +
+      `The fixed 3×3 design therefore does not keep coarse-grained information out; it gathers it over depth instead of in one large first kernel.`,
   );
 }
 
