@@ -301,18 +301,6 @@ export async function q2aFeatureMaps(ctx: NotebookContext, name = "q2b/vgg11-r8@
   const b = batches(test, { batchSize: images, size }).next().value!;
   const acts = blockActivations(m, b.x);
   const labels = b.y.dataSync();
-  const CLASSES = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-  ];
   let html =
     `<p>Trained ${name} (preset ${ctx.preset}, seed 1): the first 8 channels of every block's output for ${images} test images. Dark = strong activation.</p><table>`;
   html += `<tr><th>input</th>${[...acts.keys()].map((k) => `<th>${k}</th>`).join("")}</tr>`;
