@@ -89,9 +89,10 @@ export const GROUPS = {
       seeds: [1],
     },
     laptop: {
-      trainPerClass: 500,
+      trainPerClass: 1000,
       testPerClass: 200,
-      epochs: 3,
+      epochs: 5,
+      batchSize: 64,
       inputSize: 67,
       widthScale: 0.25,
       denseWidth: 1024,
