@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { Rng } from "../lib/util/rng.ts";
+import { rand, relErr } from "./helpers.ts";
 import { lenet } from "../lib/models/lenet.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
@@ -13,23 +13,6 @@ import { trainStep } from "../lib/train/step.ts";
 const REL_BOUND = 1e-5;
 
 await initBackend({ backend: "wasm", log: null });
-
-function rand(shape: number[], seed: number, offset = 0): Float32Array {
-  const r = new Rng(seed);
-  const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
-  for (let i = 0; i < a.length; i++) a[i] = r.next() * 2 - 1 + offset;
-  return a;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 /** Run fn on both backends with the same inputs; return [cpu outputs, wasm outputs]. */
 async function both(

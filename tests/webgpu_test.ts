@@ -9,7 +9,7 @@ import { initBackend } from "../lib/backend/mod.ts";
 import { activationPlan, overrideBindingLimit, planBatch, probeAdapter, WebGpuError } from "../lib/backend/webgpu.ts";
 import { buildModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
-import { Rng } from "../lib/util/rng.ts";
+import { rand, relErr } from "./helpers.ts";
 
 const adapter = await probeAdapter();
 if (!adapter) {
@@ -19,19 +19,6 @@ if (!adapter) {
 }
 const GPU = { sanitizeOps: false, sanitizeResources: false };
 const REL = 1e-4; // float32 on a different device: summation order differs
-
-function rand(shape: number[], seed: number): Float32Array {
-  const r = new Rng(seed);
-  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r.next() * 2 - 1);
-}
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let n = 0, d = 0;
-  for (let i = 0; i < b.length; i++) {
-    n += (a[i] - b[i]) ** 2;
-    d += b[i] ** 2;
-  }
-  return Math.sqrt(n / Math.max(d, 1e-30));
-}
 
 async function onBoth(
   shapes: number[][],

@@ -175,19 +175,3 @@ export async function initBackend(
   current = info;
   return info;
 }
-
-/** Backends that start on this machine (each is started once to find out). */
-export async function availableBackends(): Promise<BackendName[]> {
-  const prev = tf.getBackend();
-  const out: BackendName[] = [];
-  for (const name of BACKENDS) {
-    try {
-      await start(name);
-      out.push(name);
-    } catch {
-      // not available here
-    }
-  }
-  if (prev) await tf.setBackend(prev);
-  return out;
-}

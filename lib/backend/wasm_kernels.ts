@@ -350,6 +350,3 @@ export function installWasmKernels(): void {
   for (const name of ["Slice", "Transpose"]) stockKernel(name);
   installed = true;
 }
-
-/** Names of the kernels cnnlab replaces or adds on wasm. */
-export const WASM_KERNEL_OVERRIDES: readonly string[] = Object.keys(OVERRIDES);

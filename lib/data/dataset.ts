@@ -43,10 +43,6 @@ export class Split {
     return this.indices.length;
   }
 
-  label(i: number): number {
-    return this.labels[this.indices[i]];
-  }
-
   /** Examples per class, in class order. */
   classCounts(): number[] {
     const c = new Array(NUM_CLASSES).fill(0);
@@ -183,6 +179,7 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
   const nBatches = batchCount(split, opts);
   const mean = opts.normalize?.mean ?? 0;
   const scale = 1 / (255 * (opts.normalize?.std ?? 1));
+  const off = mean / (opts.normalize?.std ?? 1);
   const flip = opts.augment?.flip ?? false;
   const pad = opts.augment?.cropPad ?? 0;
   // Draw augmentation parameters for skipped batches too, so resumed runs see the same stream.
@@ -201,7 +198,6 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
       if (skip) continue;
       const src = i * PIXELS;
       const dst = k * PIXELS;
-      const off = mean / (opts.normalize?.std ?? 1);
       for (let r = 0; r < SIDE; r++) {
         const sr = r + dy;
         for (let c = 0; c < SIDE; c++) {

@@ -510,6 +510,7 @@ export async function q3aParameters() {
     totals.push({
       model: label,
       flatten: flat ? flat.outputShape[0] : 0,
+      firstDense: s.layers.find((l) => l.type === "Dense")?.outputShape[0] ?? 0,
       input: s.inputSize,
       params: s.trainable,
       convK,
@@ -552,7 +553,7 @@ export async function q3aParameters() {
       thousands(vgg.params as number)
     }: the first dense layer alone multiplies the flattened feature map (${thousands(alex.flatten as number)} and ${
       thousands(vgg.flatten as number)
-    } values) by ${thousands(buildDenseWidth("alexnet"))} units.`,
+    } values) by ${thousands(alex.firstDense as number)} units.`,
     `- NiN has ${
       thousands(nin.dense as number)
     } dense parameters: its last NiN block outputs 10 channels and global average pooling turns each into a class score, so the classifier costs nothing. Its 1×1 convolutions (${
@@ -567,14 +568,6 @@ export async function q3aParameters() {
       pct((goog.params as number) / (alex.params as number))
     } of AlexNet's parameters.`,
   ].join("\n"));
-}
-
-/** Units of a model's first dense layer. */
-function buildDenseWidth(name: string): number {
-  const m = buildModel(name, { inputSize: 67 });
-  const units = m.layers.find((l) => l.getClassName() === "Dense")!.getConfig().units as number;
-  m.dispose();
-  return units;
 }
 
 // ---------------------------------------------------------------- Question 3b

@@ -10,10 +10,10 @@ import type pl from "nodejs-polars";
 import * as tf from "@tensorflow/tfjs";
 import { base64, encodePng } from "./png.ts";
 import { meanSd } from "../util/stats.ts";
-import { thousands } from "../util/table.ts";
+import { textTable, thousands } from "../util/table.ts";
+import { esc } from "../util/html.ts";
 
-export const esc = (s: string): string =>
-  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+export { esc };
 
 type Row = Record<string, unknown>;
 
@@ -74,10 +74,10 @@ export function tableHtml(data: pl.DataFrame | Row[], columns: Column[], caption
 /** The same table as aligned plain text (for text/plain outputs and terminals). */
 export function tableText(data: pl.DataFrame | Row[], columns: Column[]): string {
   const rows: Row[] = Array.isArray(data) ? data : (data.toRecords() as Row[]);
-  const cells = rows.map((r) => columns.map((c) => c.cell(r)));
-  const w = columns.map((c, i) => Math.max(c.label.length, ...cells.map((r) => r[i].length)));
-  const line = (cs: string[]) => cs.map((s, i) => (columns[i].numeric ? s.padStart(w[i]) : s.padEnd(w[i]))).join("  ");
-  return [line(columns.map((c) => c.label)), ...cells.map(line)].join("\n");
+  return textTable(columns.map((c) => c.label), rows.map((r) => columns.map((c) => c.cell(r))), {
+    numeric: columns.map((c) => Boolean(c.numeric)),
+    rule: false,
+  });
 }
 
 /**

@@ -1,3 +1,5 @@
+import { esc } from "../util/html.ts";
+
 /**
  * Live training progress: one component, three renderers.
  * - notebook (inside `deno jupyter`): one HTML bar, updated in place through a display_id;
@@ -57,8 +59,6 @@ export function jupyter(): Jupyter | null {
     return null;
   }
 }
-
-const esc = (s: string) => s.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]!);
 
 function barHtml(text: string, frac: number, lines: string[]): string {
   const pct = Math.max(0, Math.min(1, frac)) * 100;
