@@ -6,10 +6,13 @@
  * 2. npm dependencies into node_modules (`deno install`).
  * 3. The Deno Jupyter kernel (`deno jupyter --install`), re-registered if deno moved.
  * 4. Fashion-MNIST: located (or downloaded) and verified by SHA-256.
+ * 5. The native backend's library (oneDNN kernels), compiled when g++ and libdnnl-dev are
+ *    present; otherwise a one-line notice (the wasm backend remains).
  * Exit code 1 only when something the tests need could not be provided.
  */
 import { loadFashionMnist } from "../lib/data/fashion_mnist.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { buildNative } from "../lib/backend/native_build.ts";
 
 /** Debian packages the project uses, with what each is for. */
 export const APT_PACKAGES: Record<string, string> = {
@@ -18,6 +21,8 @@ export const APT_PACKAGES: Record<string, string> = {
   "jupyter-client": "talks to the Deno kernel",
   "chromium": "renders the HTML report headless in the report test (screenshot)",
   "mesa-vulkan-drivers": "a software WebGPU adapter, so the GPU path is tested without a GPU",
+  "g++": "compiles the native backend's kernels",
+  "libdnnl-dev": "oneDNN, which the native backend's kernels call",
 };
 
 const quiet = Deno.args.includes("--quiet");
@@ -132,12 +137,20 @@ async function dataStep(): Promise<boolean> {
   }
 }
 
+async function nativeStep(): Promise<boolean> {
+  const r = await buildNative();
+  if (r.built) detail(r.message);
+  else say(r.message);
+  return r.built;
+}
+
 const t0 = performance.now();
 const results = {
   apt: await aptStep(),
   npm: await npmStep(),
   kernel: await kernelStep(),
   data: await dataStep(),
+  native: await nativeStep(),
 };
 const failed = Object.entries(results).filter(([, ok]) => !ok).map(([k]) => k);
 say(
@@ -145,5 +158,6 @@ say(
     ((performance.now() - t0) / 1000).toFixed(1)
   } s`,
 );
-// The tests need the data and npm packages; a missing kernel or apt tool only affects notebooks.
+// The tests need the data and npm packages; a missing kernel or apt tool only affects notebooks,
+// a missing native library only the native backend.
 if (!results.data || !results.npm) Deno.exit(1);

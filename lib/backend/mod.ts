@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
+import { NATIVE, NativeError, nativeSettings, parsePrecision, type Precision, prepareNative } from "./native.ts";
 import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
 
 /** The packages that provide backend 'tensorflow', GPU build first. */
@@ -24,7 +25,7 @@ export function tensorflowFix(messages: string[]): string {
   return "backend 'tensorflow' needs @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node, which is not installed; fix: deno add npm:@tensorflow/tfjs-node-gpu@4.22.0 && deno install --allow-scripts=npm:@tensorflow/tfjs-node-gpu (needs network; see README, Backends), or use --backend webgpu / wasm";
 }
 
-async function startTensorflow(): Promise<Omit<BackendInfo, "reason">> {
+async function startTensorflow(): Promise<Omit<BackendInfo, "reason" | "precision">> {
   const errors: string[] = [];
   for (const pkg of TFJS_NODE_PACKAGES) {
     try {
@@ -54,6 +55,8 @@ export interface BackendInfo {
   reason: string;
   /** Human-readable description of the hardware it runs on. */
   device: string;
+  /** Arithmetic of convolutions and matmuls: bf16 only on backend native, by request. */
+  precision: Precision;
 }
 
 let current: BackendInfo | null = null;
@@ -92,7 +95,26 @@ function quietCpuBanner(): void {
 }
 
 /** Start one named backend or throw a one-line BackendError naming the fix. */
-async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
+async function start(name: BackendName, opts: { precision?: string } = {}): Promise<Omit<BackendInfo, "reason">> {
+  let precision: Precision;
+  try {
+    precision = parsePrecision(opts.precision ?? Deno.env.get("CNNLAB_PRECISION") ?? "fp32");
+  } catch (e) {
+    throw new BackendError((e as Error).message);
+  }
+  if (name !== "native" && precision !== "fp32") {
+    throw new BackendError(
+      `precision ${precision} is only available on backend native (this run uses ${name}); fix: use --precision fp32 or --backend native`,
+    );
+  }
+  const info = await startBackend(name, opts);
+  return { precision: "fp32", ...info };
+}
+
+async function startBackend(
+  name: BackendName,
+  opts: { precision?: string },
+): Promise<Omit<BackendInfo, "reason" | "precision"> & { precision?: Precision }> {
   switch (name) {
     case "wasm": {
       installWasmKernels();
@@ -129,10 +151,21 @@ async function start(name: BackendName): Promise<Omit<BackendInfo, "reason">> {
     }
     case "tensorflow":
       return await startTensorflow();
-    case "native":
-      throw new BackendError(
-        "backend 'native' (oneDNN kernels) is not built in this version of cnnlab; fix: use --backend wasm",
-      );
+    case "native": {
+      try {
+        await prepareNative({ precision: opts.precision });
+      } catch (e) {
+        if (e instanceof NativeError) throw new BackendError(e.message);
+        throw e;
+      }
+      if (!(await trySet(NATIVE))) throw new BackendError("backend 'native' failed to start; fix: use --backend wasm");
+      const s = nativeSettings();
+      return {
+        name,
+        device: `${cpuDescription()} (oneDNN ${s.isa}, ${s.threads} thread${s.threads > 1 ? "s" : ""})`,
+        precision: s.precision,
+      };
+    }
   }
 }
 
@@ -147,31 +180,40 @@ export function parseBackendName(s: string): BackendName {
  * starts is used. Prints the choice once (pass `log: null` to stay silent).
  */
 export async function initBackend(
-  opts: { backend?: string; log?: ((line: string) => void) | null } = {},
+  opts: { backend?: string; precision?: string; log?: ((line: string) => void) | null } = {},
 ): Promise<BackendInfo> {
   const log = opts.log === undefined ? (l: string) => console.error(l) : opts.log;
   const requested = opts.backend ?? Deno.env.get("CNNLAB_BACKEND") ?? "";
+  const p = { precision: opts.precision };
   let info: BackendInfo;
   if (requested) {
     const name = parseBackendName(requested);
     const why = opts.backend ? "requested" : "requested by CNNLAB_BACKEND";
-    info = { ...(await start(name)), reason: why };
+    info = { ...(await start(name, p)), reason: why };
   } else {
     const a = await probeAdapter();
+    const gpu = a ? " (GPU adapter is a software fallback)" : " (no GPU adapter)";
     if (a && !a.isFallback) {
-      info = { ...(await start("webgpu")), reason: `real GPU adapter found (${a.description})` };
+      info = { ...(await start("webgpu", p)), reason: `real GPU adapter found (${a.description})` };
     } else {
-      try {
-        info = {
-          ...(await start("wasm")),
-          reason: `fastest CPU backend available${a ? " (GPU adapter is a software fallback)" : " (no GPU adapter)"}`,
-        };
-      } catch (e) {
-        info = { ...(await start("cpu")), reason: `wasm failed (${(e as Error).message}); pure-JS fallback` };
+      const why: string[] = [];
+      let found: BackendInfo | null = null;
+      for (const name of ["native", "wasm"] as const) {
+        try {
+          found = { ...(await start(name, p)), reason: `fastest CPU backend available${gpu}` };
+          break;
+        } catch (e) {
+          if (!(e instanceof BackendError) || (name === "native" && /precision/.test(e.message))) throw e;
+          why.push(e.message);
+        }
       }
+      if (found && why.length) found.reason += `; ${why.join("; ")}`;
+      info = found ?? { ...(await start("cpu", p)), reason: `no faster backend started (${why.join("; ")})` };
     }
   }
-  if (current?.name !== info.name && log) log(`cnnlab: backend ${info.name} on ${info.device} — ${info.reason}`);
+  if ((current?.name !== info.name || current?.precision !== info.precision) && log) {
+    log(`cnnlab: backend ${info.name} (${info.precision}) on ${info.device} — ${info.reason}`);
+  }
   current = info;
   return info;
 }

@@ -4,6 +4,7 @@
  * `tf.variableGrads` and `optimizer.applyGradients`, as PyTorch does them.
  */
 import * as tf from "@tensorflow/tfjs";
+import { ADAM_KERNEL, adamInPlace, NATIVE } from "../backend/native.ts";
 
 export type OptimizerName = "sgd" | "momentum" | "adam" | "rmsprop";
 export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "momentum", "adam", "rmsprop"];
@@ -54,10 +55,61 @@ export function makeOptimizer(c: OptimConfig): tf.Optimizer {
     case "momentum":
       return tf.train.momentum(c.lr, c.momentum ?? 0.9);
     case "adam":
-      return tf.train.adam(c.lr);
+      return new FusedAdam(c.lr);
     case "rmsprop":
       // Inception v3's recipe: decay 0.9, ε = 1.0.
       return tf.train.rmsprop(c.lr, 0.9, 0, 1.0);
+  }
+}
+
+type Slot = { originalName: string; variable: tf.Variable };
+
+/**
+ * tfjs's Adam (same defaults, state, checkpoint weights and arithmetic), with the update
+ * of each variable done by one fused kernel on backend native: one pass over w, g, m, v
+ * instead of ~12 element-wise ops (AlexNet: 47M parameters per step), in place when no
+ * other tensor shares the buffers. On every other backend it is tfjs's own `applyGradients`.
+ */
+export class FusedAdam extends tf.AdamOptimizer {
+  constructor(lr: number, beta1 = 0.9, beta2 = 0.999, epsilon: number | null = null) {
+    super(lr, beta1, beta2, epsilon as number);
+  }
+
+  override applyGradients(grads: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
+    if (tf.getBackend() !== NATIVE) return super.applyGradients(grads);
+    const self = this as unknown as {
+      accumulatedFirstMoment: Slot[];
+      accumulatedSecondMoment: Slot[];
+      accBeta1: tf.Variable;
+      accBeta2: tf.Variable;
+      epsilon: number;
+    };
+    const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
+    const c1 = 1 - self.accBeta1.dataSync()[0];
+    const c2 = 1 - self.accBeta2.dataSync()[0];
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name];
+        const slot = (list: Slot[], suffix: string) =>
+          list[i] ??= {
+            originalName: `${name}/${suffix}`,
+            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+          };
+        const m = slot(self.accumulatedFirstMoment, "m").variable;
+        const v = slot(self.accumulatedSecondMoment, "v").variable;
+        const g: tf.Tensor | undefined = Array.isArray(grads) ? grads[i].tensor : grads[name];
+        if (g == null) return;
+        const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, c1, c2, eps: self.epsilon };
+        if (adamInPlace(value, g, m, v, attrs)) return;
+        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, g, m, v }, attrs) as tf.Tensor[];
+        m.assign(m2);
+        v.assign(v2);
+        value.assign(w2);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
+    });
+    this.incrementIterations();
   }
 }
 

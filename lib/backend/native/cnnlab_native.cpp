@@ -1,0 +1,764 @@
+// cnnlab's native CPU kernels: oneDNN convolutions and matmuls plus OpenMP loops for
+// pooling, element-wise ops, leading-axis reductions, batch norm and a fused Adam update.
+// Loaded by lib/backend/native.ts with Deno.dlopen; built by `deno task setup`.
+//
+// Conventions (all calls are synchronous and serialised by the single JS thread):
+// - Tensors are plain row-major float32 buffers owned by the caller (NHWC activations,
+//   HWIO filters, [batch, rows, cols] matrices); the library never keeps a pointer.
+// - Integer parameters arrive in one int32 array; every entry returns 0 on success or -1
+//   with a message retrievable by cn_error (copied into the caller's buffer: reading a
+//   returned char* would need unscoped --allow-ffi).
+// - oneDNN primitives are created with scratchpad_mode::user and format_tag::any (blocked
+//   layouts), cached by (shape, threads, precision); user NHWC/HWIO data is reordered in
+//   and out around each call. The thread count is re-applied on every entry because
+//   omp_set_num_threads is per OS thread.
+#include <dnnl.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+using namespace dnnl;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+namespace {
+
+std::string g_error;
+int g_threads = 1;
+engine& eng() {
+  static engine e(engine::kind::cpu, 0);
+  return e;
+}
+stream& strm() {
+  static stream s(eng());
+  return s;
+}
+
+// One scratchpad shared by every primitive (calls are serialised).
+std::vector<uint8_t> g_scratch;
+void* scratch(size_t bytes) {
+  if (g_scratch.size() < bytes) g_scratch.resize(bytes + 64);
+  return g_scratch.data();
+}
+
+primitive_attr user_scratch_attr() {
+  primitive_attr a;
+  a.set_scratchpad_mode(scratchpad_mode::user);
+  return a;
+}
+
+// An argument of a primitive: the caller's plain buffer and, when the primitive wants
+// another layout or data type, an internal buffer plus the reorder between them.
+struct Arg {
+  int id;
+  bool output;
+  memory user;
+  memory inner;
+  bool reordered = false;
+  reorder rd;
+  memory::desc rd_scratch;
+};
+
+struct Prim {
+  primitive p;
+  memory::desc scratch_md;
+  std::vector<Arg> args;
+  Prim() = default;
+};
+
+void add_arg(Prim& pr, int id, bool output, const memory::desc& user_md, const memory::desc& prim_md) {
+  Arg a;
+  a.id = id;
+  a.output = output;
+  a.user = memory(user_md, eng(), DNNL_MEMORY_NONE);
+  if (user_md != prim_md) {
+    a.reordered = true;
+    a.inner = memory(prim_md, eng());
+    auto attr = user_scratch_attr();
+    auto rpd = output ? reorder::primitive_desc(eng(), prim_md, eng(), user_md, attr)
+                      : reorder::primitive_desc(eng(), user_md, eng(), prim_md, attr);
+    a.rd = reorder(rpd);
+    a.rd_scratch = rpd.scratchpad_desc();
+  }
+  pr.args.push_back(std::move(a));
+}
+
+void run(Prim& pr, const std::vector<void*>& ptrs) {
+  auto& s = strm();
+  for (size_t i = 0; i < pr.args.size(); i++) pr.args[i].user.set_data_handle(ptrs[i]);
+  for (auto& a : pr.args) {
+    if (!a.reordered || a.output) continue;
+    memory sp(a.rd_scratch, eng(), scratch(a.rd_scratch.get_size()));
+    a.rd.execute(s, {{DNNL_ARG_FROM, a.user}, {DNNL_ARG_TO, a.inner}, {DNNL_ARG_SCRATCHPAD, sp}});
+  }
+  std::unordered_map<int, memory> m;
+  for (auto& a : pr.args) m[a.id] = a.reordered ? a.inner : a.user;
+  m[DNNL_ARG_SCRATCHPAD] = memory(pr.scratch_md, eng(), scratch(pr.scratch_md.get_size()));
+  pr.p.execute(s, m);
+  for (auto& a : pr.args) {
+    if (!a.reordered || !a.output) continue;
+    memory sp(a.rd_scratch, eng(), scratch(a.rd_scratch.get_size()));
+    a.rd.execute(s, {{DNNL_ARG_FROM, a.inner}, {DNNL_ARG_TO, a.user}, {DNNL_ARG_SCRATCHPAD, sp}});
+  }
+  s.wait();
+}
+
+std::unordered_map<std::string, std::unique_ptr<Prim>> g_cache;
+
+std::string key_of(const char* op, const int32_t* p, int n, int extra) {
+  std::string k(op);
+  for (int i = 0; i < n; i++) k += "," + std::to_string(p[i]);
+  k += "|" + std::to_string(extra) + "|" + std::to_string(g_threads);
+  return k;
+}
+
+void set_threads() { omp_set_num_threads(g_threads); }
+
+template <typename F>
+int guard(F&& f) {
+  try {
+    set_threads();
+    f();
+    return 0;
+  } catch (const dnnl::error& e) {
+    g_error = std::string("oneDNN: ") + e.what();
+  } catch (const std::exception& e) {
+    g_error = e.what();
+  } catch (...) {
+    g_error = "unknown native error";
+  }
+  return -1;
+}
+
+// ---- convolution ---------------------------------------------------------------------
+// p: N H W Ci Co KH KW sh sw dh dw pt pl pb pr OH OW act bf16   (dilation as tfjs: 1 = none)
+enum { N_, H_, W_, CI, CO, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR, OH, OW, ACT, BF16, NCONV };
+
+struct ConvDims {
+  memory::dims src, wei, dst, bias, strides, dil, pl, pr;
+  dt cdt;
+};
+
+ConvDims conv_dims(const int32_t* p) {
+  ConvDims d;
+  d.src = {p[N_], p[CI], p[H_], p[W_]};
+  d.wei = {p[CO], p[CI], p[KH], p[KW]};
+  d.dst = {p[N_], p[CO], p[OH], p[OW]};
+  d.bias = {p[CO]};
+  d.strides = {p[SH], p[SW]};
+  d.dil = {p[DH] - 1, p[DW] - 1};
+  d.pl = {p[PT], p[PL]};
+  // Right/bottom padding consistent with the output size tfjs computed.
+  const int effh = (p[KH] - 1) * p[DH] + 1, effw = (p[KW] - 1) * p[DW] + 1;
+  d.pr = {(p[OH] - 1) * p[SH] + effh - p[H_] - p[PT], (p[OW] - 1) * p[SW] + effw - p[W_] - p[PL]};
+  d.cdt = p[BF16] ? dt::bf16 : dt::f32;
+  return d;
+}
+
+// Activation codes shared with native.ts.
+enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5, A_TANH = 6 };
+
+void add_act(post_ops& po, int act, float alpha) {
+  switch (act) {
+    case A_LINEAR:
+      break;
+    case A_RELU:
+      po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+      break;
+    case A_SIGMOID:
+      po.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
+      break;
+    case A_ELU:
+      po.append_eltwise(1.f, algorithm::eltwise_elu, 1.f, 0.f);
+      break;
+    case A_RELU6:
+      po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f);
+      break;
+    case A_LEAKY:
+      po.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f);
+      break;
+    case A_TANH:
+      po.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
+      break;
+    default:
+      throw std::runtime_error("unknown activation code " + std::to_string(act));
+  }
+}
+
+convolution_forward::primitive_desc conv_fwd_pd(const ConvDims& d, bool bias, const primitive_attr& attr) {
+  auto src = memory::desc(d.src, d.cdt, tag::any);
+  auto wei = memory::desc(d.wei, d.cdt, tag::any);
+  auto dst = memory::desc(d.dst, dt::f32, tag::any);
+  if (bias) {
+    auto b = memory::desc(d.bias, dt::f32, tag::x);
+    return convolution_forward::primitive_desc(
+        convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, b, dst,
+                                  d.strides, d.dil, d.pl, d.pr),
+        attr, eng());
+  }
+  return convolution_forward::primitive_desc(
+      convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src, wei, dst, d.strides,
+                                d.dil, d.pl, d.pr),
+      attr, eng());
+}
+
+Prim& conv_fwd(const int32_t* p, bool bias, float alpha) {
+  auto key = key_of("cf", p, NCONV, bias + (int)(alpha * 1e6f) * 2);
+  auto& slot = g_cache[key];
+  if (!slot) {
+    auto d = conv_dims(p);
+    auto attr = user_scratch_attr();
+    post_ops po;
+    add_act(po, p[ACT], alpha);
+    attr.set_post_ops(po);
+    auto pd = conv_fwd_pd(d, bias, attr);
+    auto pr = std::make_unique<Prim>();
+    pr->p = convolution_forward(pd);
+    pr->scratch_md = pd.scratchpad_desc();
+    add_arg(*pr, DNNL_ARG_SRC, false, memory::desc(d.src, dt::f32, tag::nhwc), pd.src_desc());
+    add_arg(*pr, DNNL_ARG_WEIGHTS, false, memory::desc(d.wei, dt::f32, tag::hwio), pd.weights_desc());
+    if (bias) add_arg(*pr, DNNL_ARG_BIAS, false, memory::desc(d.bias, dt::f32, tag::x), pd.bias_desc());
+    add_arg(*pr, DNNL_ARG_DST, true, memory::desc(d.dst, dt::f32, tag::nhwc), pd.dst_desc());
+    slot = std::move(pr);
+  }
+  return *slot;
+}
+
+Prim& conv_bwd_data(const int32_t* p) {
+  auto key = key_of("cd", p, NCONV, 0);
+  auto& slot = g_cache[key];
+  if (!slot) {
+    auto d = conv_dims(p);
+    auto hint = conv_fwd_pd(d, false, primitive_attr());
+    auto dsrc = memory::desc(d.src, dt::f32, tag::any);
+    auto wei = memory::desc(d.wei, d.cdt, tag::any);
+    auto ddst = memory::desc(d.dst, d.cdt, tag::any);
+    auto pd = convolution_backward_data::primitive_desc(
+        convolution_backward_data::desc(algorithm::convolution_direct, dsrc, wei, ddst, d.strides, d.dil, d.pl, d.pr),
+        user_scratch_attr(), eng(), hint);
+    auto pr = std::make_unique<Prim>();
+    pr->p = convolution_backward_data(pd);
+    pr->scratch_md = pd.scratchpad_desc();
+    add_arg(*pr, DNNL_ARG_DIFF_DST, false, memory::desc(d.dst, dt::f32, tag::nhwc), pd.diff_dst_desc());
+    add_arg(*pr, DNNL_ARG_WEIGHTS, false, memory::desc(d.wei, dt::f32, tag::hwio), pd.weights_desc());
+    add_arg(*pr, DNNL_ARG_DIFF_SRC, true, memory::desc(d.src, dt::f32, tag::nhwc), pd.diff_src_desc());
+    slot = std::move(pr);
+  }
+  return *slot;
+}
+
+Prim& conv_bwd_weights(const int32_t* p, bool bias) {
+  auto key = key_of("cw", p, NCONV, bias);
+  auto& slot = g_cache[key];
+  if (!slot) {
+    auto d = conv_dims(p);
+    auto hint = conv_fwd_pd(d, bias, primitive_attr());
+    auto src = memory::desc(d.src, d.cdt, tag::any);
+    auto dwei = memory::desc(d.wei, dt::f32, tag::any);
+    auto ddst = memory::desc(d.dst, d.cdt, tag::any);
+    auto attr = user_scratch_attr();
+    auto pd = bias ? convolution_backward_weights::primitive_desc(
+                         convolution_backward_weights::desc(algorithm::convolution_direct, src, dwei,
+                                                            memory::desc(d.bias, dt::f32, tag::x), ddst, d.strides,
+                                                            d.dil, d.pl, d.pr),
+                         attr, eng(), hint)
+                   : convolution_backward_weights::primitive_desc(
+                         convolution_backward_weights::desc(algorithm::convolution_direct, src, dwei, ddst, d.strides,
+                                                            d.dil, d.pl, d.pr),
+                         attr, eng(), hint);
+    auto pr = std::make_unique<Prim>();
+    pr->p = convolution_backward_weights(pd);
+    pr->scratch_md = pd.scratchpad_desc();
+    add_arg(*pr, DNNL_ARG_SRC, false, memory::desc(d.src, dt::f32, tag::nhwc), pd.src_desc());
+    add_arg(*pr, DNNL_ARG_DIFF_DST, false, memory::desc(d.dst, dt::f32, tag::nhwc), pd.diff_dst_desc());
+    add_arg(*pr, DNNL_ARG_DIFF_WEIGHTS, true, memory::desc(d.wei, dt::f32, tag::hwio), pd.diff_weights_desc());
+    if (bias) add_arg(*pr, DNNL_ARG_DIFF_BIAS, true, memory::desc(d.bias, dt::f32, tag::x), pd.diff_bias_desc());
+    slot = std::move(pr);
+  }
+  return *slot;
+}
+
+// ---- matmul --------------------------------------------------------------------------
+// p: batchA batchB M K N transA transB act bf16 ; C[b] = op(A[b]) x op(B[b]) (+ bias[N]).
+enum { MBA, MBB, MM, MK, MN, MTA, MTB, MACT, MBF16, NMM };
+
+Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
+  auto key = key_of("mm", p, NMM, bias + (int)(alpha * 1e6f) * 2);
+  auto& slot = g_cache[key];
+  if (!slot) {
+    const memory::dim ba = p[MBA], bb = p[MBB], M = p[MM], K = p[MK], N = p[MN];
+    const memory::dim B = std::max(ba, bb);
+    auto a_user = memory::desc({ba, M, K}, dt::f32, p[MTA] ? memory::dims{M * K, 1, M} : memory::dims{M * K, K, 1});
+    auto b_user = memory::desc({bb, K, N}, dt::f32, p[MTB] ? memory::dims{K * N, 1, K} : memory::dims{K * N, N, 1});
+    auto c_user = memory::desc({B, M, N}, dt::f32, tag::abc);
+    const dt cdt = p[MBF16] ? dt::bf16 : dt::f32;
+    auto a_prim = cdt == dt::f32 ? a_user : memory::desc({ba, M, K}, cdt, tag::abc);
+    auto b_prim = cdt == dt::f32 ? b_user : memory::desc({bb, K, N}, cdt, tag::abc);
+    auto bias_md = memory::desc({1, 1, N}, dt::f32, tag::abc);
+    auto attr = user_scratch_attr();
+    post_ops po;
+    add_act(po, p[MACT], alpha);
+    attr.set_post_ops(po);
+    auto pd = bias ? matmul::primitive_desc(matmul::desc(a_prim, b_prim, bias_md, c_user), attr, eng())
+                   : matmul::primitive_desc(matmul::desc(a_prim, b_prim, c_user), attr, eng());
+    auto pr = std::make_unique<Prim>();
+    pr->p = matmul(pd);
+    pr->scratch_md = pd.scratchpad_desc();
+    add_arg(*pr, DNNL_ARG_SRC, false, a_user, pd.src_desc());
+    add_arg(*pr, DNNL_ARG_WEIGHTS, false, b_user, pd.weights_desc());
+    if (bias) add_arg(*pr, DNNL_ARG_BIAS, false, bias_md, pd.bias_desc());
+    add_arg(*pr, DNNL_ARG_DST, true, c_user, pd.dst_desc());
+    slot = std::move(pr);
+  }
+  return *slot;
+}
+
+// ---- pooling (NHWC, own loops: reorders around oneDNN pooling cost more than pooling) --
+// p: N H W C KH KW sh sw pt pl OH OW
+enum { PN, PH, PW, PC, PKH, PKW, PSH, PSW, PPT, PPL, POH, POW, NPOOL };
+
+template <typename F>
+void for_rows(int64_t rows, F&& f) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) f(r);
+}
+
+}  // namespace
+
+extern "C" {
+
+int cn_version() { return 1; }
+
+int cn_set_threads(int n) {
+  g_threads = n > 0 ? n : 1;
+  omp_set_num_threads(g_threads);
+  return g_threads;
+}
+
+int cn_error(char* buf, int len) {
+  const int n = std::min<int>(len - 1, (int)g_error.size());
+  if (n >= 0) {
+    std::memcpy(buf, g_error.data(), n);
+    buf[n] = 0;
+  }
+  return n;
+}
+
+// Largest ISA oneDNN dispatches to, e.g. "avx512_core_bf16" (for the device description).
+int cn_isa(char* buf, int len) {
+  const char* s = "unknown";
+  switch (get_effective_cpu_isa()) {
+    case cpu_isa::avx512_core_amx: s = "avx512_core_amx"; break;
+    case cpu_isa::avx512_core_bf16: s = "avx512_core_bf16"; break;
+    case cpu_isa::avx512_core_vnni: s = "avx512_core_vnni"; break;
+    case cpu_isa::avx512_core: s = "avx512_core"; break;
+    case cpu_isa::avx2_vnni: s = "avx2_vnni"; break;
+    case cpu_isa::avx2: s = "avx2"; break;
+    case cpu_isa::avx: s = "avx"; break;
+    case cpu_isa::sse41: s = "sse41"; break;
+    default: break;
+  }
+  const int n = std::min<int>(len - 1, (int)std::strlen(s));
+  std::memcpy(buf, s, n);
+  buf[n] = 0;
+  return n;
+}
+
+int cn_clear_cache() {
+  g_cache.clear();
+  std::vector<uint8_t>().swap(g_scratch);
+  return 0;
+}
+
+int cn_conv_fwd(const int32_t* p, const float* x, const float* w, const float* bias, float* y, float alpha) {
+  return guard([&] {
+    auto& pr = conv_fwd(p, bias != nullptr, alpha);
+    if (bias)
+      run(pr, {(void*)x, (void*)w, (void*)bias, y});
+    else
+      run(pr, {(void*)x, (void*)w, y});
+  });
+}
+
+int cn_conv_bwd_data(const int32_t* p, const float* dy, const float* w, float* dx) {
+  return guard([&] { run(conv_bwd_data(p), {(void*)dy, (void*)w, dx}); });
+}
+
+// Filter gradient of a one-input-channel convolution (every network's first layer here) as
+// im2col + one matmul: oneDNN 2.6's direct backward-weights kernel runs such a layer at
+// ~13 GFLOP/s on AVX2 (AlexNet's conv1 at 224: 0.7 s per step); the GEMM runs at ~100+.
+std::vector<float> g_col;
+void conv1ch_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw) {
+  const int64_t N = p[N_], H = p[H_], W = p[W_], KHh = p[KH], KWw = p[KW], OHh = p[OH], OWw = p[OW];
+  const int64_t K = KHh * KWw, P = N * OHh * OWw;
+  if ((int64_t)g_col.size() < P * K) g_col.resize(P * K);
+  float* col = g_col.data();
+  for_rows(N * OHh, [&](int64_t r) {
+    const int64_t n = r / OHh, oh = r % OHh;
+    for (int64_t ow = 0; ow < OWw; ow++) {
+      float* c = col + (r * OWw + ow) * K;
+      for (int64_t kh = 0; kh < KHh; kh++) {
+        const int64_t h = oh * p[SH] - p[PT] + kh;
+        for (int64_t kw = 0; kw < KWw; kw++) {
+          const int64_t w = ow * p[SW] - p[PL] + kw;
+          c[kh * KWw + kw] = (h >= 0 && h < H && w >= 0 && w < W) ? x[(n * H + h) * W + w] : 0.f;
+        }
+      }
+    }
+  });
+  // dW[K, Co] = col[P, K]^T x dy[P, Co]
+  const int32_t mp[NMM] = {1, 1, (int32_t)K, (int32_t)P, p[CO], 1, 0, A_LINEAR, 0};
+  run(matmul_prim(mp, false, 0.f), {(void*)col, (void*)dy, dw});
+}
+
+int cn_conv_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw, float* db) {
+  return guard([&] {
+    if (p[CI] == 1 && p[DH] == 1 && p[DW] == 1 && !p[BF16] && !db &&
+        (int64_t)p[N_] * p[OH] * p[OW] < (int64_t)1 << 31) {
+      conv1ch_bwd_weights(p, x, dy, dw);
+      return;
+    }
+    auto& pr = conv_bwd_weights(p, db != nullptr);
+    if (db)
+      run(pr, {(void*)x, (void*)dy, dw, db});
+    else
+      run(pr, {(void*)x, (void*)dy, dw});
+  });
+}
+
+int cn_matmul(const int32_t* p, const float* a, const float* b, const float* bias, float* c, float alpha) {
+  return guard([&] {
+    auto& pr = matmul_prim(p, bias != nullptr, alpha);
+    if (bias)
+      run(pr, {(void*)a, (void*)b, (void*)bias, c});
+    else
+      run(pr, {(void*)a, (void*)b, c});
+  });
+}
+
+// Max (kind 0) or average (kind 1) pooling forward. Average divides by the number of
+// in-bounds taps, as tfjs does.
+int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
+  return guard([&] {
+    const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
+    const int64_t OHh = p[POH], OWw = p[POW];
+    for_rows(N * OHh, [&](int64_t r) {
+      const int64_t n = r / OHh, oh = r % OHh;
+      const int64_t h0 = oh * p[PSH] - p[PPT];
+      const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+      std::vector<float> acc(C);
+      for (int64_t ow = 0; ow < OWw; ow++) {
+        const int64_t w0 = ow * p[PSW] - p[PPL];
+        const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+        float* out = y + ((n * OHh + oh) * OWw + ow) * C;
+        if (kind == 0) {
+          std::fill(acc.begin(), acc.end(), -INFINITY);
+          for (int64_t h = hs; h < he; h++)
+            for (int64_t w = ws; w < we; w++) {
+              const float* in = x + ((n * H + h) * W + w) * C;
+              for (int64_t c = 0; c < C; c++) acc[c] = in[c] > acc[c] ? in[c] : acc[c];
+            }
+          std::copy(acc.begin(), acc.end(), out);
+        } else {
+          std::fill(acc.begin(), acc.end(), 0.f);
+          for (int64_t h = hs; h < he; h++)
+            for (int64_t w = ws; w < we; w++) {
+              const float* in = x + ((n * H + h) * W + w) * C;
+              for (int64_t c = 0; c < C; c++) acc[c] += in[c];
+            }
+          const float inv = 1.f / float((he - hs) * (we - ws));
+          for (int64_t c = 0; c < C; c++) out[c] = acc[c] * inv;
+        }
+      }
+    });
+  });
+}
+
+// Max-pool gradient: dy goes to the first maximum of each window of x (tfjs's rule).
+// Parallel over images so that overlapping windows never race; channels innermost.
+int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx) {
+  return guard([&] {
+    const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
+    const int64_t OHh = p[POH], OWw = p[POW];
+    std::memset(dx, 0, sizeof(float) * N * H * W * C);
+    for_rows(N, [&](int64_t n) {
+      std::vector<float> best(C);
+      std::vector<int64_t> at(C);
+      for (int64_t oh = 0; oh < OHh; oh++) {
+        const int64_t h0 = oh * p[PSH] - p[PPT];
+        const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+        for (int64_t ow = 0; ow < OWw; ow++) {
+          const int64_t w0 = ow * p[PSW] - p[PPL];
+          const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+          std::fill(best.begin(), best.end(), -INFINITY);
+          std::fill(at.begin(), at.end(), -1);
+          for (int64_t h = hs; h < he; h++)
+            for (int64_t w = ws; w < we; w++) {
+              const int64_t pos = (n * H + h) * W + w;
+              const float* in = x + pos * C;
+              for (int64_t c = 0; c < C; c++)
+                if (in[c] > best[c]) {
+                  best[c] = in[c];
+                  at[c] = pos;
+                }
+            }
+          const float* g = dy + ((n * OHh + oh) * OWw + ow) * C;
+          for (int64_t c = 0; c < C; c++)
+            if (at[c] >= 0) dx[at[c] * C + c] += g[c];
+        }
+      }
+    });
+  });
+}
+
+// Average-pool gradient with tfjs's divisor: the full window, padded taps included.
+int cn_avg_pool_bwd(const int32_t* p, const float* dy, float* dx) {
+  return guard([&] {
+    const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
+    const int64_t OHh = p[POH], OWw = p[POW];
+    const float inv = 1.f / float(p[PKH] * p[PKW]);
+    std::memset(dx, 0, sizeof(float) * N * H * W * C);
+    for_rows(N, [&](int64_t n) {
+      for (int64_t oh = 0; oh < OHh; oh++) {
+        const int64_t h0 = oh * p[PSH] - p[PPT];
+        const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+        for (int64_t ow = 0; ow < OWw; ow++) {
+          const int64_t w0 = ow * p[PSW] - p[PPL];
+          const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+          const float* g = dy + ((n * OHh + oh) * OWw + ow) * C;
+          for (int64_t h = hs; h < he; h++)
+            for (int64_t w = ws; w < we; w++) {
+              float* d = dx + ((n * H + h) * W + w) * C;
+              for (int64_t c = 0; c < C; c++) d[c] += g[c] * inv;
+            }
+        }
+      }
+    });
+  });
+}
+
+// Constant padding of a 4-D array: pads p = [before0, after0, ..., before3, after3].
+int cn_pad4(const int32_t* shape, const int32_t* p, const float* x, float* y, float value) {
+  return guard([&] {
+    const int64_t D0 = shape[0], D1 = shape[1], D2 = shape[2], D3 = shape[3];
+    const int64_t O1 = D1 + p[2] + p[3], O2 = D2 + p[4] + p[5], O3 = D3 + p[6] + p[7];
+    const int64_t O0 = D0 + p[0] + p[1];
+    for_rows(O0 * O1, [&](int64_t r) {
+      const int64_t i0 = r / O1 - p[0], i1 = r % O1 - p[2];
+      float* out = y + r * O2 * O3;
+      if (i0 < 0 || i0 >= D0 || i1 < 0 || i1 >= D1) {
+        std::fill(out, out + O2 * O3, value);
+        return;
+      }
+      std::fill(out, out + p[4] * O3, value);
+      for (int64_t i2 = 0; i2 < D2; i2++) {
+        float* o = out + (i2 + p[4]) * O3;
+        std::fill(o, o + p[6], value);
+        std::memcpy(o + p[6], x + ((i0 * D1 + i1) * D2 + i2) * D3, sizeof(float) * D3);
+        std::fill(o + p[6] + D3, o + O3, value);
+      }
+      std::fill(out + (D2 + p[4]) * O3, out + O2 * O3, value);
+    });
+  });
+}
+
+// Copy a rows x len block between row-major arrays with row strides ss/ds (SplitV, Concat).
+int cn_copy_block(const float* src, int64_t ss, float* dst, int64_t ds, int64_t rows, int64_t len) {
+  return guard([&] {
+    if (rows == 1) {
+      std::memcpy(dst, src, sizeof(float) * len);
+      return;
+    }
+    for_rows(rows, [&](int64_t r) { std::memcpy(dst + r * ds, src + r * ss, sizeof(float) * len); });
+  });
+}
+
+// Tile a 4-D array: out[i] = x[i mod shape] for an output of shape shape * reps.
+int cn_tile4(const int32_t* shape, const int32_t* reps, const float* x, float* y) {
+  return guard([&] {
+    const int64_t d0 = shape[0], d1 = shape[1], d2 = shape[2], d3 = shape[3];
+    const int64_t o1 = d1 * reps[1], o2 = d2 * reps[2], o3 = d3 * reps[3];
+    const int64_t rows = d0 * reps[0] * o1 * o2;
+    for_rows(rows, [&](int64_t r) {
+      const int64_t i2 = r % o2, i1 = (r / o2) % o1, i0 = r / (o2 * o1);
+      const float* src = x + (((i0 % d0) * d1 + i1 % d1) * d2 + i2 % d2) * d3;
+      float* dst = y + r * o3;
+      for (int64_t k = 0; k < reps[3]; k++) std::memcpy(dst + k * d3, src, sizeof(float) * d3);
+    });
+  });
+}
+
+// ---- element-wise --------------------------------------------------------------------
+// Unary op codes shared with native.ts.
+enum Unary {
+  U_RELU, U_SIGMOID, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_NEG, U_STEP, U_ABS, U_TANH, U_RECIP, U_RELU6, U_ELU,
+  U_LEAKY
+};
+
+int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
+  return guard([&] {
+#define LOOP(expr)                                  \
+  _Pragma("omp parallel for simd schedule(static)") \
+  for (int64_t i = 0; i < n; i++) {                 \
+    const float v = x[i];                           \
+    y[i] = (expr);                                  \
+  }                                                 \
+  break;
+    switch (op) {
+      case U_RELU: LOOP(v > 0.f ? v : 0.f)
+      case U_SIGMOID: LOOP(1.f / (1.f + std::exp(-v)))
+      case U_EXP: LOOP(std::exp(v))
+      case U_LOG: LOOP(std::log(v))
+      case U_SQRT: LOOP(std::sqrt(v))
+      case U_RSQRT: LOOP(1.f / std::sqrt(v))
+      case U_SQUARE: LOOP(v * v)
+      case U_NEG: LOOP(-v)
+      case U_STEP: LOOP(v > 0.f ? 1.f : (v != v ? v : alpha))
+      case U_ABS: LOOP(std::fabs(v))
+      case U_TANH: LOOP(std::tanh(v))
+      case U_RECIP: LOOP(1.f / v)
+      case U_RELU6: LOOP(v < 0.f ? 0.f : (v > 6.f ? 6.f : v))
+      case U_ELU: LOOP(v >= 0.f ? v : std::exp(v) - 1.f)
+      case U_LEAKY: LOOP(v >= 0.f ? v : alpha * v)
+      default:
+        throw std::runtime_error("unknown unary op " + std::to_string(op));
+    }
+#undef LOOP
+  });
+}
+
+// Binary op codes shared with native.ts.
+enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_POW };
+
+static inline float bop(int op, float a, float b) {
+  switch (op) {
+    case B_ADD: return a + b;
+    case B_SUB: return a - b;
+    case B_MUL: return a * b;
+    case B_DIV: return a / b;
+    case B_MAX: return a > b ? a : (a != a ? a : b);
+    case B_MIN: return a < b ? a : (a != a ? a : b);
+    case B_SQDIFF: return (a - b) * (a - b);
+    default: return std::pow(a, b);
+  }
+}
+
+// out[i] = a[i % na] op b[i % nb], where na and nb are each n, 1, or `inner` (a vector
+// broadcast along every leading row of an [n / inner, inner] array).
+int cn_binary(int op, const float* a, int64_t na, const float* b, int64_t nb, float* out, int64_t n) {
+  return guard([&] {
+    const bool flat = (na == n || na == 1) && (nb == n || nb == 1);
+    const int64_t inner = flat ? std::min<int64_t>(n, 1 << 16) : std::max<int64_t>(na == n ? 1 : na, nb == n ? 1 : nb);
+    const int64_t rows = (n + inner - 1) / inner;
+    const int64_t sa = na == 1 ? 0 : 1, sb = nb == 1 ? 0 : 1;
+#define BLOOP(OPEXPR)                                                                 \
+  _Pragma("omp parallel for schedule(static)") for (int64_t r = 0; r < rows; r++) {   \
+    const int64_t o = r * inner, len = std::min<int64_t>(inner, n - o);               \
+    float* z = out + o;                                                               \
+    const float* pa = na == n ? a + o : a;                                            \
+    const float* pb = nb == n ? b + o : b;                                            \
+    _Pragma("omp simd") for (int64_t j = 0; j < len; j++) {                           \
+      const float x = pa[j * sa], y = pb[j * sb];                                     \
+      z[j] = (OPEXPR);                                                                \
+    }                                                                                 \
+  }                                                                                   \
+  break;
+    switch (op) {
+      case B_ADD: BLOOP(x + y)
+      case B_SUB: BLOOP(x - y)
+      case B_MUL: BLOOP(x * y)
+      case B_DIV: BLOOP(x / y)
+      case B_SQDIFF: BLOOP((x - y) * (x - y))
+      default: BLOOP(bop(op, x, y))
+    }
+#undef BLOOP
+  });
+}
+
+// Sum (mean when `mean`) over the middle axis of an [outer, rows, inner] array, in double.
+int cn_reduce_rows(const float* x, int64_t outer, int64_t rows, int64_t inner, float* out, int mean) {
+  return guard([&] {
+    if (outer > 1) {
+      for_rows(outer, [&](int64_t o) {
+        const float* xo = x + o * rows * inner;
+        std::vector<double> acc(inner, 0.0);
+        for (int64_t r = 0; r < rows; r++) {
+          const float* row = xo + r * inner;
+          for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
+        }
+        const double scale = mean ? 1.0 / double(rows) : 1.0;
+        for (int64_t j = 0; j < inner; j++) out[o * inner + j] = float(acc[j] * scale);
+      });
+      return;
+    }
+    const int T = std::max(1, std::min<int>(g_threads, (int)std::max<int64_t>(1, rows / 8)));
+    std::vector<double> part((size_t)T * inner, 0.0);
+#pragma omp parallel num_threads(T)
+    {
+      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+      double* acc = part.data() + (size_t)t * inner;
+      const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
+      for (int64_t r = r0; r < r1; r++) {
+        const float* row = x + r * inner;
+#pragma omp simd
+        for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
+      }
+    }
+    const double scale = mean ? 1.0 / double(rows) : 1.0;
+    for (int64_t j = 0; j < inner; j++) {
+      double s = 0;
+      for (int t = 0; t < T; t++) s += part[(size_t)t * inner + j];
+      out[j] = float(s * scale);
+    }
+  });
+}
+
+// Batch norm (inference formula tfjs uses for both modes): y = (x - mean) * rsqrt(var + eps)
+// * scale + offset, per channel of the innermost axis; scale/offset may be null.
+int cn_batch_norm(const float* x, int64_t rows, int64_t C, const float* mean, const float* var, const float* scale,
+                  const float* offset, float eps, float* y) {
+  return guard([&] {
+    std::vector<float> mul(C), add(C);
+    for (int64_t c = 0; c < C; c++) {
+      const float inv = 1.f / std::sqrt(var[c] + eps);
+      mul[c] = inv * (scale ? scale[c] : 1.f);
+      add[c] = (offset ? offset[c] : 0.f) - mean[c] * mul[c];
+    }
+    const float* m = mul.data();
+    const float* a = add.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* in = x + r * C;
+      float* out = y + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) out[c] = in[c] * m[c] + a[c];
+    }
+  });
+}
+
+// One Adam step exactly as tfjs's AdamOptimizer computes it, fused into a single pass:
+// m' = b1 m + (1-b1) g; v' = b2 v + (1-b2) g^2; w' = w - lr (m'/(1-b1^t)) / (sqrt(v'/(1-b2^t)) + eps).
+// Writes w', m', v' to new buffers (tfjs tensors are immutable).
+int cn_adam(int64_t n, const float* w, const float* g, const float* m, const float* v, float* w2, float* m2, float* v2,
+            float lr, float b1, float b2, float c1, float c2, float eps) {
+  return guard([&] {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      const float gi = g[i];
+      const float mi = b1 * m[i] + (1.f - b1) * gi;
+      const float vi = b2 * v[i] + (1.f - b2) * (gi * gi);
+      m2[i] = mi;
+      v2[i] = vi;
+      w2[i] = w[i] - lr * (mi / c1) / (std::sqrt(vi / c2) + eps);
+    }
+  });
+}
+
+}  // extern "C"
