@@ -25,12 +25,12 @@ Deno.test("backend selection: explicit choice, env, unknown and unavailable name
     assert.equal(tf.getBackend(), "cpu");
     assert.match(info.reason, /CNNLAB_BACKEND/);
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /^cnnlab: backend cpu on /);
+    assert.match(lines[0], /^cnnlab: backend cpu \(fp32\) on /);
   } finally {
     Deno.env.delete("CNNLAB_BACKEND");
   }
   const auto = await initBackend({ log: null });
-  assert.ok(["webgpu", "wasm"].includes(auto.name), auto.name);
+  assert.ok(["webgpu", "native", "wasm"].includes(auto.name), auto.name);
   await initBackend({ backend: "wasm", log: null });
   assert.equal(currentBackend()?.name, "wasm");
 });

@@ -5,123 +5,11 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { rand, relErr } from "./helpers.ts";
-import { lenet } from "../lib/models/lenet.ts";
-import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
+import { COVERAGE_MODELS, kernelSuite } from "./kernel_cases.ts";
 import { trainStep } from "../lib/train/step.ts";
 
-const REL_BOUND = 1e-5;
-
 await initBackend({ backend: "wasm", log: null });
-
-/** Run fn on both backends with the same inputs; return [cpu outputs, wasm outputs]. */
-async function both(
-  inputs: { shape: number[]; data: Float32Array }[],
-  fn: (...xs: tf.Tensor[]) => tf.Tensor[],
-): Promise<[Float32Array[], Float32Array[]]> {
-  const res: Float32Array[][] = [];
-  for (const be of ["cpu", "wasm"]) {
-    await tf.setBackend(be);
-    const outs = tf.tidy(() => fn(...inputs.map((i) => tf.tensor(i.data, i.shape))));
-    res.push(outs.map((o) => o.dataSync() as Float32Array));
-    tf.dispose(outs);
-  }
-  await tf.setBackend("wasm");
-  return [res[0], res[1]];
-}
-
-type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
-const CASES: { x: number[]; k: number; cin: number; cout: number; s: number; pad: Pad }[] = [
-  { x: [2, 9, 9], k: 3, cin: 3, cout: 4, s: 1, pad: "same" },
-  { x: [2, 11, 13], k: 5, cin: 1, cout: 6, s: 2, pad: "valid" },
-  { x: [3, 27, 27], k: 11, cin: 1, cout: 8, s: 4, pad: "valid" },
-  { x: [2, 30, 29], k: 11, cin: 2, cout: 5, s: 4, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [2, 10, 10], k: 3, cin: 2, cout: 3, s: 4, pad: "same" },
-  { x: [2, 8, 8], k: 1, cin: 3, cout: 5, s: 2, pad: "same" },
-  { x: [2, 7, 9], k: 1, cin: 4, cout: 4, s: 1, pad: "valid" },
-  { x: [2, 15, 15], k: 7, cin: 1, cout: 16, s: 2, pad: "same" },
-  { x: [2, 13, 11], k: 7, cin: 3, cout: 2, s: 1, pad: [[0, 0], [3, 3], [3, 3], [0, 0]] },
-  { x: [1, 17, 17], k: 5, cin: 6, cout: 16, s: 1, pad: "valid" },
-  { x: [2, 9, 7], k: 3, cin: 5, cout: 7, s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  { x: [2, 12, 12], k: 5, cin: 4, cout: 3, s: 4, pad: "same" },
-];
-
-for (const c of CASES) {
-  const name = `conv k${c.k} s${c.s} ${JSON.stringify(c.pad)} ${c.cin}→${c.cout} on ${c.x.join("×")}`;
-  Deno.test(`wasm ${name}: forward, input and filter gradients match cpu`, async () => {
-    const xs = [c.x[0], c.x[1], c.x[2], c.cin];
-    const ws = [c.k, c.k, c.cin, c.cout];
-    const [cpu, wasm] = await both(
-      [{ shape: xs, data: rand(xs, 1) }, { shape: ws, data: rand(ws, 2) }],
-      (x, w) => {
-        const f = (x: tf.Tensor, w: tf.Tensor) =>
-          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad).square().sum();
-        const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
-        return [y, ...tf.grads(f)([x, w])];
-      },
-    );
-    ["forward", "dx", "dW"].forEach((what, i) => {
-      const e = relErr(wasm[i], cpu[i]);
-      assert.ok(e <= REL_BOUND, `${what}: relative error ${e}`);
-    });
-  });
-}
-
-Deno.test("wasm fused conv (bias + relu) gradients match cpu", async () => {
-  const xs = [2, 12, 12, 3], ws = [3, 3, 3, 8];
-  const [cpu, wasm] = await both(
-    [{ shape: xs, data: rand(xs, 3) }, { shape: ws, data: rand(ws, 4) }, { shape: [8], data: rand([8], 5) }],
-    (x, w, b) => {
-      const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-        tf.fused.conv2d({
-          x: x as tf.Tensor4D,
-          filter: w as tf.Tensor4D,
-          strides: 2,
-          pad: "same",
-          bias: b,
-          activation: "relu",
-        }).sum();
-      return tf.grads(f)([x, w, b]);
-    },
-  );
-  cpu.forEach((want, i) => assert.ok(relErr(wasm[i], want) <= REL_BOUND, `grad ${i}`));
-});
-
-Deno.test("wasm max-pool gradient is right for windows whose maximum is <= 0", async () => {
-  for (const [size, stride, pad] of [[3, 2, "valid"], [2, 2, "valid"], [3, 1, "same"], [3, 2, "same"]] as const) {
-    const xs = [2, 9, 9, 3];
-    const [cpu, wasm] = await both([{ shape: xs, data: rand(xs, 6, -1.5) }], (x) => {
-      const f = (x: tf.Tensor) => {
-        const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
-        return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum(); // distinct weight per output
-      };
-      return [tf.grad(f)(x)];
-    });
-    assert.ok(cpu[0].some((v) => v !== 0));
-    assert.ok(relErr(wasm[0], cpu[0]) <= REL_BOUND, `pool ${size}/${stride} ${pad}`);
-  }
-});
-
-Deno.test("wasm average-pool gradient matches cpu", async () => {
-  const xs = [2, 10, 10, 4];
-  const [cpu, wasm] = await both([{ shape: xs, data: rand(xs, 7) }], (x) => {
-    const f = (x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, 3, 2, "same").square().sum();
-    return [tf.grad(f)(x)];
-  });
-  assert.ok(relErr(wasm[0], cpu[0]) <= REL_BOUND);
-});
-
-Deno.test("wasm matmul with transposed operands matches cpu", async () => {
-  for (const [ta, tb] of [[true, false], [false, true], [true, true]]) {
-    const as = ta ? [37, 19] : [19, 37];
-    const bs = tb ? [23, 37] : [37, 23];
-    const [cpu, wasm] = await both(
-      [{ shape: as, data: rand(as, 8) }, { shape: bs, data: rand(bs, 9) }],
-      (a, b) => [tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ta, tb)],
-    );
-    assert.ok(relErr(wasm[0], cpu[0]) <= REL_BOUND, `transposeA=${ta} transposeB=${tb}`);
-  }
-});
+kernelSuite("wasm");
 
 /**
  * Run a forward+backward+Adam step and an inference pass on wasm under tf.profile.
@@ -150,28 +38,6 @@ async function walkKernels(build: () => tf.LayersModel, size: number): Promise<{
     m.dispose();
   }
 }
-
-/** Every registered model (narrowed where an option allows: kernels do not depend on widths). */
-const NARROW: Record<string, ModelOptions> = {
-  alexnet: { widthMultiplier: 0.125, denseWidth: 64 },
-  "alexnet-simplified": { widthMultiplier: 0.125, denseWidth: 64 },
-  vgg11: { ratio: 16 },
-  googlenet: { auxHeads: true, inputSize: 80 },
-  "bn-inception": { width: 0.25 },
-  "inception-v3": { width: 0.25, auxHead: true },
-  "inception-resnet": { width: 0.25 },
-};
-const COVERAGE_MODELS: [string, () => tf.LayersModel, number][] = [
-  [
-    "lenet relu/max + BN + dropout",
-    () => lenet({ activation: "relu", pooling: "max", batchNorm: true, dropout: 0.5 }),
-    28,
-  ],
-  ...[...MODELS.values()].map((e): [string, () => tf.LayersModel, number] => {
-    const size = NARROW[e.name]?.inputSize ?? Math.max(e.minSize(NARROW[e.name] ?? {}), 32);
-    return [e.name, () => buildModel(e.name, { ...NARROW[e.name], inputSize: size }), size];
-  }),
-];
 
 Deno.test("every kernel the models' training steps use exists on wasm", async () => {
   const missing: string[] = [];
