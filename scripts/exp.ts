@@ -2,7 +2,7 @@
  * `deno task exp`: list, run and show the experiments behind the notebooks.
  *
  *   deno task exp list [pattern]
- *   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--force] [--resume]
+ *   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16] [--force] [--resume]
  *   deno task exp show <name|pattern> [--preset P]
  *
  * Exit codes: 0 ok, 1 a run failed, diverged or was interrupted, 2 usage error.
@@ -27,7 +27,7 @@ import { meanSd } from "../lib/util/stats.ts";
 
 const USAGE = `usage:
   deno task exp list [pattern]
-  deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--force] [--resume]
+  deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16] [--force] [--resume]
   deno task exp show <name|pattern> [--preset smoke|laptop|full]`;
 
 function usage(msg: string): never {
@@ -40,6 +40,7 @@ const FLAGS: Record<string, "value" | "bool"> = {
   preset: "value",
   seeds: "value",
   backend: "value",
+  precision: "value",
   force: "bool",
   resume: "bool",
 };
@@ -116,7 +117,10 @@ switch (cmd) {
       }
     }
     try {
-      await initBackend({ backend: flags.backend ? String(flags.backend) : undefined });
+      await initBackend({
+        backend: flags.backend ? String(flags.backend) : undefined,
+        precision: flags.precision ? String(flags.precision) : undefined,
+      });
     } catch (e) {
       if (e instanceof BackendError) usage(e.message);
       throw e;

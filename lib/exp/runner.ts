@@ -63,7 +63,9 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
   for (const seed of opts.seeds ?? presetSeeds(e, opts.preset)) {
     const path = recordPath(e.name, opts.preset, hash, seed);
     const old = await readRecord(path);
-    if (old && old.status !== "interrupted" && !opts.force) {
+    // A bf16 result does not stand in for an fp32 one, nor the reverse.
+    const precision = currentBackend()?.precision ?? "fp32";
+    if (old && old.status !== "interrupted" && !opts.force && (old.precision ?? "fp32") === precision) {
       log(
         `${e.name} [${opts.preset}, seed ${seed}]: reusing stored result (${old.status}, test acc ${
           old.testAcc.toFixed(4)
@@ -98,7 +100,7 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
       ...(r.message ? { message: r.message } : {}),
       backend: backend.name,
       device: backend.device,
-      precision: "fp32",
+      precision: backend.precision,
       microBatch: r.microBatch,
       params: r.params,
       macs: r.macs,
