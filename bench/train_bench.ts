@@ -1,39 +1,60 @@
 /**
  * Training throughput benchmark: images/s of full training steps (forward, backward,
- * Adam update) at a fixed batch size, per model and backend, plus each run's peak RSS.
+ * Adam update) at a fixed batch size, per model and backend, with GFLOP/s of useful work
+ * (3 × forward MACs × 2 per image) and each run's peak RSS.
  *
- *   deno task bench [--models lenet@28,alexnet@96] [--backends wasm,cpu] [--batch 128]
- *                   [--seconds 10] [--json FILE]
+ *   deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128]
+ *                   [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
  *
  * Every (model, backend) pair runs in its own child process so that peak RSS belongs to
- * that pair alone. Backends that cannot start here are listed and skipped.
+ * that pair alone. Backends that cannot start here are listed and skipped. When python3
+ * can import torch, the same models run in PyTorch too (bench/torch_bench.py, all cores,
+ * OPENBLAS_NUM_THREADS=1) and the table gains our/PyTorch ratios.
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
 import { buildModel, MODELS } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
+import { FusedAdam } from "../lib/train/optim.ts";
+import { summarize } from "../lib/models/inspect.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
 import { textTable } from "../lib/util/table.ts";
 
-const DEFAULT_MODELS = ["lenet@28", "alexnet@96"];
+/** The models and sizes the native backend's targets are stated for (issue: CPU training). */
+const DEFAULT_MODELS = [
+  "lenet@28",
+  "alexnet@224",
+  "alexnet-simplified@224",
+  "vgg11-r8@224",
+  "vgg11-r8@96",
+  "nin@224",
+  "googlenet@96",
+  "resnet18@96",
+];
 
 export interface BenchResult {
   model: string;
   size: number;
   batch: number;
+  /** Ours: a cnnlab backend; PyTorch's rows say "pytorch". */
   backend: string;
+  precision: string;
   device: string;
   steps: number;
   seconds: number;
   trainImagesPerSecond: number;
+  /** Useful work: 6 × forward MACs per image × images/s, in GFLOP/s. */
+  gflops: number;
   peakRssMB: number;
+  /** This row's images/s over PyTorch's for the same model and size (when measured). */
+  vsPytorch?: number;
 }
 
 function usage(msg: string): never {
   console.error(`bench: ${msg}`);
   console.error(
-    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends wasm,cpu] [--batch 128] [--seconds 10] [--json FILE]",
+    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
   );
   Deno.exit(2);
 }
@@ -46,10 +67,18 @@ function parseModel(s: string): { name: string; size: number } {
 }
 
 /** Child: measure one (model, backend) pair and print one JSON line. */
-async function measureOne(model: string, size: number, backend: BackendName, batch: number, seconds: number) {
-  const info = await initBackend({ backend, log: null });
+async function measureOne(
+  model: string,
+  size: number,
+  backend: BackendName,
+  precision: string,
+  batch: number,
+  seconds: number,
+) {
+  const info = await initBackend({ backend, precision, log: null });
   const m = buildModel(model, { inputSize: size });
-  const opt = tf.train.adam(1e-3);
+  const macs = summarize(m).macs;
+  const opt = new FusedAdam(1e-3);
   const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
   const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
   // Warm-up: first steps compile shaders / allocate / pack weights.
@@ -70,10 +99,12 @@ async function measureOne(model: string, size: number, backend: BackendName, bat
     size,
     batch,
     backend: info.name,
+    precision: info.precision,
     device: info.device,
     steps,
     seconds: dt,
     trainImagesPerSecond: (steps * batch) / dt,
+    gflops: (6 * macs * steps * batch) / dt / 1e9,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
   console.log(JSON.stringify(r));
@@ -81,17 +112,86 @@ async function measureOne(model: string, size: number, backend: BackendName, bat
 
 function table(rows: BenchResult[]): string {
   return textTable(
-    ["model", "size", "batch", "backend", "img/s", "steps", "peak RSS MB"],
+    ["model", "size", "batch", "backend", "precision", "img/s", "GFLOP/s", "vs PyTorch", "steps", "peak RSS MB"],
     rows.map((r) => [
       r.model,
       String(r.size),
       String(r.batch),
       r.backend,
+      r.precision,
       r.trainImagesPerSecond.toFixed(r.trainImagesPerSecond < 100 ? 1 : 0),
+      r.gflops.toFixed(1),
+      r.vsPytorch === undefined ? "" : `${r.vsPytorch.toFixed(2)}×`,
       String(r.steps),
       r.peakRssMB.toFixed(0),
     ]),
   );
+}
+
+/** The python3 that can import torch (pyenv's python3 often cannot; Debian's can), or null. */
+async function torchPython(): Promise<string | null> {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    try {
+      const r = await new Deno.Command(py, { args: ["-c", "import torch"], stdout: "null", stderr: "null" }).output();
+      if (r.success) return py;
+    } catch {
+      // not installed
+    }
+  }
+  return null;
+}
+
+/** PyTorch's rows for the same models (its best setting on this CPU: all cores, 1 BLAS thread). */
+async function runTorch(
+  py: string,
+  models: { name: string; size: number }[],
+  batch: number,
+  seconds: number,
+  macsOf: Map<string, number>,
+): Promise<BenchResult[]> {
+  const script = new URL("./torch_bench.py", import.meta.url).pathname;
+  const cmd = new Deno.Command(py, {
+    args: [
+      script,
+      "--models",
+      models.map((m) => `${m.name}@${m.size}`).join(","),
+      "--batch",
+      String(batch),
+      "--seconds",
+      String(seconds),
+    ],
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  if (!out.success) {
+    console.error(`bench: PyTorch run failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`);
+  }
+  const rows: BenchResult[] = [];
+  for (const line of new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)) {
+    const r = JSON.parse(line);
+    if (r.error) {
+      console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.error}`);
+      continue;
+    }
+    const macs = macsOf.get(`${r.model}@${r.size}`) ?? 0;
+    rows.push({
+      model: r.model,
+      size: r.size,
+      batch: r.batch,
+      backend: "pytorch",
+      precision: "fp32",
+      device: `${cpuDescription()} (PyTorch ${r.torch}, ${r.threads} threads)`,
+      steps: r.steps,
+      seconds: r.seconds,
+      trainImagesPerSecond: r.trainImagesPerSecond,
+      gflops: (6 * macs * r.trainImagesPerSecond) / 1e9,
+      peakRssMB: r.peakRssMB,
+    });
+    console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
+  }
+  return rows;
 }
 
 async function main() {
@@ -105,6 +205,10 @@ async function main() {
     return v;
   };
   const one = opt("one", "");
+  const precisionArg = opt("precision", "fp32");
+  const noTorch = args.includes("--no-torch");
+  if (noTorch) args.splice(args.indexOf("--no-torch"), 1);
+  if (!["fp32", "bf16", "both"].includes(precisionArg)) usage(`--precision must be fp32, bf16 or both`);
   const batch = Number(opt("batch", "128"));
   const seconds = Number(opt("seconds", "10"));
   if (!Number.isInteger(batch) || batch <= 0) usage(`--batch must be a positive integer`);
@@ -112,7 +216,7 @@ async function main() {
   if (one) {
     const [spec, backend] = one.split(":");
     const { name, size } = parseModel(spec);
-    await measureOne(name, size, parseBackendName(backend), batch, seconds);
+    await measureOne(name, size, parseBackendName(backend), precisionArg, batch, seconds);
     return;
   }
   const models = opt("models", DEFAULT_MODELS.join(",")).split(",").map(parseModel);
@@ -127,7 +231,19 @@ async function main() {
   }
   console.error(`bench: ${cpuDescription()}; batch ${batch}; ≥${seconds} s per measurement`);
   const results: BenchResult[] = [];
-  for (const backend of backends) {
+  await initBackend({ backend: "cpu", log: null }); // only to build the models and count their MACs
+  const macsOf = new Map(
+    models.map((m) => [`${m.name}@${m.size}`, summarize(buildModel(m.name, { inputSize: m.size })).macs]),
+  );
+  const py = noTorch ? null : await torchPython();
+  if (!noTorch && !py) {
+    console.error("bench: PyTorch not importable; for the comparison: apt-get install python3-torch libopenblas0");
+  }
+  const torchRows = py ? await runTorch(py, models, batch, seconds, macsOf) : [];
+  const runs: [BackendName, string][] = backends.flatMap((b): [BackendName, string][] =>
+    b !== "native" ? [[b, "fp32"]] : precisionArg === "both" ? [[b, "fp32"], [b, "bf16"]] : [[b, precisionArg]]
+  );
+  for (const [backend, precision] of runs) {
     for (const { name, size } of models) {
       // The pure-JS backend is ~100× slower: give it the minimum (3 steps) on LeNet only.
       if (backend === "cpu" && name !== "lenet") {
@@ -140,11 +256,14 @@ async function main() {
           "--allow-read",
           "--allow-env",
           "--allow-sys",
+          "--allow-ffi",
           import.meta.filename!,
           "--one",
           `${name}@${size}:${backend}`,
           "--batch",
           String(batch),
+          "--precision",
+          precision,
           "--seconds",
           backend === "cpu" ? "1" : String(seconds),
         ],
@@ -155,18 +274,21 @@ async function main() {
       const text = new TextDecoder().decode(out.stdout).trim();
       if (!out.success) {
         const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
-        console.error(`bench: ${name}@${size} on ${backend}: ${err.replace(/^.*?Error: /, "")}`);
+        console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${err.replace(/^.*?Error: /, "")}`);
         continue;
       }
       const r = JSON.parse(text.split("\n").pop()!) as BenchResult;
+      const ref = torchRows.find((t) => t.model === name && t.size === size);
+      if (ref) r.vsPytorch = r.trainImagesPerSecond / ref.trainImagesPerSecond;
       console.error(
-        `bench: ${name}@${size} on ${backend}: ${r.trainImagesPerSecond.toFixed(1)} img/s, peak RSS ${
-          r.peakRssMB.toFixed(0)
-        } MB`,
+        `bench: ${name}@${size} on ${backend} (${precision}): ${r.trainImagesPerSecond.toFixed(1)} img/s, ${
+          r.gflops.toFixed(1)
+        } GFLOP/s, peak RSS ${r.peakRssMB.toFixed(0)} MB${ref ? `, ${r.vsPytorch!.toFixed(2)}× PyTorch` : ""}`,
       );
       results.push(r);
     }
   }
+  results.push(...torchRows);
   console.log(table(results));
   if (jsonFile) await writeFileAtomic(jsonFile, JSON.stringify(results, null, 2) + "\n");
 }
