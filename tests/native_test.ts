@@ -111,6 +111,25 @@ Deno.test({
   },
 });
 
+Deno.test({
+  ...opts,
+  name: "weights read before an Adam step keep the values they had when read",
+  fn: () => {
+    const w = tf.variable(tf.randomNormal([300, 300], 0, 1, "float32", 9), true, "inplace_w");
+    const opt = new FusedAdam(0.1);
+    const step = () => tf.tidy(() => opt.applyGradients([{ name: w.name, tensor: tf.onesLike(w) }]));
+    step(); // moments exist; this and later steps may update in place
+    step();
+    const snapshot = w.dataSync();
+    const copy = snapshot.slice();
+    step();
+    assert.deepEqual(snapshot, copy, "a read buffer was mutated");
+    assert.notDeepEqual(w.dataSync(), copy, "the step changed the variable");
+    w.dispose();
+    opt.dispose();
+  },
+});
+
 Deno.test("broadcastLength classifies operands", () => {
   assert.equal(broadcastLength([2, 3, 4], [2, 3, 4]), 24);
   assert.equal(broadcastLength([], [2, 3, 4]), 1);

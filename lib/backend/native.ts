@@ -6,9 +6,10 @@
  * pointer without copying; so there is no 4 GiB wasm heap limit and every kernel the
  * library lacks still works (the cpu implementation runs). Replaced: Conv2D, FusedConv2D,
  * Conv2DBackpropInput/Filter, BatchMatMul, _FusedMatMul, MaxPool(+Grad), AvgPool(+Grad),
- * FusedBatchNorm, the element-wise ops a training step uses, Sum/Mean over leading axes,
- * AddN, and a fused Adam update (kernel `CnnlabAdam`, used by NativeAdam in optim.ts).
- * Small tensors stay in JS: below ~2k elements an FFI round trip is not worth it.
+ * FusedBatchNorm, PadV2, SplitV, Concat, Tile, the element-wise ops a training step uses,
+ * Sum/Mean over one run of contiguous axes, AddN, and a fused Adam update (in place, or
+ * kernel `CnnlabAdam`; used by FusedAdam in optim.ts). Small tensors stay in JS: below
+ * ~2k elements an FFI round trip is not worth it.
  */
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
@@ -150,6 +151,8 @@ const pool = new Map<number, Float32Array[]>();
 let pooledBytes = 0;
 /** Buffers allocated here that no one outside the native kernels has seen. */
 const mine = new WeakSet<Float32Array>();
+/** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
+const seen = new WeakSet<object>();
 
 function alloc(n: number): Float32Array {
   if (n < POOL_MIN) return new Float32Array(n);
@@ -170,7 +173,7 @@ function release(v: unknown): void {
   pooledBytes += v.byteLength;
 }
 
-/** Bytes held for reuse (reported by tests; freed with `tf.engine().reset()`-free code paths only by GC). */
+/** Megabytes of freed output buffers currently held for reuse (at most CNNLAB_POOL_MB, default 2048). */
 export function pooledMegabytes(): number {
   return pooledBytes / 2 ** 20;
 }
@@ -193,10 +196,11 @@ export class NativeBackend extends MathBackendCPU {
     return super.readSync(dataId);
   }
 
-  /** The tensor's buffer is visible outside the native kernels: never recycle it. */
+  /** The tensor's buffer is visible outside the native kernels: never recycle or mutate it. */
   escape(dataId: object): void {
     const v = this.data.get(dataId)?.values;
     if (v instanceof Float32Array) mine.delete(v);
+    if (v) seen.add(v);
   }
 }
 
@@ -704,9 +708,10 @@ export const ADAM_KERNEL = "CnnlabAdam";
 
 /**
  * One Adam step written over w, m and v themselves when the backend is native and nothing
- * else holds their buffers (reference count 1): no allocation of three parameter-sized
- * arrays per variable and step. Returns false (nothing done) otherwise; the caller then
- * runs the allocating kernel.
+ * else holds their buffers (reference count 1, never read out or passed to a JavaScript
+ * kernel): no allocation of three parameter-sized arrays per variable and step. Returns
+ * false (nothing done) otherwise; the caller then runs the allocating kernel, whose fresh
+ * outputs qualify again from the next step on.
  */
 export function adamInPlace(
   w: tf.Tensor,
@@ -718,7 +723,9 @@ export function adamInPlace(
   const b = tf.backend();
   if (!(b instanceof NativeBackend) || !isF32(w, g, m, v)) return false;
   const entries = [w, m, v].map((t) => b.data.get(t.dataId));
-  if (entries.some((e) => !e || e.refCount !== 1 || !(e.values instanceof Float32Array))) return false;
+  if (entries.some((e) => !e || e.refCount !== 1 || !(e.values instanceof Float32Array) || seen.has(e.values))) {
+    return false;
+  }
   const [wv, mv, vv] = entries.map((e) => e!.values as Float32Array);
   check(
     lib!.cn_adam(BigInt(wv.length), wv, f32(b, g), mv, vv, wv, mv, vv, a.lr, a.beta1, a.beta2, a.c1, a.c2, a.eps),
