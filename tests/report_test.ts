@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { decodePng, encodePng } from "../lib/report/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { nativeLibState } from "../lib/backend/native_build.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "cnnlab-report-" });
 const NOTEBOOKS = [...Deno.readDirSync(`${PROJECT_ROOT}/notebooks`)].map((e) => e.name).filter((n) =>
@@ -104,7 +105,9 @@ Deno.test("deno task report --preset smoke: five self-contained pages and an ind
   for (const p of pages) {
     assert.ok(index.includes(`href="${p}"`), `index links ${p}`);
     const html = await Deno.readTextFile(`${tmp}/report/${p}`);
-    assert.match(html, /preset <b>smoke<\/b> · backend <b>wasm<\/b> · device /, p);
+    // The notebooks start the fastest CPU backend: native wherever setup could build it (always on CI).
+    const backend = (await nativeLibState()).ok ? "native" : "wasm";
+    assert.match(html, new RegExp(`preset <b>smoke</b> · backend <b>${backend}</b> · device `), p);
     assert.ok(html.includes('<table class="cnnlab-table">'), `${p} has a table`);
     assert.ok(/<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/.test(html), `${p} has a chart`);
     assert.ok(!html.includes('class="error"'), `${p} has an error output`);
