@@ -27,11 +27,9 @@ export const PRECISIONS: readonly Precision[] = ["fp32", "bf16"];
 const SMALL = 2048;
 
 const SYMBOLS = {
-  cn_version: { parameters: [], result: "i32" },
   cn_set_threads: { parameters: ["i32"], result: "i32" },
   cn_error: { parameters: ["buffer", "i32"], result: "i32" },
   cn_isa: { parameters: ["buffer", "i32"], result: "i32" },
-  cn_clear_cache: { parameters: [], result: "i32" },
   cn_conv_fwd: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "f32"], result: "i32" },
   cn_conv_bwd_data: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   cn_conv_bwd_weights: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
@@ -220,7 +218,7 @@ function out(backend: NativeBackend, shape: number[], values: Float32Array): Inf
   return backend.makeTensorInfo(shape, "float32", values);
 }
 
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const size = (shape: readonly number[]) => tf.util.sizeFromShape(shape as number[]);
 const isF32 = (...ts: (Info | null | undefined)[]) => ts.every((t) => !t || t.dtype === "float32");
 
 const cpuKernels = new Map<string, KFunc>();
@@ -238,6 +236,21 @@ function cpu(name: string, args: KernelArgs): Info | Info[] {
 const ACT: Record<string, number> = { linear: 0, relu: 1, sigmoid: 2, elu: 3, relu6: 4, leakyrelu: 5 };
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+type Shape4 = [number, number, number, number];
+
+/** Geometry of an NHWC convolution from a conv kernel's attributes (the gradients have no dilations). */
+function convInfo(xShape: readonly number[], filterShape: readonly number[], a: Attrs): ConvInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    a.strides as [number, number],
+    (a.dilations ?? 1) as [number, number],
+    a.pad as "valid",
+    a.dimRoundingMode as "round",
+    false,
+    "channelsLast",
+  );
+}
 
 function convParams(c: ConvInfo, act = 0): Int32Array {
   return new Int32Array([
@@ -295,16 +308,7 @@ function conv2d(args: KernelArgs, fused: boolean): Info | Info[] {
     !nhwc(a) || !isF32(x, filter, bias) || preluActivationWeights || !(act in ACT) ||
     (bias && size(bias.shape) !== filter!.shape[3])
   ) return cpu(name, args);
-  const c = tf.backend_util.computeConv2DInfo(
-    x!.shape as [number, number, number, number],
-    filter!.shape as [number, number, number, number],
-    a.strides as [number, number],
-    a.dilations as [number, number],
-    a.pad as "valid",
-    a.dimRoundingMode as "round",
-    false,
-    "channelsLast",
-  );
+  const c = convInfo(x!.shape, filter!.shape, a);
   const b = args.backend;
   const y = alloc(size(c.outShape));
   check(
@@ -325,16 +329,7 @@ function conv2dBackpropInput(args: KernelArgs): Info | Info[] {
   const { dy, filter } = args.inputs;
   const a = args.attrs;
   if (!nhwc(a) || !isF32(dy, filter)) return cpu("Conv2DBackpropInput", args);
-  const c = tf.backend_util.computeConv2DInfo(
-    a.inputShape as [number, number, number, number],
-    filter!.shape as [number, number, number, number],
-    a.strides as [number, number],
-    1,
-    a.pad as "valid",
-    a.dimRoundingMode as "round",
-    false,
-    "channelsLast",
-  );
+  const c = convInfo(a.inputShape as number[], filter!.shape, a);
   const b = args.backend;
   const dx = alloc(size(c.inShape));
   check(lib!.cn_conv_bwd_data(convParams(c), f32(b, dy!), f32(b, filter!), dx), "Conv2DBackpropInput");
@@ -345,17 +340,8 @@ function conv2dBackpropFilter(args: KernelArgs): Info | Info[] {
   const { x, dy } = args.inputs;
   const a = args.attrs;
   if (!nhwc(a) || !isF32(x, dy)) return cpu("Conv2DBackpropFilter", args);
-  const fs = a.filterShape as [number, number, number, number];
-  const c = tf.backend_util.computeConv2DInfo(
-    x!.shape as [number, number, number, number],
-    fs,
-    a.strides as [number, number],
-    1,
-    a.pad as "valid",
-    a.dimRoundingMode as "round",
-    false,
-    "channelsLast",
-  );
+  const fs = a.filterShape as Shape4;
+  const c = convInfo(x!.shape, fs, a);
   const b = args.backend;
   const dw = alloc(size(fs));
   check(lib!.cn_conv_bwd_weights(convParams(c), f32(b, x!), f32(b, dy!), dw, null), "Conv2DBackpropFilter");

@@ -163,7 +163,7 @@ ConvDims conv_dims(const int32_t* p) {
 }
 
 // Activation codes shared with native.ts.
-enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5, A_TANH = 6 };
+enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5 };
 
 void add_act(post_ops& po, int act, float alpha) {
   switch (act) {
@@ -183,9 +183,6 @@ void add_act(post_ops& po, int act, float alpha) {
       break;
     case A_LEAKY:
       po.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f);
-      break;
-    case A_TANH:
-      po.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
       break;
     default:
       throw std::runtime_error("unknown activation code " + std::to_string(act));
@@ -324,6 +321,15 @@ Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
 // p: N H W C KH KW sh sw pt pl OH OW
 enum { PN, PH, PW, PC, PKH, PKW, PSH, PSW, PPT, PPL, POH, POW, NPOOL };
 
+// In-bounds taps [begin, end) of the window of output position o along an axis of size n.
+struct Span {
+  int64_t begin, end;
+};
+inline Span window(int64_t o, int32_t stride, int32_t pad, int32_t k, int64_t n) {
+  const int64_t s = o * stride - pad;
+  return {std::max<int64_t>(s, 0), std::min<int64_t>(s + k, n)};
+}
+
 template <typename F>
 void for_rows(int64_t rows, F&& f) {
 #pragma omp parallel for schedule(static)
@@ -333,8 +339,6 @@ void for_rows(int64_t rows, F&& f) {
 }  // namespace
 
 extern "C" {
-
-int cn_version() { return 1; }
 
 int cn_set_threads(int n) {
   g_threads = n > 0 ? n : 1;
@@ -369,12 +373,6 @@ int cn_isa(char* buf, int len) {
   std::memcpy(buf, s, n);
   buf[n] = 0;
   return n;
-}
-
-int cn_clear_cache() {
-  g_cache.clear();
-  std::vector<uint8_t>().swap(g_scratch);
-  return 0;
 }
 
 int cn_conv_fwd(const int32_t* p, const float* x, const float* w, const float* bias, float* y, float alpha) {
@@ -451,12 +449,10 @@ int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
     const int64_t OHh = p[POH], OWw = p[POW];
     for_rows(N * OHh, [&](int64_t r) {
       const int64_t n = r / OHh, oh = r % OHh;
-      const int64_t h0 = oh * p[PSH] - p[PPT];
-      const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+      const auto [hs, he] = window(oh, p[PSH], p[PPT], p[PKH], H);
       std::vector<float> acc(C);
       for (int64_t ow = 0; ow < OWw; ow++) {
-        const int64_t w0 = ow * p[PSW] - p[PPL];
-        const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+        const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
         float* out = y + ((n * OHh + oh) * OWw + ow) * C;
         if (kind == 0) {
           std::fill(acc.begin(), acc.end(), -INFINITY);
@@ -492,11 +488,9 @@ int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx
       std::vector<float> best(C);
       std::vector<int64_t> at(C);
       for (int64_t oh = 0; oh < OHh; oh++) {
-        const int64_t h0 = oh * p[PSH] - p[PPT];
-        const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+        const auto [hs, he] = window(oh, p[PSH], p[PPT], p[PKH], H);
         for (int64_t ow = 0; ow < OWw; ow++) {
-          const int64_t w0 = ow * p[PSW] - p[PPL];
-          const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+          const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
           std::fill(best.begin(), best.end(), -INFINITY);
           std::fill(at.begin(), at.end(), -1);
           for (int64_t h = hs; h < he; h++)
@@ -527,11 +521,9 @@ int cn_avg_pool_bwd(const int32_t* p, const float* dy, float* dx) {
     std::memset(dx, 0, sizeof(float) * N * H * W * C);
     for_rows(N, [&](int64_t n) {
       for (int64_t oh = 0; oh < OHh; oh++) {
-        const int64_t h0 = oh * p[PSH] - p[PPT];
-        const int64_t hs = std::max<int64_t>(h0, 0), he = std::min<int64_t>(h0 + p[PKH], H);
+        const auto [hs, he] = window(oh, p[PSH], p[PPT], p[PKH], H);
         for (int64_t ow = 0; ow < OWw; ow++) {
-          const int64_t w0 = ow * p[PSW] - p[PPL];
-          const int64_t ws = std::max<int64_t>(w0, 0), we = std::min<int64_t>(w0 + p[PKW], W);
+          const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
           const float* g = dy + ((n * OHh + oh) * OWw + ow) * C;
           for (int64_t h = hs; h < he; h++)
             for (int64_t w = ws; w < we; w++) {
@@ -635,20 +627,7 @@ int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
 }
 
 // Binary op codes shared with native.ts.
-enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_POW };
-
-static inline float bop(int op, float a, float b) {
-  switch (op) {
-    case B_ADD: return a + b;
-    case B_SUB: return a - b;
-    case B_MUL: return a * b;
-    case B_DIV: return a / b;
-    case B_MAX: return a > b ? a : (a != a ? a : b);
-    case B_MIN: return a < b ? a : (a != a ? a : b);
-    case B_SQDIFF: return (a - b) * (a - b);
-    default: return std::pow(a, b);
-  }
-}
+enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF };
 
 // out[i] = a[i % na] op b[i % nb], where na and nb are each n, 1, or `inner` (a vector
 // broadcast along every leading row of an [n / inner, inner] array).
@@ -676,7 +655,10 @@ int cn_binary(int op, const float* a, int64_t na, const float* b, int64_t nb, fl
       case B_MUL: BLOOP(x * y)
       case B_DIV: BLOOP(x / y)
       case B_SQDIFF: BLOOP((x - y) * (x - y))
-      default: BLOOP(bop(op, x, y))
+      case B_MAX: BLOOP(x > y ? x : (x != x ? x : y))
+      case B_MIN: BLOOP(x < y ? x : (x != x ? x : y))
+      default:
+        throw std::runtime_error("unknown binary op " + std::to_string(op));
     }
 #undef BLOOP
   });
