@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { rand, relErr } from "./helpers.ts";
 import { lenet } from "../lib/models/lenet.ts";
+import { convBiasRelu } from "../lib/backend/conv_relu.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 
 export const REL_BOUND = 1e-5;
@@ -121,6 +122,42 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
 
   Deno.test({
     ...opts,
+    name: `${backend} convBiasRelu (the conv layers' training path) matches unfused cpu ops`,
+    fn: async () => {
+      for (const c of CONV_CASES.filter((c) => typeof c.pad === "string")) {
+        const xs = [c.x[0], c.x[1], c.x[2], c.cin], ws = [c.k, c.k, c.cin, c.cout];
+        const [cpu, got] = await both(
+          backend,
+          [{ shape: xs, data: rand(xs, 11) }, { shape: ws, data: rand(ws, 12) }, {
+            shape: [c.cout],
+            data: rand([c.cout], 13),
+          }],
+          (x, w, b) => {
+            const fused = tf.getBackend() !== "cpu";
+            const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+              const [x4, w4, pad] = [x as tf.Tensor4D, w as tf.Tensor4D, c.pad as "same" | "valid"];
+              const y = fused
+                ? convBiasRelu(x4, w4, b as tf.Tensor1D, [c.s, c.s], pad)
+                : tf.relu(tf.conv2d(x4, w4, c.s, pad).add(b));
+              // distinct weight per output, so every gradient path is exercised
+              return y.mul(tf.range(1, 1 + y.size).reshape(y.shape).div(y.size)).sum();
+            };
+            const y = fused
+              ? convBiasRelu(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, [c.s, c.s], c.pad as "same")
+              : tf.relu(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as "same").add(b));
+            return [y, ...tf.grads(f)([x, w, b])];
+          },
+        );
+        ["forward", "dx", "dW", "db"].forEach((what, i) => {
+          const e = relErr(got[i], cpu[i]);
+          assert.ok(e <= REL_BOUND, `k${c.k} s${c.s} ${c.pad} ${what}: relative error ${e}`);
+        });
+      }
+    },
+  });
+
+  Deno.test({
+    ...opts,
     name: `${backend} max-pool gradient is right for windows whose maximum is <= 0`,
     fn: async () => {
       for (const [size, stride, pad] of [[3, 2, "valid"], [2, 2, "valid"], [3, 1, "same"], [3, 2, "same"]] as const) {
@@ -134,6 +171,16 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
         });
         assert.ok(cpu[0].some((v) => v !== 0));
         assert.ok(relErr(got[0], cpu[0]) <= REL_BOUND, `pool ${size}/${stride} ${pad}`);
+        // Ties (values on a coarse grid): the gradient goes to the first maximum only.
+        const ties = rand(xs, 7).map((v) => Math.round(v * 2));
+        const [cpuT, gotT] = await both(backend, [{ shape: xs, data: ties }], (x) => {
+          const f = (x: tf.Tensor) => {
+            const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
+            return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum();
+          };
+          return [tf.grad(f)(x)];
+        });
+        assert.deepEqual(gotT[0], cpuT[0], `pool ${size}/${stride} ${pad} with ties`);
       }
     },
   });

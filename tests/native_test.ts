@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { BackendError, initBackend } from "../lib/backend/mod.ts";
 await initBackend({ backend: "wasm", log: null });
-import { broadcastLength, NATIVE, nativeSettings, pooledMegabytes, setNativePrecision } from "../lib/backend/native.ts";
+import { broadcastPlan, NATIVE, nativeSettings, pooledMegabytes, setNativePrecision } from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { batches, fashionMnist } from "../lib/data/dataset.ts";
@@ -67,7 +67,7 @@ Deno.test({
 
 Deno.test({
   ...opts,
-  name: "native binary ops match cpu for full, scalar, row-vector and other broadcasts",
+  name: "native binary ops match cpu for full, scalar, row-vector, middle-axis and two-sided broadcasts",
   fn: async () => {
     const shape = [3, 15, 16, 12];
     const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
@@ -79,15 +79,27 @@ Deno.test({
       ["minimum", tf.minimum],
       ["squaredDifference", tf.squaredDifference],
     ];
-    for (const bShape of [shape, [1], [12], [16, 12], [1, 1, 1, 12], [3, 1, 1, 1]]) {
+    const bShapes = [shape, [1], [12], [16, 12], [1, 1, 1, 12], [3, 1, 1, 1], [3, 1, 1, 12], [15, 1, 1], [
+      3,
+      15,
+      1,
+      12,
+    ]];
+    const pairs: [number[], number[]][] = [
+      ...bShapes.map((b): [number[], number[]] => [shape, b]),
+      [[3, 1, 16, 1], [1, 15, 1, 12]], // both operands broadcast
+      [[40000], [40000]], // runs longer than one 16k tile
+      [[2, 1, 20000], [2, 3, 20000]],
+    ];
+    for (const [aShape, bShape] of pairs) {
       for (const [name, f] of ops) {
         for (const swap of [false, true]) {
           const [cpu, got] = await both(
             NATIVE,
-            [{ shape, data: rand(shape, 12) }, { shape: bShape, data: rand(bShape, 13, 2) }],
+            [{ shape: aShape, data: rand(aShape, 12) }, { shape: bShape, data: rand(bShape, 13, 2) }],
             (a, b) => [swap ? f(b, a) : f(a, b)],
           );
-          assert.ok(relErr(got[0], cpu[0]) <= REL_BOUND, `${name} ${swap ? "b∘a" : "a∘b"} with b ${bShape}`);
+          assert.ok(relErr(got[0], cpu[0]) <= REL_BOUND, `${name} ${swap ? "b∘a" : "a∘b"}: ${aShape} and ${bShape}`);
         }
       }
     }
@@ -130,13 +142,18 @@ Deno.test({
   },
 });
 
-Deno.test("broadcastLength classifies operands", () => {
-  assert.equal(broadcastLength([2, 3, 4], [2, 3, 4]), 24);
-  assert.equal(broadcastLength([], [2, 3, 4]), 1);
-  assert.equal(broadcastLength([1, 4], [2, 3, 4]), 4);
-  assert.equal(broadcastLength([3, 4], [2, 3, 4]), 12);
-  assert.equal(broadcastLength([2, 1, 1], [2, 3, 4]), null);
-  assert.equal(broadcastLength([3, 1], [2, 3, 4]), null);
+Deno.test("broadcastPlan merges axes along which both operands stay contiguous", () => {
+  assert.deepEqual(broadcastPlan([2, 3, 4], [2, 3, 4], [2, 3, 4]), { dims: [24], as: [1], bs: [1] });
+  assert.deepEqual(broadcastPlan([2, 3, 4], [], [2, 3, 4]), { dims: [24], as: [1], bs: [0] });
+  assert.deepEqual(broadcastPlan([2, 3, 4], [1, 4], [2, 3, 4]), { dims: [6, 4], as: [4, 1], bs: [0, 1] });
+  // global average pooling's gradient: [N,1,1,C] against [N,H,W,C]
+  assert.deepEqual(broadcastPlan([8, 1, 1, 16], [8, 3, 3, 16], [8, 3, 3, 16]), {
+    dims: [8, 9, 16],
+    as: [16, 0, 1],
+    bs: [144, 16, 1],
+  });
+  assert.deepEqual(broadcastPlan([2, 1, 1], [2, 3, 4], [2, 3, 4]), { dims: [2, 12], as: [1, 0], bs: [12, 1] });
+  assert.deepEqual(broadcastPlan([1], [1, 1], [1, 1]), { dims: [1], as: [0], bs: [0] });
 });
 
 Deno.test({
@@ -227,8 +244,12 @@ Deno.test({
  * Inception v3 at init, batch 8, amplifies float32 rounding through ~90 batch-norm layers:
  * its gradients differ by ~5e-2 between wasm and cpu too (measured), so only gross errors
  * are caught there; its loss must still agree to 1e-4. Inception-ResNet: 1.4e-3 measured.
+ * GoogLeNet: on AVX-512 one ReLU of inception 5b has a pre-activation within rounding of 0
+ * that is positive on wasm and not on oneDNN; the flipped gradient element propagates to
+ * every earlier layer: 1.6e-3 measured (every kernel alone agrees with cpu to 5e-7; on an
+ * AVX2 CPU, where oneDNN sums in another order, nothing flips and the error is below 1e-3).
  */
-const GRAD_BOUND: Record<string, number> = { "inception-v3": 0.1, "inception-resnet": 5e-3 };
+const GRAD_BOUND: Record<string, number> = { "inception-v3": 0.1, "inception-resnet": 5e-3, googlenet: 5e-3 };
 
 Deno.test({
   ...opts,

@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { NATIVE_LIB, nativeLibState } from "./native_build.ts";
+import { RELU_BACKPROP_KERNEL } from "./conv_relu.ts";
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -39,7 +40,7 @@ const SYMBOLS = {
   cn_avg_pool_bwd: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   cn_pad4: { parameters: ["buffer", "buffer", "buffer", "buffer", "f32"], result: "i32" },
   cn_unary: { parameters: ["i32", "buffer", "buffer", "i64", "f32"], result: "i32" },
-  cn_binary: { parameters: ["i32", "buffer", "i64", "buffer", "i64", "buffer", "i64"], result: "i32" },
+  cn_binary: { parameters: ["i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer", "i32"], result: "i32" },
   cn_reduce_rows: { parameters: ["buffer", "i64", "i64", "i64", "buffer", "i32"], result: "i32" },
   cn_copy_block: { parameters: ["buffer", "i64", "buffer", "i64", "i64", "i64"], result: "i32" },
   cn_tile4: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
@@ -498,19 +499,61 @@ const BINARY: Record<string, number> = {
   SquaredDifference: 6,
 };
 
-/**
- * How one operand of a broadcast reaches an output of shape `outShape`: every element
- * (n), one scalar (1), or a vector repeated along every leading row (its length); null
- * for other broadcasts, which stay in JS.
- */
-export function broadcastLength(shape: readonly number[], outShape: readonly number[]): number | null {
-  const n = size(outShape), k = size(shape);
-  if (k === n || k === 1) return k;
-  const s = [...shape];
-  while (s.length && s[0] === 1) s.shift();
-  const tail = outShape.slice(outShape.length - s.length);
-  return s.length <= outShape.length && s.every((d, i) => d === tail[i]) ? k : null;
+export interface BroadcastPlan {
+  /** Output axes after merging (product = output size). */
+  dims: number[];
+  /** Each operand's element stride along those axes: 0 where it is broadcast. */
+  as: number[];
+  bs: number[];
 }
+
+/**
+ * How the operands of a broadcast binary op map onto its output, with adjacent axes merged
+ * wherever both operands stay contiguous across them: [128,1,1,1024] × [128,3,3,1024] is
+ * 128 × 9 × 1024 with the first operand's middle stride 0; equal shapes are one flat run.
+ */
+export function broadcastPlan(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  outShape: readonly number[],
+): BroadcastPlan {
+  const r = outShape.length;
+  const strides = (shape: readonly number[]) => {
+    const s = [...Array(r - shape.length).fill(1), ...shape];
+    const st: number[] = new Array(r);
+    for (let i = r - 1, acc = 1; i >= 0; i--) {
+      st[i] = s[i] === 1 ? 0 : acc;
+      acc *= s[i];
+    }
+    return st;
+  };
+  const sa = strides(aShape), sb = strides(bShape);
+  const plan: BroadcastPlan = { dims: [], as: [], bs: [] };
+  for (let i = 0; i < r; i++) {
+    const d = outShape[i];
+    if (d === 1) continue;
+    const k = plan.dims.length - 1;
+    if (k >= 0 && plan.as[k] === sa[i] * d && plan.bs[k] === sb[i] * d) {
+      plan.dims[k] *= d;
+      plan.as[k] = sa[i];
+      plan.bs[k] = sb[i];
+    } else {
+      plan.dims.push(d);
+      plan.as.push(sa[i]);
+      plan.bs.push(sb[i]);
+    }
+  }
+  return plan.dims.length ? plan : { dims: [1], as: [0], bs: [0] };
+}
+
+const i64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
+
+/** out = a op b on the native side (op: a BINARY code or RELU_BACKPROP). */
+function binaryCall(op: number, a: Float32Array, b: Float32Array, out: Float32Array, p: BroadcastPlan, what: string) {
+  check(lib!.cn_binary(op, a, i64(p.as), b, i64(p.bs), out, i64(p.dims), p.dims.length), what);
+}
+
+const flat = (n: number): BroadcastPlan => ({ dims: [n], as: [1], bs: [1] });
 
 function binary(name: string) {
   const code = BINARY[name];
@@ -519,17 +562,26 @@ function binary(name: string) {
     if (!isF32(a, b)) return cpu(name, args);
     const shape = tf.backend_util.assertAndGetBroadcastShape(a!.shape, b!.shape);
     const n = size(shape);
-    const na = broadcastLength(a!.shape, shape), nb = broadcastLength(b!.shape, shape);
-    if (n < SMALL || na === null || nb === null || (na !== n && na !== 1 && nb !== n && nb !== 1 && na !== nb)) {
-      return cpu(name, args);
-    }
+    if (n < SMALL) return cpu(name, args);
     const z = alloc(n);
-    check(
-      lib!.cn_binary(code, f32(args.backend, a!), BigInt(na), f32(args.backend, b!), BigInt(nb), z, BigInt(n)),
-      name,
-    );
+    binaryCall(code, f32(args.backend, a!), f32(args.backend, b!), z, broadcastPlan(a!.shape, b!.shape, shape), name);
     return out(args.backend, shape, z);
   };
+}
+
+/** Code of cn_binary's ReLU backprop: out = b > 0 ? a : 0 (a = dy, b = the ReLU's output). */
+const RELU_BACKPROP = 7;
+
+/** Kernel `CnnlabReluBackprop` {dy, y}: dy where y > 0, else 0, in one pass (see conv_relu.ts). */
+function reluBackprop(args: KernelArgs): Info | Info[] {
+  const { dy, y } = args.inputs;
+  const n = size(dy!.shape);
+  if (!isF32(dy, y) || n !== size(y!.shape)) {
+    throw new NativeError("CnnlabReluBackprop: dy and y must be float32 of one shape");
+  }
+  const z = alloc(n);
+  binaryCall(RELU_BACKPROP, f32(args.backend, dy!), f32(args.backend, y!), z, flat(n), "ReluBackprop");
+  return out(args.backend, dy!.shape, z);
 }
 
 function addN(args: KernelArgs): Info | Info[] {
@@ -537,11 +589,10 @@ function addN(args: KernelArgs): Info | Info[] {
   const n = size(ts[0].shape);
   if (!isF32(...ts) || n < SMALL || ts.some((t) => size(t.shape) !== n)) return cpu("AddN", args);
   const z = alloc(n);
-  const N = BigInt(n);
   if (ts.length === 1) z.set(f32(args.backend, ts[0]));
   else {
-    check(lib!.cn_binary(0, f32(args.backend, ts[0]), N, f32(args.backend, ts[1]), N, z, N), "AddN");
-    for (const t of ts.slice(2)) check(lib!.cn_binary(0, z, N, f32(args.backend, t), N, z, N), "AddN");
+    binaryCall(BINARY.Add, f32(args.backend, ts[0]), f32(args.backend, ts[1]), z, flat(n), "AddN");
+    for (const t of ts.slice(2)) binaryCall(BINARY.Add, z, f32(args.backend, t), z, flat(n), "AddN");
   }
   return out(args.backend, ts[0].shape, z);
 }
@@ -751,6 +802,7 @@ export function registerNative(): void {
     Sum: reduce("Sum"),
     Mean: reduce("Mean"),
     [ADAM_KERNEL]: adam,
+    [RELU_BACKPROP_KERNEL]: reluBackprop,
   };
   for (const name of Object.keys(UNARY)) own[name] = unary(name);
   for (const name of Object.keys(BINARY)) own[name] = binary(name);

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
+import { convBiasRelu } from "../backend/conv_relu.ts";
 
 export class ModelError extends Error {
   override name = "ModelError";
@@ -45,7 +46,7 @@ export class Builder {
       useBias?: boolean;
     } = {},
   ): tf.layers.Layer {
-    return tf.layers.conv2d({
+    const layer = tf.layers.conv2d({
       filters,
       kernelSize: kernel,
       strides: opts.strides ?? 1,
@@ -56,6 +57,8 @@ export class Builder {
       biasInitializer: "zeros",
       name: opts.name ?? this.name("conv"),
     });
+    if (opts.activation === "relu" && (opts.useBias ?? true)) fuseConvRelu(layer);
+    return layer;
   }
 
   dense(units: number, activation: Activation | "linear" = "linear", name?: string): tf.layers.Layer {
@@ -91,6 +94,35 @@ export class Builder {
   zeroPad(p: number, name?: string): tf.layers.Layer {
     return tf.layers.zeroPadding2d({ padding: p, name: name ?? this.name("pad") });
   }
+}
+
+/**
+ * Make a Conv2D layer (ReLU, bias) compute through `convBiasRelu`: one fused kernel even
+ * while gradients are recorded, where tfjs would run conv, bias add and ReLU separately.
+ * The layer stays a tfjs Conv2D (same weights, config, serialisation and summaries).
+ */
+function fuseConvRelu(layer: tf.layers.Layer): void {
+  const conv = layer as unknown as {
+    kernel: { read(): tf.Tensor };
+    bias: { read(): tf.Tensor };
+    strides: [number, number];
+    padding: string;
+    dilationRate: number[];
+    dataFormat: string;
+  };
+  layer.call = (inputs) => {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    if (conv.dilationRate.some((d) => d !== 1) || conv.dataFormat !== "channelsLast" || x.rank !== 4) {
+      throw new ModelError(`${layer.name}: fused conv+ReLU needs an undilated channels-last 2-D convolution`);
+    }
+    return convBiasRelu(
+      x,
+      conv.kernel.read() as tf.Tensor4D,
+      conv.bias.read() as tf.Tensor1D,
+      conv.strides,
+      conv.padding === "same" ? "same" : "valid",
+    );
+  };
 }
 
 /**

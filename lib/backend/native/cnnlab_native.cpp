@@ -477,35 +477,47 @@ int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
   });
 }
 
-// Max-pool gradient: dy goes to the first maximum of each window of x (tfjs's rule).
-// Parallel over images so that overlapping windows never race; channels innermost.
+// Max-pool gradient: dy goes to the first maximum of each window of x (tfjs's rule; a
+// window whose taps are all -inf or NaN passes nothing). Parallel over images so that
+// overlapping windows never race. Per window, channels innermost and branch-free: the
+// maximum first, then one pass over the taps that hands the still-unassigned gradient
+// (`left`) to every tap equal to the maximum and clears it, so only the first one gets it.
 int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx) {
   return guard([&] {
     const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
     const int64_t OHh = p[POH], OWw = p[POW];
-    std::memset(dx, 0, sizeof(float) * N * H * W * C);
     for_rows(N, [&](int64_t n) {
-      std::vector<float> best(C);
-      std::vector<int64_t> at(C);
+      float* dxn = dx + n * H * W * C;
+      const float* xn = x + n * H * W * C;
+      std::memset(dxn, 0, sizeof(float) * H * W * C);
+      std::vector<float> best(C), left(C);
+      float* m = best.data();
+      float* l = left.data();
       for (int64_t oh = 0; oh < OHh; oh++) {
         const auto [hs, he] = window(oh, p[PSH], p[PPT], p[PKH], H);
         for (int64_t ow = 0; ow < OWw; ow++) {
           const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
-          std::fill(best.begin(), best.end(), -INFINITY);
-          std::fill(at.begin(), at.end(), -1);
+          std::fill(m, m + C, -INFINITY);
           for (int64_t h = hs; h < he; h++)
             for (int64_t w = ws; w < we; w++) {
-              const int64_t pos = (n * H + h) * W + w;
-              const float* in = x + pos * C;
-              for (int64_t c = 0; c < C; c++)
-                if (in[c] > best[c]) {
-                  best[c] = in[c];
-                  at[c] = pos;
-                }
+              const float* in = xn + (h * W + w) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
             }
           const float* g = dy + ((n * OHh + oh) * OWw + ow) * C;
-          for (int64_t c = 0; c < C; c++)
-            if (at[c] >= 0) dx[at[c] * C + c] += g[c];
+#pragma omp simd
+          for (int64_t c = 0; c < C; c++) l[c] = m[c] > -INFINITY ? g[c] : 0.f;
+          for (int64_t h = hs; h < he; h++)
+            for (int64_t w = ws; w < we; w++) {
+              const float* in = xn + (h * W + w) * C;
+              float* d = dxn + (h * W + w) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; c++) {
+                const bool hit = in[c] == m[c];
+                d[c] += hit ? l[c] : 0.f;
+                l[c] = hit ? 0.f : l[c];
+              }
+            }
         }
       }
     });
@@ -626,41 +638,90 @@ int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
   });
 }
 
-// Binary op codes shared with native.ts.
-enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF };
+}  // extern "C"
 
-// out[i] = a[i % na] op b[i % nb], where na and nb are each n, 1, or `inner` (a vector
-// broadcast along every leading row of an [n / inner, inner] array).
-int cn_binary(int op, const float* a, int64_t na, const float* b, int64_t nb, float* out, int64_t n) {
+namespace {
+
+// Binary op codes shared with native.ts (B_RELU_BWD: out = b > 0 ? a : 0, a = dy, b = the
+// ReLU's output).
+enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_RELU_BWD };
+
+template <int OP>
+inline float bin(float x, float y) {
+  if constexpr (OP == B_ADD) return x + y;
+  if constexpr (OP == B_SUB) return x - y;
+  if constexpr (OP == B_MUL) return x * y;
+  if constexpr (OP == B_DIV) return x / y;
+  if constexpr (OP == B_MAX) return x > y ? x : (x != x ? x : y);
+  if constexpr (OP == B_MIN) return x < y ? x : (x != x ? x : y);
+  if constexpr (OP == B_SQDIFF) return (x - y) * (x - y);
+  if constexpr (OP == B_RELU_BWD) return y > 0.f ? x : 0.f;
+  return 0.f;
+}
+
+// One run of the innermost axis; SA/SB: the operands' strides there (1, or 0 = broadcast).
+template <int OP, int SA, int SB>
+inline void bin_run(const float* a, const float* b, float* z, int64_t len) {
+#pragma omp simd
+  for (int64_t j = 0; j < len; j++) z[j] = bin<OP>(a[j * SA], b[j * SB]);
+}
+
+// out = a op b with broadcasting: out has shape dims[0..nd), and operand element (i0, ...)
+// sits at sum(i_k * as[k]) (stride 0 along a broadcast axis). native.ts merges axes first,
+// so the innermost axis is as long as possible. Parallel over tiles of at most 16k
+// elements of one innermost run.
+template <int OP>
+void binary_nd(const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out, const int64_t* dims,
+               int nd) {
+  const int64_t inner = dims[nd - 1];
+  int64_t rows = 1;
+  for (int k = 0; k < nd - 1; k++) rows *= dims[k];
+  const int64_t T = 16384, per_row = (inner + T - 1) / T;
+  const int64_t sa = as[nd - 1], sb = bs[nd - 1];
+#pragma omp parallel for schedule(static)
+  for (int64_t t = 0; t < rows * per_row; t++) {
+    const int64_t r = t / per_row, j0 = (t % per_row) * T, len = std::min(T, inner - j0);
+    int64_t oa = 0, ob = 0, rest = r;
+    for (int k = nd - 2; k >= 0; k--) {
+      const int64_t i = rest % dims[k];
+      rest /= dims[k];
+      oa += i * as[k];
+      ob += i * bs[k];
+    }
+    const float* pa = a + oa + j0 * sa;
+    const float* pb = b + ob + j0 * sb;
+    float* z = out + r * inner + j0;
+    if (sa && sb)
+      bin_run<OP, 1, 1>(pa, pb, z, len);
+    else if (sa)
+      bin_run<OP, 1, 0>(pa, pb, z, len);
+    else if (sb)
+      bin_run<OP, 0, 1>(pa, pb, z, len);
+    else
+      bin_run<OP, 0, 0>(pa, pb, z, len);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int cn_binary(int op, const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
+              const int64_t* dims, int nd) {
   return guard([&] {
-    const bool flat = (na == n || na == 1) && (nb == n || nb == 1);
-    const int64_t inner = flat ? std::min<int64_t>(n, 1 << 16) : std::max<int64_t>(na == n ? 1 : na, nb == n ? 1 : nb);
-    const int64_t rows = (n + inner - 1) / inner;
-    const int64_t sa = na == 1 ? 0 : 1, sb = nb == 1 ? 0 : 1;
-#define BLOOP(OPEXPR)                                                                 \
-  _Pragma("omp parallel for schedule(static)") for (int64_t r = 0; r < rows; r++) {   \
-    const int64_t o = r * inner, len = std::min<int64_t>(inner, n - o);               \
-    float* z = out + o;                                                               \
-    const float* pa = na == n ? a + o : a;                                            \
-    const float* pb = nb == n ? b + o : b;                                            \
-    _Pragma("omp simd") for (int64_t j = 0; j < len; j++) {                           \
-      const float x = pa[j * sa], y = pb[j * sb];                                     \
-      z[j] = (OPEXPR);                                                                \
-    }                                                                                 \
-  }                                                                                   \
-  break;
+    if (nd < 1) throw std::runtime_error("binary op needs at least one axis");
     switch (op) {
-      case B_ADD: BLOOP(x + y)
-      case B_SUB: BLOOP(x - y)
-      case B_MUL: BLOOP(x * y)
-      case B_DIV: BLOOP(x / y)
-      case B_SQDIFF: BLOOP((x - y) * (x - y))
-      case B_MAX: BLOOP(x > y ? x : (x != x ? x : y))
-      case B_MIN: BLOOP(x < y ? x : (x != x ? x : y))
+      case B_ADD: binary_nd<B_ADD>(a, as, b, bs, out, dims, nd); break;
+      case B_SUB: binary_nd<B_SUB>(a, as, b, bs, out, dims, nd); break;
+      case B_MUL: binary_nd<B_MUL>(a, as, b, bs, out, dims, nd); break;
+      case B_DIV: binary_nd<B_DIV>(a, as, b, bs, out, dims, nd); break;
+      case B_MAX: binary_nd<B_MAX>(a, as, b, bs, out, dims, nd); break;
+      case B_MIN: binary_nd<B_MIN>(a, as, b, bs, out, dims, nd); break;
+      case B_SQDIFF: binary_nd<B_SQDIFF>(a, as, b, bs, out, dims, nd); break;
+      case B_RELU_BWD: binary_nd<B_RELU_BWD>(a, as, b, bs, out, dims, nd); break;
       default:
         throw std::runtime_error("unknown binary op " + std::to_string(op));
     }
-#undef BLOOP
   });
 }
 
