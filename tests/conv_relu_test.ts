@@ -1,6 +1,6 @@
 /**
- * convBiasRelu (lib/backend/conv_relu.ts), the path every conv layer with ReLU and bias
- * takes: exact agreement with the unfused ops on the cpu backend (including pre-activations
+ * convBiasRelu and relu (lib/backend/conv_relu.ts), the paths every conv layer with ReLU
+ * and bias and every ReLU layer take: exact agreement with the unfused ops on the cpu backend (including pre-activations
  * of exactly 0), no input gradient where none is needed, no leaked tensors, and layers that
  * stay ordinary tfjs Conv2D layers. Its agreement with cpu on wasm and native is in the
  * shared kernel suite (kernel_cases.ts).
@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { convBiasRelu } from "../lib/backend/conv_relu.ts";
+import { convBiasRelu, relu, RELU_KERNEL } from "../lib/backend/conv_relu.ts";
 import { Builder } from "../lib/models/common.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { rand } from "./helpers.ts";
@@ -73,4 +73,21 @@ Deno.test("conv layers with ReLU train through convBiasRelu and remain plain Con
   const m = tf.model({ inputs: input, outputs: fused.apply(input) as tf.SymbolicTensor });
   assert.equal(summarize(m).macs, 6 * 6 * 5 * 3 * 3 * 2);
   tf.dispose([x, y]);
+});
+
+Deno.test("relu equals tf.relu, gradient included (zeros too), and ReLU layers use it", async () => {
+  const x = tf.tensor2d([[-1, 0, 2, 0.5], [3, -0.25, 0, -4]]);
+  const w = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
+  const f = (op: (t: tf.Tensor) => tf.Tensor) => (t: tf.Tensor) => op(t).mul(w).sum();
+  assert.deepEqual(relu(x).arraySync(), tf.relu(x).arraySync());
+  assert.deepEqual(tf.grad(f(relu))(x).arraySync(), tf.grad(f(tf.relu))(x).arraySync());
+  const b = new Builder(1);
+  for (const layer of [b.relu("r"), b.activation("relu", "a")]) {
+    const g = tf.grad((t: tf.Tensor) => (layer.apply(t) as tf.Tensor).mul(w).sum())(x);
+    assert.deepEqual(g.arraySync(), tf.grad(f(tf.relu))(x).arraySync());
+    const prof = await tf.profile(() => tf.tidy(() => layer.apply(x) as tf.Tensor));
+    assert.deepEqual(prof.kernels.map((k) => k.name), [RELU_KERNEL], layer.name);
+  }
+  assert.equal(b.activation("sigmoid", "s").getConfig().activation, "sigmoid");
+  tf.dispose([x, w]);
 });

@@ -11,6 +11,8 @@ await initBackend({ backend: "wasm", log: null });
 import { broadcastPlan, NATIVE, nativeSettings, pooledMegabytes, setNativePrecision } from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
+import { batchNormTrain, BN_TRAIN_KERNEL } from "../lib/backend/batch_norm.ts";
+import { Builder } from "../lib/models/common.ts";
 import { batches, fashionMnist } from "../lib/data/dataset.ts";
 import { alexnet } from "../lib/models/alexnet.ts";
 import { trainStep } from "../lib/train/step.ts";
@@ -139,6 +141,67 @@ Deno.test({
     assert.notDeepEqual(w.dataSync(), copy, "the step changed the variable");
     w.dispose();
     opt.dispose();
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "native batch norm in training: outputs and every gradient match tf.moments + batchNorm on cpu",
+  fn: async () => {
+    for (const xs of [[6, 7, 5, 24], [64, 40]]) {
+      const C = xs[xs.length - 1];
+      const axes = [...Array(xs.length - 1).keys()];
+      const [cpu, got] = await both(
+        NATIVE,
+        [{ shape: xs, data: rand(xs, 21, 0.7) }, { shape: [C], data: rand([C], 22, 1) }, {
+          shape: [C],
+          data: rand([C], 23),
+        }],
+        (x, g, b) => {
+          const fused = tf.getBackend() === NATIVE;
+          const fwd = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor[] => {
+            if (fused) return batchNormTrain(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+            const { mean, variance } = tf.moments(x, axes);
+            return [tf.batchNorm(x, mean, variance, b, g, 1e-5), mean, variance];
+          };
+          const wy = tf.randomUniform(xs, -1, 1, "float32", 24);
+          // The loss reaches the statistics too, so their gradient terms are checked.
+          const loss = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const [y, mean, variance] = fwd(x, g, b);
+            return y.mul(wy).sum().add(mean.mul(tf.range(0, C)).sum()).add(variance.mul(0.3).sum());
+          };
+          return [...fwd(x, g, b), ...tf.grads(loss)([x, g, b])];
+        },
+      );
+      ["y", "mean", "variance", "dx", "dscale", "doffset"].forEach((what, i) => {
+        const e = relErr(got[i], cpu[i]);
+        assert.ok(e <= REL_BOUND, `${xs}: ${what} relative error ${e}`);
+      });
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "batch-norm layers train through the native kernels and move their statistics as tfjs-layers does",
+  fn: async () => {
+    const xs = [4, 6, 6, 16];
+    const x = rand(xs, 25, 0.3);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const layer = new Builder(3).batchNorm("bn");
+      const xt = tf.tensor(x, xs);
+      const prof = await tf.profile(() => tf.tidy(() => layer.apply(xt, { training: true }) as tf.Tensor));
+      const y = tf.tidy(() => layer.apply(xt, { training: true }) as tf.Tensor);
+      const out = [y, ...layer.getWeights()].map((t) => t.dataSync().slice() as Float32Array);
+      tf.dispose([xt, y]);
+      return { out, kernels: prof.kernels.map((k) => k.name) };
+    };
+    const want = await run("cpu"), got = await run(NATIVE);
+    assert.ok(got.kernels.includes(BN_TRAIN_KERNEL), got.kernels.join(","));
+    assert.ok(!got.kernels.includes("FusedBatchNorm"), got.kernels.join(","));
+    // y, gamma, beta, moving mean, moving variance (after two updates)
+    want.out.forEach((w, i) => assert.ok(relErr(got.out[i], w) <= REL_BOUND, `output ${i}: ${relErr(got.out[i], w)}`));
   },
 });
 

@@ -17,6 +17,8 @@
  *      backend has it; Step × Multiply elsewhere).
  * Together: the exact gradient of relu(conv(x, W) + b), since y > 0 exactly where the
  * pre-activation is > 0 (tfjs's ReLU gradient, step(0) = 0, is the same mask).
+ * `relu` (kernel `CnnlabRelu`, for ReLU layers after batch norm) is the backend's Relu with
+ * that same one-pass gradient.
  *
  * The kernels are registered for a backend on first use there, delegating to that
  * backend's FusedConv2D and Identity; a backend without FusedConv2D gets the unfused ops.
@@ -25,6 +27,8 @@ import * as tf from "@tensorflow/tfjs";
 
 export const CONV_BIAS_RELU_KERNEL = "CnnlabConvBiasRelu";
 export const RELU_GATE_KERNEL = "CnnlabReluGate";
+/** The backend's own Relu, with the one-pass masking gradient (`relu` below). */
+export const RELU_KERNEL = "CnnlabRelu";
 /** Optional per-backend kernel {dy, y} → dy where y > 0, else 0 (the native backend has it). */
 export const RELU_BACKPROP_KERNEL = "CnnlabReluBackprop";
 
@@ -47,9 +51,16 @@ function prepare(backend: string): boolean {
   if (ok !== undefined) return ok;
   const conv = delegate(backend, "FusedConv2D", { activation: "relu" });
   const gate = delegate(backend, "Identity");
-  ok = Boolean(conv && gate);
+  const relu = delegate(backend, "Relu");
+  ok = Boolean(conv && gate && relu);
   if (ok) {
-    for (const [kernelName, kernelFunc] of [[CONV_BIAS_RELU_KERNEL, conv], [RELU_GATE_KERNEL, gate]] as const) {
+    for (
+      const [kernelName, kernelFunc] of [
+        [CONV_BIAS_RELU_KERNEL, conv],
+        [RELU_GATE_KERNEL, gate],
+        [RELU_KERNEL, relu],
+      ] as const
+    ) {
       if (!tf.getKernel(kernelName, backend)) {
         tf.registerKernel({ kernelName, backendName: backend, kernelFunc: kernelFunc! });
       }
@@ -79,20 +90,19 @@ function registerGradients(): void {
       };
     },
   });
-  tf.registerGradient({
-    kernelName: RELU_GATE_KERNEL,
-    outputsToSave: [true],
-    gradFunc: (dy, saved) => {
-      const [y] = saved;
-      const g = dy as tf.Tensor;
-      return {
-        x: () =>
-          tf.getKernel(RELU_BACKPROP_KERNEL, tf.getBackend())
-            ? tf.engine().runKernel(RELU_BACKPROP_KERNEL, { dy: g, y }) as tf.Tensor
-            : tf.mul(g, tf.step(y)),
-      };
-    },
-  });
+  // Both take the ReLU's output y and pass dy where y > 0.
+  const mask: tf.GradFunc = (dy, saved) => {
+    const [y] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        tf.getKernel(RELU_BACKPROP_KERNEL, tf.getBackend())
+          ? tf.engine().runKernel(RELU_BACKPROP_KERNEL, { dy: g, y }) as tf.Tensor
+          : tf.mul(g, tf.step(y)),
+    };
+  };
+  tf.registerGradient({ kernelName: RELU_GATE_KERNEL, outputsToSave: [true], gradFunc: mask });
+  tf.registerGradient({ kernelName: RELU_KERNEL, outputsToSave: [true], gradFunc: mask });
   gradientsRegistered = true;
 }
 
@@ -118,4 +128,14 @@ export function convBiasRelu(
     const y = e.runKernel(CONV_BIAS_RELU_KERNEL, { x, filter, bias }, attrs) as tf.Tensor4D;
     return e.runKernel(RELU_GATE_KERNEL, { x: y }, {}) as tf.Tensor4D;
   });
+}
+
+/**
+ * relu(x) whose gradient is one masking pass over (dy, y) where the backend has
+ * `CnnlabReluBackprop` (tfjs's own: step(x), then a multiply). Used by ReLU layers.
+ */
+export function relu<T extends tf.Tensor>(x: T): T {
+  if (!prepare(tf.getBackend())) return tf.relu(x);
+  registerGradients();
+  return tf.engine().runKernel(RELU_KERNEL, { x }) as T;
 }

@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { NATIVE_LIB, nativeLibState } from "./native_build.ts";
 import { RELU_BACKPROP_KERNEL } from "./conv_relu.ts";
+import { BN_GRAD_KERNEL, BN_TRAIN_KERNEL } from "./batch_norm.ts";
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -46,6 +47,28 @@ const SYMBOLS = {
   cn_tile4: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
   cn_batch_norm: {
     parameters: ["buffer", "i64", "i64", "buffer", "buffer", "buffer", "buffer", "f32", "buffer"],
+    result: "i32",
+  },
+  cn_bn_train_fwd: {
+    parameters: ["buffer", "i64", "i64", "buffer", "buffer", "f32", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  cn_bn_train_bwd: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "i64",
+      "i64",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "f32",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
     result: "i32",
   },
   cn_adam: {
@@ -712,6 +735,64 @@ function batchNorm(args: KernelArgs): Info | Info[] {
   return out(b, x!.shape, y);
 }
 
+/** Kernel `CnnlabBatchNormTrain` {x, scale, offset}: [y, batch mean, batch variance] (see batch_norm.ts). */
+function batchNormTrain(args: KernelArgs): Info[] {
+  const { x, scale, offset } = args.inputs as Record<string, Info>;
+  const C = x.shape[x.shape.length - 1];
+  if (!isF32(x, scale, offset) || size(scale.shape) !== C || size(offset.shape) !== C) {
+    throw new NativeError(`${BN_TRAIN_KERNEL}: x must be float32 with scale and offset of its last axis (${C})`);
+  }
+  const b = args.backend;
+  const y = alloc(size(x.shape)), mean = new Float32Array(C), variance = new Float32Array(C);
+  check(
+    lib!.cn_bn_train_fwd(
+      f32(b, x),
+      BigInt(size(x.shape) / C),
+      BigInt(C),
+      f32(b, scale),
+      f32(b, offset),
+      Number(args.attrs.varianceEpsilon),
+      y,
+      mean,
+      variance,
+    ),
+    "BatchNormTrain",
+  );
+  return [out(b, x.shape, y), out(b, [C], mean), out(b, [C], variance)];
+}
+
+/**
+ * Kernel `CnnlabBatchNormGrad` {x, dy, mean, variance, scale, dmean, dvariance}: [dx], or
+ * [dscale, doffset] with attr paramsOnly (one pass over x and dy instead of two).
+ */
+function batchNormGrad(args: KernelArgs): Info[] {
+  const { x, dy, mean, variance, scale, dmean, dvariance } = args.inputs as Record<string, Info>;
+  const C = x.shape[x.shape.length - 1];
+  const b = args.backend;
+  const paramsOnly = Boolean(args.attrs.paramsOnly);
+  const dx = paramsOnly ? null : alloc(size(x.shape));
+  const dscale = new Float32Array(C), doffset = new Float32Array(C);
+  check(
+    lib!.cn_bn_train_bwd(
+      f32(b, x),
+      f32(b, dy),
+      BigInt(size(x.shape) / C),
+      BigInt(C),
+      f32(b, mean),
+      f32(b, variance),
+      f32(b, scale),
+      dmean ? f32(b, dmean) : null,
+      dvariance ? f32(b, dvariance) : null,
+      Number(args.attrs.varianceEpsilon),
+      dx,
+      dscale,
+      doffset,
+    ),
+    "BatchNormGrad",
+  );
+  return dx ? [out(b, x.shape, dx)] : [out(b, [C], dscale), out(b, [C], doffset)];
+}
+
 /** Kernel `CnnlabAdam`: one fused Adam step; returns [w', m', v']. */
 function adam(args: KernelArgs): Info[] {
   const { w, g, m, v } = args.inputs as Record<string, Info>;
@@ -803,6 +884,8 @@ export function registerNative(): void {
     Mean: reduce("Mean"),
     [ADAM_KERNEL]: adam,
     [RELU_BACKPROP_KERNEL]: reluBackprop,
+    [BN_TRAIN_KERNEL]: batchNormTrain,
+    [BN_GRAD_KERNEL]: batchNormGrad,
   };
   for (const name of Object.keys(UNARY)) own[name] = unary(name);
   for (const name of Object.keys(BINARY)) own[name] = binary(name);

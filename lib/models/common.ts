@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
-import { convBiasRelu } from "../backend/conv_relu.ts";
+import { convBiasRelu, relu } from "../backend/conv_relu.ts";
+import { fuseBatchNorm } from "../backend/batch_norm.ts";
 
 export class ModelError extends Error {
   override name = "ModelError";
@@ -71,9 +72,25 @@ export class Builder {
     });
   }
 
-  /** Batch norm with PyTorch's defaults (momentum 0.1 in its convention, eps 1e-5). */
+  /**
+   * Batch norm with PyTorch's defaults (momentum 0.1 in its convention, eps 1e-5); trains
+   * through the native backend's fused kernels where available (lib/backend/batch_norm.ts).
+   */
   batchNorm(name?: string): tf.layers.Layer {
-    return tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: name ?? this.name("bn") });
+    const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: name ?? this.name("bn") });
+    fuseBatchNorm(layer);
+    return layer;
+  }
+
+  /** A ReLU layer whose gradient is one masking pass (lib/backend/conv_relu.ts). */
+  relu(name?: string): tf.layers.Layer {
+    return withReluOp(tf.layers.reLU({ name: name ?? this.name("relu") }));
+  }
+
+  /** An activation layer; ReLU ones get the one-pass gradient too. */
+  activation(activation: Activation, name?: string): tf.layers.Layer {
+    const layer = tf.layers.activation({ activation, name: name ?? this.name("act") });
+    return activation === "relu" ? withReluOp(layer) : layer;
   }
 
   dropout(rate: number, name?: string): tf.layers.Layer {
@@ -123,6 +140,12 @@ function fuseConvRelu(layer: tf.layers.Layer): void {
       conv.padding === "same" ? "same" : "valid",
     );
   };
+}
+
+/** Make a ReLU (or relu Activation) layer compute through `relu` from conv_relu.ts. */
+function withReluOp(layer: tf.layers.Layer): tf.layers.Layer {
+  layer.call = (inputs) => relu((Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor);
+  return layer;
 }
 
 /**

@@ -38,7 +38,7 @@ type K = number | [number, number];
 function cbr(b: Builder, x: T, c: number, k: K, name: string, strides = 1, padding: "same" | "valid" = "same"): T {
   let y = b.conv(c, k, { strides, padding, useBias: false, name }).apply(x) as T;
   y = b.batchNorm(`${name}_bn`).apply(y) as T;
-  return tf.layers.reLU({ name: `${name}_relu` }).apply(y) as T;
+  return b.relu(`${name}_relu`).apply(y) as T;
 }
 
 const concat = (xs: T[], name: string) => tf.layers.concatenate({ axis: -1, name }).apply(xs) as T;
@@ -246,7 +246,7 @@ function residualJoin(b: Builder, x: T, branches: T[], channels: number, scale: 
   const up = b.conv(channels, 1, { name: `${name}_up` }).apply(mixed) as T; // linear, with bias
   const s = tf.layers.rescaling({ scale, name: `${name}_scale` }).apply(up) as T;
   const sum = tf.layers.add({ name: `${name}_add` }).apply([x, s]) as T;
-  return tf.layers.reLU({ name }).apply(sum) as T;
+  return b.relu(name).apply(sum) as T;
 }
 
 export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersModel {

@@ -62,7 +62,7 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
     if (bn) {
       const base = name.replace(/_conv$/, "");
       x = b.batchNorm(`${base}_bn`).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.activation({ activation: act, name: `${base}_act` }).apply(x) as tf.SymbolicTensor;
+      x = b.activation(act, `${base}_act`).apply(x) as tf.SymbolicTensor;
     }
   };
   conv(ch(6), 5, "same", "block1_conv");
@@ -75,7 +75,7 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
     x = b.dense(units, bn ? "linear" : act, `fc${i}`).apply(x) as tf.SymbolicTensor;
     if (bn) {
       x = b.batchNorm(`fc${i}_bn`).apply(x) as tf.SymbolicTensor;
-      x = tf.layers.activation({ activation: act, name: `fc${i}_act` }).apply(x) as tf.SymbolicTensor;
+      x = b.activation(act, `fc${i}_act`).apply(x) as tf.SymbolicTensor;
     }
     if (drop > 0) x = b.dropout(drop, `fc${i}_dropout`).apply(x) as tf.SymbolicTensor;
   }

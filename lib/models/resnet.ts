@@ -25,14 +25,14 @@ function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: nu
     x,
   ) as tf.SymbolicTensor;
   y = b.batchNorm(`${name}_bn1`).apply(y) as tf.SymbolicTensor;
-  y = tf.layers.reLU({ name: `${name}_relu1` }).apply(y) as tf.SymbolicTensor;
+  y = b.relu(`${name}_relu1`).apply(y) as tf.SymbolicTensor;
   y = b.conv(channels, 3, { padding: "same", name: `${name}_conv2` }).apply(y) as tf.SymbolicTensor;
   y = b.batchNorm(`${name}_bn2`).apply(y) as tf.SymbolicTensor;
   const shortcut = project
     ? b.conv(channels, 1, { strides: stride, name: `${name}_proj` }).apply(x) as tf.SymbolicTensor
     : x;
   const sum = tf.layers.add({ name: `${name}_add` }).apply([y, shortcut]) as tf.SymbolicTensor;
-  return tf.layers.reLU({ name }).apply(sum) as tf.SymbolicTensor;
+  return b.relu(name).apply(sum) as tf.SymbolicTensor;
 }
 
 export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
@@ -42,7 +42,7 @@ export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = b.conv(64, 7, { strides: 2, padding: "same", name: "stem_conv" }).apply(input) as tf.SymbolicTensor;
   x = b.batchNorm("stem_bn").apply(x) as tf.SymbolicTensor;
-  x = tf.layers.reLU({ name: "stem_relu" }).apply(x) as tf.SymbolicTensor;
+  x = b.relu("stem_relu").apply(x) as tf.SymbolicTensor;
   x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
   const blocks = ["stem"];
   const stages: [number, number][] = [[64, 1], [128, 2], [256, 2], [512, 2]];

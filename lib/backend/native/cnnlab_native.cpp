@@ -336,6 +336,29 @@ void for_rows(int64_t rows, F&& f) {
   for (int64_t r = 0; r < rows; r++) f(r);
 }
 
+// Per-channel sums over the rows of a [rows, C] array, in double, split across threads
+// by rows: out0[c] = sum f0(r, c), out1[c] = sum f1(r, c).
+template <typename F>
+void channel_sums(int64_t rows, int64_t C, F&& f, std::vector<double>& s0, std::vector<double>& s1) {
+  const int T = std::max(1, std::min<int>(g_threads, (int)std::max<int64_t>(1, rows / 64)));
+  std::vector<double> part((size_t)T * 2 * C, 0.0);
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    double* a0 = part.data() + (size_t)t * 2 * C;
+    double* a1 = a0 + C;
+    const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
+    for (int64_t r = r0; r < r1; r++) f(r, a0, a1);
+  }
+  s0.assign(C, 0.0);
+  s1.assign(C, 0.0);
+  for (int t = 0; t < T; t++)
+    for (int64_t c = 0; c < C; c++) {
+      s0[c] += part[(size_t)t * 2 * C + c];
+      s1[c] += part[(size_t)t * 2 * C + C + c];
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -782,6 +805,98 @@ int cn_batch_norm(const float* x, int64_t rows, int64_t C, const float* mean, co
       float* out = y + r * C;
 #pragma omp simd
       for (int64_t c = 0; c < C; c++) out[c] = in[c] * m[c] + a[c];
+    }
+  });
+}
+
+// Batch norm in training over a [rows, C] array: the batch's mean and (biased) variance
+// per channel, as tf.moments gives them (sums of x and x^2 in double: one pass), then
+// y = (x - mean) / sqrt(var + eps) * gamma + beta.
+int cn_bn_train_fwd(const float* x, int64_t rows, int64_t C, const float* gamma, const float* beta, float eps,
+                    float* y, float* mean, float* var) {
+  return guard([&] {
+    std::vector<double> s, ss;
+    channel_sums(
+        rows, C,
+        [&](int64_t r, double* a0, double* a1) {
+          const float* in = x + r * C;
+#pragma omp simd
+          for (int64_t c = 0; c < C; c++) {
+            const double v = in[c];
+            a0[c] += v;
+            a1[c] += v * v;
+          }
+        },
+        s, ss);
+    std::vector<float> mul(C), add(C);
+    for (int64_t c = 0; c < C; c++) {
+      const double m = s[c] / double(rows);
+      const double v = std::max(0.0, ss[c] / double(rows) - m * m);
+      mean[c] = float(m);
+      var[c] = float(v);
+      const float inv = 1.f / std::sqrt(var[c] + eps);
+      mul[c] = inv * gamma[c];
+      add[c] = beta[c] - mean[c] * mul[c];
+    }
+    const float* mu = mul.data();
+    const float* ad = add.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* in = x + r * C;
+      float* out = y + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) out[c] = in[c] * mu[c] + ad[c];
+    }
+  });
+}
+
+// Gradient of cn_bn_train_fwd. With xhat = (x - mean) / sqrt(var + eps) and M = rows:
+// dbeta = sum dy, dgamma = sum dy * xhat, and (when dx is given)
+// dx = gamma / sqrt(var + eps) * (dy - dbeta / M - xhat * dgamma / M)
+//      + dmean / M + dvar * 2 (x - mean) / M
+// (dmean, dvar: gradients reaching the mean and variance outputs; may be null).
+int cn_bn_train_bwd(const float* x, const float* dy, int64_t rows, int64_t C, const float* mean, const float* var,
+                    const float* gamma, const float* dmean, const float* dvar, float eps, float* dx, float* dgamma,
+                    float* dbeta) {
+  return guard([&] {
+    std::vector<float> inv(C);
+    for (int64_t c = 0; c < C; c++) inv[c] = 1.f / std::sqrt(var[c] + eps);
+    const float* iv = inv.data();
+    std::vector<double> sdy, sdyx;
+    channel_sums(
+        rows, C,
+        [&](int64_t r, double* a0, double* a1) {
+          const float* in = x + r * C;
+          const float* g = dy + r * C;
+#pragma omp simd
+          for (int64_t c = 0; c < C; c++) {
+            a0[c] += g[c];
+            a1[c] += double(g[c]) * double((in[c] - mean[c]) * iv[c]);
+          }
+        },
+        sdy, sdyx);
+    for (int64_t c = 0; c < C; c++) {
+      dbeta[c] = float(sdy[c]);
+      dgamma[c] = float(sdyx[c]);
+    }
+    if (!dx) return;
+    // dx = k1 dy + k2 xhat + k3, per channel.
+    std::vector<float> k1(C), k2(C), k3(C);
+    const double M = double(rows);
+    for (int64_t c = 0; c < C; c++) {
+      const double a = double(gamma[c]) * iv[c];
+      k1[c] = float(a);
+      k2[c] = float(-a * sdyx[c] / M + (dvar ? 2.0 * dvar[c] / (M * iv[c]) : 0.0));
+      k3[c] = float(-a * sdy[c] / M + (dmean ? dmean[c] / M : 0.0));
+    }
+    const float *p1 = k1.data(), *p2 = k2.data(), *p3 = k3.data();
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* in = x + r * C;
+      const float* g = dy + r * C;
+      float* out = dx + r * C;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) out[c] = p1[c] * g[c] + p2[c] * ((in[c] - mean[c]) * iv[c]) + p3[c];
     }
   });
 }
