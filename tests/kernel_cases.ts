@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { rand, relErr } from "./helpers.ts";
 import { lenet } from "../lib/models/lenet.ts";
-import { convBiasRelu } from "../lib/backend/conv_relu.ts";
+import { convBiasAct } from "../lib/backend/fused_conv.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 
 export const REL_BOUND = 1e-5;
@@ -122,36 +122,38 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
 
   Deno.test({
     ...opts,
-    name: `${backend} convBiasRelu (the conv layers' training path) matches unfused cpu ops`,
+    name: `${backend} convBiasAct (the conv layers' training path) matches unfused cpu ops`,
     fn: async () => {
       for (const c of CONV_CASES.filter((c) => typeof c.pad === "string")) {
-        const xs = [c.x[0], c.x[1], c.x[2], c.cin], ws = [c.k, c.k, c.cin, c.cout];
-        const [cpu, got] = await both(
-          backend,
-          [{ shape: xs, data: rand(xs, 11) }, { shape: ws, data: rand(ws, 12) }, {
-            shape: [c.cout],
-            data: rand([c.cout], 13),
-          }],
-          (x, w, b) => {
-            const fused = tf.getBackend() !== "cpu";
-            const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
-              const [x4, w4, pad] = [x as tf.Tensor4D, w as tf.Tensor4D, c.pad as "same" | "valid"];
-              const y = fused
-                ? convBiasRelu(x4, w4, b as tf.Tensor1D, [c.s, c.s], pad)
-                : tf.relu(tf.conv2d(x4, w4, c.s, pad).add(b));
-              // distinct weight per output, so every gradient path is exercised
-              return y.mul(tf.range(1, 1 + y.size).reshape(y.shape).div(y.size)).sum();
-            };
-            const y = fused
-              ? convBiasRelu(x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D, [c.s, c.s], c.pad as "same")
-              : tf.relu(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad as "same").add(b));
-            return [y, ...tf.grads(f)([x, w, b])];
-          },
-        );
-        ["forward", "dx", "dW", "db"].forEach((what, i) => {
-          const e = relErr(got[i], cpu[i]);
-          assert.ok(e <= REL_BOUND, `k${c.k} s${c.s} ${c.pad} ${what}: relative error ${e}`);
-        });
+        for (const act of ["linear", "relu", "sigmoid"] as const) {
+          const xs = [c.x[0], c.x[1], c.x[2], c.cin], ws = [c.k, c.k, c.cin, c.cout];
+          const pad = c.pad as "same" | "valid";
+          const [cpu, got] = await both(
+            backend,
+            [{ shape: xs, data: rand(xs, 11) }, { shape: ws, data: rand(ws, 12) }, {
+              shape: [c.cout],
+              data: rand([c.cout], 13),
+            }],
+            (x, w, b) => {
+              const fused = tf.getBackend() !== "cpu";
+              const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+                const [x4, w4] = [x as tf.Tensor4D, w as tf.Tensor4D];
+                if (fused) return convBiasAct(x4, w4, b as tf.Tensor1D, [c.s, c.s], pad, act);
+                const z = tf.conv2d(x4, w4, c.s, pad).add(b);
+                return act === "relu" ? tf.relu(z) : act === "sigmoid" ? tf.sigmoid(z) : z;
+              };
+              const loss = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
+                const y = f(x, w, b); // distinct weight per output, so every gradient path is exercised
+                return y.mul(tf.range(1, 1 + y.size).reshape(y.shape).div(y.size)).sum();
+              };
+              return [f(x, w, b), ...tf.grads(loss)([x, w, b])];
+            },
+          );
+          ["forward", "dx", "dW", "db"].forEach((what, i) => {
+            const e = relErr(got[i], cpu[i]);
+            assert.ok(e <= REL_BOUND, `${act} k${c.k} s${c.s} ${c.pad} ${what}: relative error ${e}`);
+          });
+        }
       }
     },
   });

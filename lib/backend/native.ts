@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { NATIVE_LIB, nativeLibState } from "./native_build.ts";
-import { RELU_BACKPROP_KERNEL } from "./conv_relu.ts";
+import { ACTIVATION_BACKPROP_KERNEL } from "./fused_conv.ts";
 import { BN_GRAD_KERNEL, BN_TRAIN_KERNEL } from "./batch_norm.ts";
 
 type Info = tf.TensorInfo;
@@ -571,7 +571,7 @@ export function broadcastPlan(
 
 const i64 = (xs: number[]) => BigInt64Array.from(xs.map(BigInt));
 
-/** out = a op b on the native side (op: a BINARY code or RELU_BACKPROP). */
+/** out = a op b on the native side (op: a BINARY or ACTIVATION_BACKPROP code). */
 function binaryCall(op: number, a: Float32Array, b: Float32Array, out: Float32Array, p: BroadcastPlan, what: string) {
   check(lib!.cn_binary(op, a, i64(p.as), b, i64(p.bs), out, i64(p.dims), p.dims.length), what);
 }
@@ -592,18 +592,19 @@ function binary(name: string) {
   };
 }
 
-/** Code of cn_binary's ReLU backprop: out = b > 0 ? a : 0 (a = dy, b = the ReLU's output). */
-const RELU_BACKPROP = 7;
+/** cn_binary codes of the activation gradients from (dy, y): ReLU's mask, sigmoid's y(1 − y). */
+const ACTIVATION_BACKPROP: Record<string, number> = { relu: 7, sigmoid: 8 };
 
-/** Kernel `CnnlabReluBackprop` {dy, y}: dy where y > 0, else 0, in one pass (see conv_relu.ts). */
-function reluBackprop(args: KernelArgs): Info | Info[] {
+/** Kernel `CnnlabActivationBackprop` {dy, y}, attr activation: dy' in one pass (see fused_conv.ts). */
+function activationBackprop(args: KernelArgs): Info | Info[] {
   const { dy, y } = args.inputs;
+  const act = String(args.attrs.activation);
   const n = size(dy!.shape);
-  if (!isF32(dy, y) || n !== size(y!.shape)) {
-    throw new NativeError("CnnlabReluBackprop: dy and y must be float32 of one shape");
+  if (!isF32(dy, y) || n !== size(y!.shape) || !(act in ACTIVATION_BACKPROP)) {
+    throw new NativeError(`${ACTIVATION_BACKPROP_KERNEL}: float32 dy and y of one shape, relu or sigmoid`);
   }
   const z = alloc(n);
-  binaryCall(RELU_BACKPROP, f32(args.backend, dy!), f32(args.backend, y!), z, flat(n), "ReluBackprop");
+  binaryCall(ACTIVATION_BACKPROP[act], f32(args.backend, dy!), f32(args.backend, y!), z, flat(n), act);
   return out(args.backend, dy!.shape, z);
 }
 
@@ -883,7 +884,7 @@ export function registerNative(): void {
     Sum: reduce("Sum"),
     Mean: reduce("Mean"),
     [ADAM_KERNEL]: adam,
-    [RELU_BACKPROP_KERNEL]: reluBackprop,
+    [ACTIVATION_BACKPROP_KERNEL]: activationBackprop,
     [BN_TRAIN_KERNEL]: batchNormTrain,
     [BN_GRAD_KERNEL]: batchNormGrad,
   };

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/rng.ts";
-import { convBiasRelu, relu } from "../backend/conv_relu.ts";
+import { type ConvActivation, convBiasAct, relu } from "../backend/fused_conv.ts";
 import { fuseBatchNorm } from "../backend/batch_norm.ts";
 
 export class ModelError extends Error {
@@ -58,7 +58,7 @@ export class Builder {
       biasInitializer: "zeros",
       name: opts.name ?? this.name("conv"),
     });
-    if (opts.activation === "relu" && (opts.useBias ?? true)) fuseConvRelu(layer);
+    fuseConv(layer);
     return layer;
   }
 
@@ -82,7 +82,7 @@ export class Builder {
     return layer;
   }
 
-  /** A ReLU layer whose gradient is one masking pass (lib/backend/conv_relu.ts). */
+  /** A ReLU layer whose gradient is one masking pass (lib/backend/fused_conv.ts). */
   relu(name?: string): tf.layers.Layer {
     return withReluOp(tf.layers.reLU({ name: name ?? this.name("relu") }));
   }
@@ -114,35 +114,43 @@ export class Builder {
 }
 
 /**
- * Make a Conv2D layer (ReLU, bias) compute through `convBiasRelu`: one fused kernel even
- * while gradients are recorded, where tfjs would run conv, bias add and ReLU separately.
+ * Make a Conv2D layer compute through `convBiasAct`: one fused kernel (bias and
+ * activation included) even while gradients are recorded, where tfjs would run conv, bias
+ * add and activation separately, and no input gradient for a network's first layer.
  * The layer stays a tfjs Conv2D (same weights, config, serialisation and summaries).
  */
-function fuseConvRelu(layer: tf.layers.Layer): void {
+function fuseConv(layer: tf.layers.Layer): void {
   const conv = layer as unknown as {
     kernel: { read(): tf.Tensor };
-    bias: { read(): tf.Tensor };
+    bias: { read(): tf.Tensor } | null;
     strides: [number, number];
     padding: string;
     dilationRate: number[];
     dataFormat: string;
+    activation: { getClassName(): string };
   };
-  layer.call = (inputs) => {
+  const own = layer.call.bind(layer);
+  layer.call = (inputs, kwargs) => {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    if (conv.dilationRate.some((d) => d !== 1) || conv.dataFormat !== "channelsLast" || x.rank !== 4) {
-      throw new ModelError(`${layer.name}: fused conv+ReLU needs an undilated channels-last 2-D convolution`);
+    const act = conv.activation.getClassName();
+    if (
+      conv.dilationRate.some((d) => d !== 1) || conv.dataFormat !== "channelsLast" || x.rank !== 4 ||
+      !["linear", "relu", "sigmoid"].includes(act)
+    ) {
+      return own(inputs, kwargs); // tfjs's own path
     }
-    return convBiasRelu(
+    return convBiasAct(
       x,
       conv.kernel.read() as tf.Tensor4D,
-      conv.bias.read() as tf.Tensor1D,
+      conv.bias ? conv.bias.read() as tf.Tensor1D : null,
       conv.strides,
       conv.padding === "same" ? "same" : "valid",
+      act as ConvActivation,
     );
   };
 }
 
-/** Make a ReLU (or relu Activation) layer compute through `relu` from conv_relu.ts. */
+/** Make a ReLU (or relu Activation) layer compute through `relu` from fused_conv.ts. */
 function withReluOp(layer: tf.layers.Layer): tf.layers.Layer {
   layer.call = (inputs) => relu((Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor);
   return layer;

@@ -413,8 +413,10 @@ int cn_conv_bwd_data(const int32_t* p, const float* dy, const float* w, float* d
 }
 
 // Filter gradient of a one-input-channel convolution (every network's first layer here) as
-// im2col + one matmul: oneDNN 2.6's direct backward-weights kernel runs such a layer at
-// ~13 GFLOP/s on AVX2 (AlexNet's conv1 at 224: 0.7 s per step); the GEMM runs at ~100+.
+// im2col + one matmul on CPUs without AVX-512: oneDNN 2.6's direct backward-weights kernel
+// runs such a layer at ~13 GFLOP/s on AVX2 (AlexNet's conv1 at 224: 0.7 s per step); the
+// GEMM runs at ~100+. With AVX-512 oneDNN's own kernel is the faster one (AlexNet@224's
+// conv1: 45 ms against 92, GoogLeNet@96's: 15 against 29, LeNet's: 0.75 against 2.5).
 std::vector<float> g_col;
 void conv1ch_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw) {
   const int64_t N = p[N_], H = p[H_], W = p[W_], KHh = p[KH], KWw = p[KW], OHh = p[OH], OWw = p[OW];
@@ -441,7 +443,8 @@ void conv1ch_bwd_weights(const int32_t* p, const float* x, const float* dy, floa
 
 int cn_conv_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw, float* db) {
   return guard([&] {
-    if (p[CI] == 1 && p[DH] == 1 && p[DW] == 1 && !p[BF16] && !db &&
+    static const bool avx512 = get_effective_cpu_isa() >= cpu_isa::avx512_core;
+    if (!avx512 && p[CI] == 1 && p[DH] == 1 && p[DW] == 1 && !p[BF16] && !db &&
         (int64_t)p[N_] * p[OH] * p[OW] < (int64_t)1 << 31) {
       conv1ch_bwd_weights(p, x, dy, dw);
       return;
@@ -665,9 +668,9 @@ int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
 
 namespace {
 
-// Binary op codes shared with native.ts (B_RELU_BWD: out = b > 0 ? a : 0, a = dy, b = the
-// ReLU's output).
-enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_RELU_BWD };
+// Binary op codes shared with native.ts. B_RELU_BWD and B_SIGMOID_BWD: an activation's
+// input gradient from a = dy and b = the activation's output.
+enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_RELU_BWD, B_SIGMOID_BWD };
 
 template <int OP>
 inline float bin(float x, float y) {
@@ -679,6 +682,7 @@ inline float bin(float x, float y) {
   if constexpr (OP == B_MIN) return x < y ? x : (x != x ? x : y);
   if constexpr (OP == B_SQDIFF) return (x - y) * (x - y);
   if constexpr (OP == B_RELU_BWD) return y > 0.f ? x : 0.f;
+  if constexpr (OP == B_SIGMOID_BWD) return x * (y * (1.f - y));
   return 0.f;
 }
 
@@ -742,6 +746,7 @@ int cn_binary(int op, const float* a, const int64_t* as, const float* b, const i
       case B_MIN: binary_nd<B_MIN>(a, as, b, bs, out, dims, nd); break;
       case B_SQDIFF: binary_nd<B_SQDIFF>(a, as, b, bs, out, dims, nd); break;
       case B_RELU_BWD: binary_nd<B_RELU_BWD>(a, as, b, bs, out, dims, nd); break;
+      case B_SIGMOID_BWD: binary_nd<B_SIGMOID_BWD>(a, as, b, bs, out, dims, nd); break;
       default:
         throw std::runtime_error("unknown binary op " + std::to_string(op));
     }
