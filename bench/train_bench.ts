@@ -9,7 +9,7 @@
  * Every (model, backend) pair runs in its own child process so that peak RSS belongs to
  * that pair alone. Backends that cannot start here are listed and skipped. When python3
  * can import torch, the same models run in PyTorch too (bench/torch_bench.py, all cores,
- * OPENBLAS_NUM_THREADS=1) and the table gains our/PyTorch ratios.
+ * OPENBLAS_NUM_THREADS=1, one process per model) and the table gains our/PyTorch ratios.
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
@@ -141,7 +141,10 @@ async function torchPython(): Promise<string | null> {
   return null;
 }
 
-/** PyTorch's rows for the same models (its best setting on this CPU: all cores, 1 BLAS thread). */
+/**
+ * PyTorch's rows for the same models (its best setting on this CPU: all cores, 1 BLAS
+ * thread), one python process per model so that each row's peak RSS is its own.
+ */
 async function runTorch(
   py: string,
   models: { name: string; size: number }[],
@@ -150,46 +153,41 @@ async function runTorch(
   macsOf: Map<string, number>,
 ): Promise<BenchResult[]> {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
-  const cmd = new Deno.Command(py, {
-    args: [
-      script,
-      "--models",
-      models.map((m) => `${m.name}@${m.size}`).join(","),
-      "--batch",
-      String(batch),
-      "--seconds",
-      String(seconds),
-    ],
-    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const out = await cmd.output();
-  if (!out.success) {
-    console.error(`bench: PyTorch run failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`);
-  }
   const rows: BenchResult[] = [];
-  for (const line of new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)) {
-    const r = JSON.parse(line);
-    if (r.error) {
-      console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.error}`);
-      continue;
-    }
-    const macs = macsOf.get(`${r.model}@${r.size}`) ?? 0;
-    rows.push({
-      model: r.model,
-      size: r.size,
-      batch: r.batch,
-      backend: "pytorch",
-      precision: "fp32",
-      device: `${cpuDescription()} (PyTorch ${r.torch}, ${r.threads} threads)`,
-      steps: r.steps,
-      seconds: r.seconds,
-      trainImagesPerSecond: r.trainImagesPerSecond,
-      gflops: (6 * macs * r.trainImagesPerSecond) / 1e9,
-      peakRssMB: r.peakRssMB,
+  for (const m of models) {
+    const cmd = new Deno.Command(py, {
+      args: [script, "--models", `${m.name}@${m.size}`, "--batch", String(batch), "--seconds", String(seconds)],
+      env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
+      stdout: "piped",
+      stderr: "piped",
     });
-    console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
+    const out = await cmd.output();
+    if (!out.success) {
+      const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+      console.error(`bench: ${m.name}@${m.size} on PyTorch failed: ${why}`);
+    }
+    for (const line of new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)) {
+      const r = JSON.parse(line);
+      if (r.error) {
+        console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.error}`);
+        continue;
+      }
+      const macs = macsOf.get(`${r.model}@${r.size}`) ?? 0;
+      rows.push({
+        model: r.model,
+        size: r.size,
+        batch: r.batch,
+        backend: "pytorch",
+        precision: "fp32",
+        device: `${cpuDescription()} (PyTorch ${r.torch}, ${r.threads} threads)`,
+        steps: r.steps,
+        seconds: r.seconds,
+        trainImagesPerSecond: r.trainImagesPerSecond,
+        gflops: (6 * macs * r.trainImagesPerSecond) / 1e9,
+        peakRssMB: r.peakRssMB,
+      });
+      console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
+    }
   }
   return rows;
 }

@@ -6,10 +6,12 @@
  * pointer without copying; so there is no 4 GiB wasm heap limit and every kernel the
  * library lacks still works (the cpu implementation runs). Replaced: Conv2D, FusedConv2D,
  * Conv2DBackpropInput/Filter, BatchMatMul, _FusedMatMul, MaxPool(+Grad), AvgPool(+Grad),
- * FusedBatchNorm, PadV2, SplitV, Concat, Tile, the element-wise ops a training step uses,
- * Sum/Mean over one run of contiguous axes, AddN, and a fused Adam update (in place, or
- * kernel `CnnlabAdam`; used by FusedAdam in optim.ts). Small tensors stay in JS: below
- * ~2k elements an FFI round trip is not worth it.
+ * FusedBatchNorm, PadV2, SplitV, Concat, Tile, the element-wise ops a training step uses
+ * (any broadcast), Sum/Mean over one run of contiguous axes, AddN, and a fused Adam update
+ * (in place, or kernel `CnnlabAdam`; used by FusedAdam in optim.ts). Added kernels for the
+ * fused training path: `CnnlabActivationBackprop` (fused_conv.ts) and the batch-norm
+ * training pair `CnnlabBatchNormTrain`/`CnnlabBatchNormGrad` (batch_norm.ts). Small
+ * tensors stay in JS: below ~2k elements an FFI round trip is not worth it.
  */
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";

@@ -1,5 +1,6 @@
 // cnnlab's native CPU kernels: oneDNN convolutions and matmuls plus OpenMP loops for
-// pooling, element-wise ops, leading-axis reductions, batch norm and a fused Adam update.
+// pooling, element-wise ops (any broadcast), reductions, batch norm (inference and the training
+// pair with its gradient) and a fused Adam update.
 // Loaded by lib/backend/native.ts with Deno.dlopen; built by `deno task setup`.
 //
 // Conventions (all calls are synchronous and serialised by the single JS thread):
