@@ -360,6 +360,27 @@ void channel_sums(int64_t rows, int64_t C, F&& f, std::vector<double>& s0, std::
     }
 }
 
+// y = (x - mean) * rsqrt(var + eps) * scale + offset per channel of the innermost axis of a
+// [rows, C] array (scale/offset may be null), folded into one multiply-add per element.
+void bn_apply(const float* x, int64_t rows, int64_t C, const float* mean, const float* var, const float* scale,
+              const float* offset, float eps, float* y) {
+  std::vector<float> mul(C), add(C);
+  for (int64_t c = 0; c < C; c++) {
+    const float inv = 1.f / std::sqrt(var[c] + eps);
+    mul[c] = inv * (scale ? scale[c] : 1.f);
+    add[c] = (offset ? offset[c] : 0.f) - mean[c] * mul[c];
+  }
+  const float* m = mul.data();
+  const float* a = add.data();
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* in = x + r * C;
+    float* out = y + r * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) out[c] = in[c] * m[c] + a[c];
+  }
+}
+
 }  // namespace
 
 extern "C" {
@@ -796,23 +817,7 @@ int cn_reduce_rows(const float* x, int64_t outer, int64_t rows, int64_t inner, f
 // * scale + offset, per channel of the innermost axis; scale/offset may be null.
 int cn_batch_norm(const float* x, int64_t rows, int64_t C, const float* mean, const float* var, const float* scale,
                   const float* offset, float eps, float* y) {
-  return guard([&] {
-    std::vector<float> mul(C), add(C);
-    for (int64_t c = 0; c < C; c++) {
-      const float inv = 1.f / std::sqrt(var[c] + eps);
-      mul[c] = inv * (scale ? scale[c] : 1.f);
-      add[c] = (offset ? offset[c] : 0.f) - mean[c] * mul[c];
-    }
-    const float* m = mul.data();
-    const float* a = add.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-      const float* in = x + r * C;
-      float* out = y + r * C;
-#pragma omp simd
-      for (int64_t c = 0; c < C; c++) out[c] = in[c] * m[c] + a[c];
-    }
-  });
+  return guard([&] { bn_apply(x, rows, C, mean, var, scale, offset, eps, y); });
 }
 
 // Batch norm in training over a [rows, C] array: the batch's mean and (biased) variance
@@ -834,25 +839,12 @@ int cn_bn_train_fwd(const float* x, int64_t rows, int64_t C, const float* gamma,
           }
         },
         s, ss);
-    std::vector<float> mul(C), add(C);
     for (int64_t c = 0; c < C; c++) {
       const double m = s[c] / double(rows);
-      const double v = std::max(0.0, ss[c] / double(rows) - m * m);
       mean[c] = float(m);
-      var[c] = float(v);
-      const float inv = 1.f / std::sqrt(var[c] + eps);
-      mul[c] = inv * gamma[c];
-      add[c] = beta[c] - mean[c] * mul[c];
+      var[c] = float(std::max(0.0, ss[c] / double(rows) - m * m));
     }
-    const float* mu = mul.data();
-    const float* ad = add.data();
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-      const float* in = x + r * C;
-      float* out = y + r * C;
-#pragma omp simd
-      for (int64_t c = 0; c < C; c++) out[c] = in[c] * mu[c] + ad[c];
-    }
+    bn_apply(x, rows, C, mean, var, gamma, beta, eps, y);
   });
 }
 
