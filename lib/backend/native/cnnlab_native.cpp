@@ -338,10 +338,12 @@ void for_rows(int64_t rows, F&& f) {
 }
 
 // Per-channel sums over the rows of a [rows, C] array, in double, split across threads
-// by rows: out0[c] = sum f0(r, c), out1[c] = sum f1(r, c).
+// by rows (at least `min_rows` per thread): f(r, a0, a1) adds row r's terms into the
+// calling thread's accumulators; s0/s1 receive the totals.
 template <typename F>
-void channel_sums(int64_t rows, int64_t C, F&& f, std::vector<double>& s0, std::vector<double>& s1) {
-  const int T = std::max(1, std::min<int>(g_threads, (int)std::max<int64_t>(1, rows / 64)));
+void channel_sums(int64_t rows, int64_t C, int64_t min_rows, F&& f, std::vector<double>& s0,
+                  std::vector<double>& s1) {
+  const int T = std::max(1, std::min<int>(g_threads, (int)std::max<int64_t>(1, rows / min_rows)));
   std::vector<double> part((size_t)T * 2 * C, 0.0);
 #pragma omp parallel num_threads(T)
   {
@@ -791,25 +793,17 @@ int cn_reduce_rows(const float* x, int64_t outer, int64_t rows, int64_t inner, f
       });
       return;
     }
-    const int T = std::max(1, std::min<int>(g_threads, (int)std::max<int64_t>(1, rows / 8)));
-    std::vector<double> part((size_t)T * inner, 0.0);
-#pragma omp parallel num_threads(T)
-    {
-      const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-      double* acc = part.data() + (size_t)t * inner;
-      const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
-      for (int64_t r = r0; r < r1; r++) {
-        const float* row = x + r * inner;
+    std::vector<double> sum, unused;
+    channel_sums(
+        rows, inner, 8,
+        [&](int64_t r, double* acc, double*) {
+          const float* row = x + r * inner;
 #pragma omp simd
-        for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
-      }
-    }
+          for (int64_t j = 0; j < inner; j++) acc[j] += row[j];
+        },
+        sum, unused);
     const double scale = mean ? 1.0 / double(rows) : 1.0;
-    for (int64_t j = 0; j < inner; j++) {
-      double s = 0;
-      for (int t = 0; t < T; t++) s += part[(size_t)t * inner + j];
-      out[j] = float(s * scale);
-    }
+    for (int64_t j = 0; j < inner; j++) out[j] = float(sum[j] * scale);
   });
 }
 
@@ -828,7 +822,7 @@ int cn_bn_train_fwd(const float* x, int64_t rows, int64_t C, const float* gamma,
   return guard([&] {
     std::vector<double> s, ss;
     channel_sums(
-        rows, C,
+        rows, C, 64,
         [&](int64_t r, double* a0, double* a1) {
           const float* in = x + r * C;
 #pragma omp simd
@@ -862,7 +856,7 @@ int cn_bn_train_bwd(const float* x, const float* dy, int64_t rows, int64_t C, co
     const float* iv = inv.data();
     std::vector<double> sdy, sdyx;
     channel_sums(
-        rows, C,
+        rows, C, 64,
         [&](int64_t r, double* a0, double* a1) {
           const float* in = x + r * C;
           const float* g = dy + r * C;
