@@ -13,23 +13,11 @@ import { CONV_KERNEL, type ConvActivation, convBiasAct, relu, RELU_KERNEL } from
 import { Builder } from "../lib/models/common.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { rand, relErr } from "./helpers.ts";
+import { unfusedConvAct } from "./kernel_cases.ts";
 
 await initBackend({ backend: "cpu", log: null });
 
 const ACTS: ConvActivation[] = ["linear", "relu", "sigmoid"];
-
-/** tfjs's own ops, unfused. */
-function unfused(
-  x: tf.Tensor4D,
-  w: tf.Tensor4D,
-  b: tf.Tensor1D | null,
-  s: number,
-  pad: "same" | "valid",
-  act: ConvActivation,
-): tf.Tensor4D {
-  const z = b ? tf.conv2d(x, w, s, pad).add(b) : tf.conv2d(x, w, s, pad);
-  return (act === "relu" ? tf.relu(z) : act === "sigmoid" ? tf.sigmoid(z) : z) as tf.Tensor4D;
-}
 
 Deno.test("convBiasAct equals act(conv + bias) and its gradients, for every activation, bias or not", () => {
   // Half the images are all zero and half the biases are zero: many pre-activations are
@@ -42,9 +30,11 @@ Deno.test("convBiasAct equals act(conv + bias) and its gradients, for every acti
     for (const bias of [b, null]) {
       for (const [s, pad] of [[1, "same"], [2, "valid"], [2, "same"]] as const) {
         const what = `${act}${bias ? "" : " (no bias)"} s${s} ${pad}`;
-        const weights = tf.tidy(() => tf.randomUniform(unfused(x, w, b, s, pad, act).shape, -1, 1, "float32", 4));
+        const weights = tf.tidy(() =>
+          tf.randomUniform(unfusedConvAct(x, w, b, s, pad, act).shape, -1, 1, "float32", 4)
+        );
         const fused = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null) => convBiasAct(x, w, b, [s, s], pad, act);
-        const plain = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null) => unfused(x, w, b, s, pad, act);
+        const plain = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D | null) => unfusedConvAct(x, w, b, s, pad, act);
         const loss = (f: typeof fused) => (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) =>
           f(x as tf.Tensor4D, w as tf.Tensor4D, (b ?? null) as tf.Tensor1D | null).mul(weights).sum();
         const args = bias ? [x, w, bias] : [x, w];
@@ -96,7 +86,7 @@ Deno.test("conv layers train through convBiasAct and remain plain Conv2D layers"
       assert.ok(prof.kernels.some((k) => k.name === CONV_KERNEL), `${act} ${useBias}`);
       const y = layer.apply(x) as tf.Tensor4D;
       const [k, bias] = layer.getWeights() as [tf.Tensor4D, tf.Tensor1D | undefined];
-      const e = relErr(y.dataSync(), unfused(x, k, bias ?? null, 1, "same", act).dataSync());
+      const e = relErr(y.dataSync(), unfusedConvAct(x, k, bias ?? null, 1, "same", act).dataSync());
       assert.ok(e <= 1e-6, `${act} bias ${useBias}: ${e}`);
       assert.equal(layer.getClassName(), "Conv2D");
       assert.equal(layer.getConfig().activation, act);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { rand, relErr } from "./helpers.ts";
 import { lenet } from "../lib/models/lenet.ts";
-import { convBiasAct } from "../lib/backend/fused_conv.ts";
+import { type ConvActivation, convBiasAct } from "../lib/backend/fused_conv.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 
 export const REL_BOUND = 1e-5;
@@ -27,6 +27,19 @@ export async function both(
   }
   await tf.setBackend(backend);
   return [res[0], res[1]];
+}
+
+/** act(conv2d(x, w) + b) with tfjs's own unfused ops: the reference for convBiasAct. */
+export function unfusedConvAct(
+  x: tf.Tensor4D,
+  w: tf.Tensor4D,
+  b: tf.Tensor1D | null,
+  s: number,
+  pad: "same" | "valid",
+  act: ConvActivation,
+): tf.Tensor4D {
+  const z = b ? tf.conv2d(x, w, s, pad).add(b) : tf.conv2d(x, w, s, pad);
+  return (act === "relu" ? tf.relu(z) : act === "sigmoid" ? tf.sigmoid(z) : z) as tf.Tensor4D;
 }
 
 export type Pad = "same" | "valid" | [[number, number], [number, number], [number, number], [number, number]];
@@ -137,10 +150,10 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
             (x, w, b) => {
               const fused = tf.getBackend() !== "cpu";
               const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
-                const [x4, w4] = [x as tf.Tensor4D, w as tf.Tensor4D];
-                if (fused) return convBiasAct(x4, w4, b as tf.Tensor1D, [c.s, c.s], pad, act);
-                const z = tf.conv2d(x4, w4, c.s, pad).add(b);
-                return act === "relu" ? tf.relu(z) : act === "sigmoid" ? tf.sigmoid(z) : z;
+                const [x4, w4, b1] = [x as tf.Tensor4D, w as tf.Tensor4D, b as tf.Tensor1D];
+                return fused
+                  ? convBiasAct(x4, w4, b1, [c.s, c.s], pad, act)
+                  : unfusedConvAct(x4, w4, b1, c.s, pad, act);
               };
               const loss = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => {
                 const y = f(x, w, b); // distinct weight per output, so every gradient path is exercised
@@ -164,24 +177,16 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
     fn: async () => {
       for (const [size, stride, pad] of [[3, 2, "valid"], [2, 2, "valid"], [3, 1, "same"], [3, 2, "same"]] as const) {
         const xs = [2, 9, 9, 3];
-        const [cpu, got] = await both(backend, [{ shape: xs, data: rand(xs, 6, -1.5) }], (x) => {
-          const f = (x: tf.Tensor) => {
-            const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
-            return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum(); // distinct weight per output
-          };
-          return [tf.grad(f)(x)];
-        });
+        const f = (x: tf.Tensor) => {
+          const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
+          return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum(); // distinct weight per output
+        };
+        const [cpu, got] = await both(backend, [{ shape: xs, data: rand(xs, 6, -1.5) }], (x) => [tf.grad(f)(x)]);
         assert.ok(cpu[0].some((v) => v !== 0));
         assert.ok(relErr(got[0], cpu[0]) <= REL_BOUND, `pool ${size}/${stride} ${pad}`);
         // Ties (values on a coarse grid): the gradient goes to the first maximum only.
         const ties = rand(xs, 7).map((v) => Math.round(v * 2));
-        const [cpuT, gotT] = await both(backend, [{ shape: xs, data: ties }], (x) => {
-          const f = (x: tf.Tensor) => {
-            const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
-            return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum();
-          };
-          return [tf.grad(f)(x)];
-        });
+        const [cpuT, gotT] = await both(backend, [{ shape: xs, data: ties }], (x) => [tf.grad(f)(x)]);
         assert.deepEqual(gotT[0], cpuT[0], `pool ${size}/${stride} ${pad} with ties`);
       }
     },
