@@ -12,18 +12,40 @@ import { fashionMnist } from "../lib/data/dataset.ts";
 import { experiment, parsePreset, resolveConfig } from "../lib/exp/experiments.ts";
 import type { Progress } from "../lib/train/progress.ts";
 import { progressLine } from "../lib/train/progress.ts";
-import { train } from "../lib/train/trainer.ts";
+import { MAX_EPOCHS, train } from "../lib/train/trainer.ts";
+import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
 
-const args = [...Deno.args];
-const opt = (k: string, d: string) => {
-  const i = args.indexOf(`--${k}`);
-  return i >= 0 ? args[i + 1] : d;
-};
-const e = experiment(opt("experiment", "q1b/drop-conv4"));
-const preset = parsePreset(opt("preset", "full"));
-const epochs = Number(opt("epochs", "1"));
-const backend = await initBackend({ backend: opt("backend", "") || undefined });
+function usage(msg: string): never {
+  console.error(`epoch-bench: ${msg}`);
+  console.error(
+    "usage: deno task epoch-bench [--experiment q1b/drop-conv4] [--preset full] [--backend B] [--epochs 1] [--json FILE]",
+  );
+  Deno.exit(2);
+}
+const opts = (() => {
+  try {
+    const { values, positionals } = parseCli(Deno.args, {
+      experiment: { type: "string" },
+      preset: { type: "string" },
+      backend: { type: "string" },
+      epochs: { type: "string" },
+      json: { type: "string" },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    return {
+      e: experiment(values.experiment ?? "q1b/drop-conv4"),
+      preset: parsePreset(values.preset ?? "full"),
+      epochs: intFlag("epochs", values.epochs ?? "1", 1, MAX_EPOCHS),
+      backend: values.backend,
+      json: values.json,
+    };
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+})();
+const { e, preset, epochs } = opts;
+const backend = await initBackend({ backend: opts.backend });
 const cfg = { ...resolveConfig(e, preset), epochs };
 let last = 0;
 const progress: Progress = {
@@ -66,5 +88,5 @@ const summary = {
   wallSeconds: (performance.now() - t0) / 1000,
 };
 console.log(JSON.stringify(summary, null, 2));
-const json = opt("json", "");
+const json = opts.json ?? "";
 if (json) await writeFileAtomic(json, JSON.stringify(summary, null, 2) + "\n");

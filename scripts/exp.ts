@@ -1,34 +1,46 @@
 /**
- * `deno task exp`: list, run and show the experiments behind the notebooks.
+ * `deno task exp`: list, run and show the experiments behind the notebooks; merge stores.
  *
- *   deno task exp list [pattern]
- *   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16] [--force] [--resume]
+ *   deno task exp list [pattern] [--preset P]
+ *   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B]
+ *                     [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait]
  *   deno task exp show <name|pattern> [--preset P]
+ *   deno task exp merge <store> [<store> …]   (into CNNLAB_OUTPUTS / outputs/)
  *
- * Exit codes: 0 ok, 1 a run failed, diverged or was interrupted, 2 usage error.
+ * Many workers can fill one store: each run (experiment, seed) is locked while it trains, a run
+ * another live worker holds is skipped with a message (`--wait`: waited for), and `--shard k/n`
+ * takes the k-th of n disjoint slices of the runs.
+ *
+ * Exit codes: 0 ok, 1 a run failed, diverged or was interrupted (or a merge conflicted), 2 usage error.
  */
 import { BackendError, initBackend } from "../lib/backend/mod.ts";
 import { DataError } from "../lib/data/fashion_mnist.ts";
+import { fashionMnist } from "../lib/data/dataset.ts";
 import {
-  experiment,
+  type ConfigOverrides,
+  type Experiment,
   ExperimentError,
   EXPERIMENTS,
   knobsFor,
-  matchExperiments,
   parsePreset,
   type Preset,
   presetSeeds,
+  registerVariant,
+  selectExperiments,
+  variants,
 } from "../lib/exp/experiments.ts";
-import { runExperiment } from "../lib/exp/runner.ts";
-import { loadRecords } from "../lib/exp/store.ts";
-import { closest } from "../lib/models/registry.ts";
+import { RunError, runExperiment } from "../lib/exp/runner.ts";
+import { loadRecords, loadVariants, mergeStores } from "../lib/exp/store.ts";
+import { CheckpointError } from "../lib/train/checkpoint.ts";
 import { textTable, thousands } from "../lib/util/table.ts";
 import { meanSd } from "../lib/util/stats.ts";
+import { parseCli, seedsFlag, shardFlag } from "../lib/util/cli.ts";
 
 const USAGE = `usage:
-  deno task exp list [pattern]
-  deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16] [--force] [--resume]
-  deno task exp show <name|pattern> [--preset smoke|laptop|full]`;
+  deno task exp list [pattern] [--preset P] [--variants]
+  deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait] [--queue FILE]
+  deno task exp show <name|pattern> [--preset smoke|laptop|full]
+  deno task exp merge <store> [<store> ...]`;
 
 function usage(msg: string): never {
   console.error(`exp: ${msg}`);
@@ -36,59 +48,81 @@ function usage(msg: string): never {
   Deno.exit(2);
 }
 
-const FLAGS: Record<string, "value" | "bool"> = {
-  preset: "value",
-  seeds: "value",
-  backend: "value",
-  precision: "value",
-  force: "bool",
-  resume: "bool",
-};
-
-function parseArgs(argv: string[]) {
-  const pos: string[] = [];
-  const flags: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith("--")) {
-      pos.push(a);
-      continue;
-    }
-    const k = a.slice(2);
-    if (!FLAGS[k]) usage(`unknown option '${a}'; valid: ${Object.keys(FLAGS).map((f) => `--${f}`).join(", ")}`);
-    if (FLAGS[k] === "bool") flags[k] = true;
-    else {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith("--")) usage(`${a} needs a value`);
-      flags[k] = v;
-    }
-  }
-  return { pos, flags };
+function fail(msg: string): never {
+  console.error(`exp: ${msg}`);
+  Deno.exit(1);
 }
 
-function select(pattern: string) {
-  if (EXPERIMENTS.has(pattern)) return [experiment(pattern)];
-  const m = matchExperiments(pattern);
-  if (m.length === 0) {
-    usage(`no experiment matches '${pattern}'; closest: ${closest(pattern, EXPERIMENTS.keys()).join(", ")}`);
-  }
-  return m;
-}
+const SPEC = {
+  preset: { type: "string" },
+  seeds: { type: "string" },
+  backend: { type: "string" },
+  precision: { type: "string" },
+  "data-dir": { type: "string" },
+  shard: { type: "string" },
+  queue: { type: "string" },
+  force: { type: "boolean" },
+  resume: { type: "boolean" },
+  wait: { type: "boolean" },
+  variants: { type: "boolean" },
+} as const;
 
-const { pos, flags } = parseArgs(Deno.args);
-const [cmd, pattern, ...rest] = pos;
-if (!cmd) usage("missing command (list, run or show)");
-if (rest.length) usage(`unexpected argument '${rest[0]}'`);
-let preset: Preset = "laptop";
+let parsed: ReturnType<typeof parseCli<typeof SPEC>>;
 try {
-  if (flags.preset) preset = parsePreset(String(flags.preset));
+  parsed = parseCli(Deno.args, SPEC);
+} catch (e) {
+  usage((e as Error).message);
+}
+const flags = parsed.values;
+const [cmd, pattern, ...rest] = parsed.positionals;
+if (!cmd) usage("missing command (list, run, show or merge)");
+if (rest.length && cmd !== "merge") usage(`unexpected argument '${rest[0]}'`);
+let preset: Preset = "laptop";
+let seeds: number[] | undefined;
+let shard: { k: number; n: number } | undefined;
+try {
+  if (flags.preset) preset = parsePreset(flags.preset);
+  if (flags.seeds !== undefined) seeds = seedsFlag(flags.seeds);
+  if (flags.shard !== undefined) shard = shardFlag(flags.shard);
 } catch (e) {
   usage((e as Error).message);
 }
 
+/** A worker's queue: [{experiment, seed}, …] in the order to try them. */
+async function readQueue(path: string): Promise<{ e: Experiment; seed: number }[]> {
+  let items: { experiment: string; seed: number }[];
+  try {
+    items = JSON.parse(await Deno.readTextFile(path));
+    if (!Array.isArray(items)) throw new Error("not a list");
+  } catch (e) {
+    usage(`--queue ${path}: ${(e as Error).message}`);
+  }
+  return items.map((it) => ({ e: select(it.experiment)[0], seed: seedsFlag(String(it.seed))[0] }));
+}
+
+// Variants declared in the store (by notebooks, `deno task tune` or other workers) are runnable by name.
+await loadVariants((base, overrides, name) => registerVariant(base, overrides as ConfigOverrides, name));
+
+function select(p: string): Experiment[] {
+  try {
+    return selectExperiments(p);
+  } catch (e) {
+    if (e instanceof ExperimentError) usage(e.message);
+    throw e;
+  }
+}
+
 switch (cmd) {
   case "list": {
-    const list = pattern ? select(pattern) : [...EXPERIMENTS.values()];
+    const list = flags.variants
+      ? variants().filter((v) => !pattern || v.name.startsWith(pattern))
+      : pattern
+      ? select(pattern)
+      : [...EXPERIMENTS.values()];
+    if (flags.variants && list.length === 0) {
+      console.log("no variants declared yet (make one with variant() in a notebook or deno task tune)");
+      break;
+    }
     console.log(textTable(
       ["experiment", "q", "model", "what", `${preset}: input / train per class / epochs / seeds`],
       list.map((e) => {
@@ -107,25 +141,30 @@ switch (cmd) {
     break;
   }
   case "run": {
-    if (!pattern) usage("run needs an experiment name or pattern");
-    const list = select(pattern);
-    let seeds: number[] | undefined;
-    if (flags.seeds) {
-      seeds = String(flags.seeds).split(",").map(Number);
-      if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-        usage(`--seeds must be non-negative integers, e.g. 1,2,3; got '${flags.seeds}'`);
-      }
+    if (!pattern && !flags.queue) usage("run needs an experiment name or pattern (or --queue FILE)");
+    // The (experiment, seed) runs in a stable order; a shard takes every n-th from its k-th.
+    // A queue file (written by `deno task report` for its workers) lists them explicitly, longest first.
+    const runs =
+      (flags.queue
+        ? await readQueue(flags.queue)
+        : select(pattern).flatMap((e) => (seeds ?? presetSeeds(e, preset)).map((seed) => ({ e, seed })))).filter((
+          _,
+          i,
+        ) => !shard || i % shard.n === shard.k - 1);
+    if (runs.length === 0) {
+      console.error(`exp: shard ${flags.shard} of ${pattern} has no runs`);
+      Deno.exit(0);
     }
+    const auto = flags.precision === "auto";
     try {
-      await initBackend({
-        backend: flags.backend ? String(flags.backend) : undefined,
-        precision: flags.precision ? String(flags.precision) : undefined,
-      });
+      await initBackend({ backend: flags.backend, precision: auto ? undefined : flags.precision });
     } catch (e) {
       if (e instanceof BackendError) usage(e.message);
       throw e;
     }
     const stop = { requested: false };
+    // Ctrl-C, and SIGTERM (what a batch scheduler sends at its time limit): stop after the current
+    // step, record the run as interrupted, release its lock; the checkpoint stays for --resume.
     const onSigint = () => {
       if (stop.requested) Deno.exit(130);
       stop.requested = true;
@@ -134,34 +173,48 @@ switch (cmd) {
       );
     };
     Deno.addSignalListener("SIGINT", onSigint);
+    Deno.addSignalListener("SIGTERM", onSigint);
     let failed = 0;
+    const skipped: { experiment: string; seed: number; why: string }[] = [];
     try {
-      for (const e of list) {
+      const data = await fashionMnist({ dataDir: flags["data-dir"] });
+      for (const { e, seed } of runs) {
         const results = await runExperiment(e, {
           preset,
-          seeds,
-          force: Boolean(flags.force),
-          resume: Boolean(flags.resume),
+          seeds: [seed],
+          data,
+          force: flags.force,
+          resume: flags.resume || Boolean(flags.queue),
           stop,
+          // Queue workers share one queue: a run another worker holds is its, not news.
+          busy: flags.wait ? "wait" : flags.queue ? "pass" : "skip",
+          skipped,
+          ...(auto ? { precision: "auto" as const } : {}),
         });
         for (const r of results) {
           if (r.record.status !== "ok") {
             failed++;
-            console.error(`exp: ${e.name} seed ${r.record.seed}: ${r.record.status}: ${r.record.message ?? ""}`);
+            console.error(`exp: ${e.name} seed ${r.seed}: ${r.record.status}: ${r.record.message ?? ""}`);
           }
         }
         if (stop.requested) break;
       }
     } catch (e) {
-      if (e instanceof DataError || e instanceof ExperimentError) {
-        console.error(`exp: ${(e as Error).message}`);
-        Deno.exit(1);
+      if (
+        e instanceof DataError || e instanceof ExperimentError || e instanceof RunError ||
+        e instanceof CheckpointError
+      ) {
+        fail((e as Error).message);
       }
       throw e;
     } finally {
       Deno.removeSignalListener("SIGINT", onSigint);
+      Deno.removeSignalListener("SIGTERM", onSigint);
     }
-    Deno.exit(failed ? 1 : 0);
+    if (skipped.length && !flags.queue) {
+      console.error(`exp: ${skipped.length} run(s) skipped: another worker is training them (--wait waits for them)`);
+    }
+    Deno.exit(failed || stop.requested ? 1 : 0);
     break;
   }
   case "show": {
@@ -196,6 +249,17 @@ switch (cmd) {
         meanSd(rs.map((r) => r.testAcc), 4),
       ]),
     ));
+    break;
+  }
+  case "merge": {
+    const stores = [pattern, ...rest].filter(Boolean);
+    if (stores.length === 0) usage("merge needs at least one store folder (an outputs/ folder of another worker)");
+    const r = await mergeStores(stores);
+    console.log(
+      `exp: merged ${r.copied} record(s), ${r.same} already present, ${r.conflicts.length} conflict(s), ${r.bad} bad file(s) skipped`,
+    );
+    for (const c of r.conflicts) console.error(`exp: conflict: ${c}`);
+    if (r.conflicts.length) fail("conflicting records were not copied (same run, different results); resolve by hand");
     break;
   }
   default:

@@ -10,6 +10,8 @@ import { ModelError } from "../lib/models/common.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { buildModel, modelEntry, MODELS } from "../lib/models/registry.ts";
 import { textTable, thousands } from "../lib/util/table.ts";
+import { intFlag, parseCli } from "../lib/util/cli.ts";
+import { MAX_INPUT_SIZE } from "../lib/train/trainer.ts";
 
 function fail(msg: string): never {
   console.error(`models: ${msg}`);
@@ -17,18 +19,15 @@ function fail(msg: string): never {
   Deno.exit(2);
 }
 
-const args = [...Deno.args];
-const json = args.includes("--json");
-if (json) args.splice(args.indexOf("--json"), 1);
-let size: number | undefined;
-const si = args.indexOf("--size");
-if (si >= 0) {
-  size = Number(args[si + 1]);
-  if (!Number.isInteger(size) || size <= 0) fail(`--size must be a positive integer, got '${args[si + 1] ?? ""}'`);
-  args.splice(si, 2);
+let json = false, size: number | undefined, args: string[] = [];
+try {
+  const { values, positionals } = parseCli(Deno.args, { json: { type: "boolean" }, size: { type: "string" } });
+  json = Boolean(values.json);
+  if (values.size !== undefined) size = intFlag("size", values.size, 1, MAX_INPUT_SIZE);
+  args = positionals;
+} catch (e) {
+  fail((e as Error).message);
 }
-const unknownFlag = args.find((a) => a.startsWith("--"));
-if (unknownFlag) fail(`unknown option '${unknownFlag}'`);
 if (args.length > 1) fail(`one model name at most, got ${args.join(" ")}`);
 
 await initBackend({ backend: Deno.env.get("CNNLAB_BACKEND") ?? "wasm", log: null });

@@ -3,82 +3,86 @@
  * Runs the same trainer as the experiments, outside the experiment registry (no records).
  *
  *   deno task train [--model NAME (see deno task models)] [--size N] [--epochs N] [--batch N] [--lr X]
- *                   [--train-per-class N] [--test-per-class N] [--seed N] [--backend B]
+ *                   [--train-per-class N] [--test-per-class N] [--seed N] [--backend B] [--data-dir DIR]
+ *
+ * Exit codes: 0 trained, 1 the run diverged or could not proceed (data, memory), 2 usage error.
  */
-import { initBackend } from "../lib/backend/mod.ts";
+import { BackendError, initBackend } from "../lib/backend/mod.ts";
 import { fashionMnist } from "../lib/data/dataset.ts";
+import { DataError } from "../lib/data/fashion_mnist.ts";
 import { modelEntry } from "../lib/models/registry.ts";
 import { ModelError } from "../lib/models/common.ts";
-import { train, type TrainConfig } from "../lib/train/trainer.ts";
+import { MAX_EPOCHS, MAX_INPUT_SIZE, train, type TrainConfig, TrainError } from "../lib/train/trainer.ts";
+import { OptimError } from "../lib/train/optim.ts";
 import { createProgress } from "../lib/train/progress.ts";
+import { intFlag, MAX_SEED, numberFlag, parseCli, UsageError } from "../lib/util/cli.ts";
 
-const DEFAULTS = {
-  model: "lenet",
-  size: "",
-  epochs: "2",
-  batch: "128",
-  lr: "0.01",
-  "train-per-class": "6000",
-  "test-per-class": "1000",
-  seed: "1",
-  backend: "",
-  "data-dir": "",
-};
-type Key = keyof typeof DEFAULTS;
+const USAGE =
+  "usage: deno task train [--model NAME] [--size N] [--epochs N] [--batch N] [--lr X] [--train-per-class N] [--test-per-class N] [--seed N] [--backend B] [--data-dir DIR]";
 
 function usage(msg: string): never {
   console.error(`train: ${msg}`);
-  console.error(`usage: deno task train ${Object.keys(DEFAULTS).map((k) => `[--${k} X]`).join(" ")}`);
+  console.error(USAGE);
   Deno.exit(2);
 }
 
-const o: Record<Key, string> = { ...DEFAULTS };
-for (let i = 0; i < Deno.args.length; i += 2) {
-  const k = Deno.args[i].replace(/^--/, "") as Key;
-  if (!Deno.args[i].startsWith("--") || !(k in DEFAULTS)) usage(`unknown option '${Deno.args[i]}'`);
-  if (Deno.args[i + 1] === undefined) usage(`${Deno.args[i]} needs a value`);
-  o[k] = Deno.args[i + 1];
-}
-const int = (k: Key) => {
-  const v = Number(o[k]);
-  if (!Number.isInteger(v) || v <= 0) usage(`--${k} must be a positive integer, got '${o[k]}'`);
-  return v;
-};
+let cfg: TrainConfig, seed: number, backendName: string | undefined, dataDir: string | undefined, lr: number;
 try {
-  modelEntry(o.model);
+  const { values: o, positionals } = parseCli(Deno.args, {
+    model: { type: "string" },
+    size: { type: "string" },
+    epochs: { type: "string" },
+    batch: { type: "string" },
+    lr: { type: "string" },
+    "train-per-class": { type: "string" },
+    "test-per-class": { type: "string" },
+    seed: { type: "string" },
+    backend: { type: "string" },
+    "data-dir": { type: "string" },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const model = o.model ?? "lenet";
+  const entry = modelEntry(model);
+  const trainPerClass = intFlag("train-per-class", o["train-per-class"] ?? "6000", 1, 6000);
+  const testPerClass = intFlag("test-per-class", o["test-per-class"] ?? "1000", 1, 1000);
+  lr = numberFlag("lr", o.lr ?? "0.01", 0, 10);
+  cfg = {
+    model,
+    modelOptions: {},
+    inputSize: o.size ? intFlag("size", o.size, entry.minSize({}), MAX_INPUT_SIZE) : entry.defaultSize,
+    trainPerClass: trainPerClass >= 6000 ? null : trainPerClass,
+    testPerClass: testPerClass >= 1000 ? null : testPerClass,
+    epochs: intFlag("epochs", o.epochs ?? "2", 1, MAX_EPOCHS),
+    batchSize: intFlag("batch", o.batch ?? "128", 1, 8192),
+    optim: { optimizer: "adam", lr },
+    labelSmoothing: 0,
+    auxWeight: 0.3,
+    augment: null,
+    normalize: false,
+  };
+  seed = intFlag("seed", o.seed ?? "1", 0, MAX_SEED);
+  backendName = o.backend;
+  dataDir = o["data-dir"];
 } catch (e) {
-  if (e instanceof ModelError) usage(e.message);
+  if (e instanceof UsageError || e instanceof ModelError) usage(e.message);
   throw e;
 }
-const lr = Number(o.lr);
-if (!(lr > 0)) usage(`--lr must be a positive number, got '${o.lr}'`);
 
-const backend = await initBackend({ backend: o.backend || undefined });
-const ds = await fashionMnist({ dataDir: o["data-dir"] || undefined });
-const seed = int("seed");
-const cfg: TrainConfig = {
-  model: o.model,
-  modelOptions: {},
-  inputSize: o.size ? int("size") : modelEntry(o.model).defaultSize,
-  trainPerClass: int("train-per-class") >= 6000 ? null : int("train-per-class"),
-  testPerClass: int("test-per-class") >= 1000 ? null : int("test-per-class"),
-  epochs: int("epochs"),
-  batchSize: int("batch"),
-  optim: { optimizer: "adam", lr },
-  labelSmoothing: 0,
-  auxWeight: 0.3,
-  augment: null,
-  normalize: false,
-};
-console.log(
-  `model ${o.model}@${cfg.inputSize}, ${cfg.trainPerClass ? cfg.trainPerClass * 10 : 60000} train / ${
-    cfg.testPerClass ? cfg.testPerClass * 10 : 10000
-  } test images, batch ${cfg.batchSize}, Adam lr ${lr}, seed ${seed}, backend ${backend.name} (${backend.device})`,
-);
 try {
-  const r = await train(cfg, seed, ds, { progress: createProgress(), title: o.model });
+  const backend = await initBackend({ backend: backendName });
+  const ds = await fashionMnist({ dataDir });
+  console.log(
+    `model ${cfg.model}@${cfg.inputSize}, ${cfg.trainPerClass ? cfg.trainPerClass * 10 : 60000} train / ${
+      cfg.testPerClass ? cfg.testPerClass * 10 : 10000
+    } test images, batch ${cfg.batchSize}, Adam lr ${lr}, seed ${seed}, backend ${backend.name} (${backend.device})`,
+  );
+  const r = await train(cfg, seed, ds, { progress: createProgress(), title: cfg.model });
   if (r.status !== "ok") Deno.exit(1);
 } catch (e) {
-  if (e instanceof ModelError) usage(e.message);
+  if (e instanceof BackendError) usage(e.message);
+  if (e instanceof DataError || e instanceof TrainError || e instanceof ModelError || e instanceof OptimError) {
+    console.error(`train: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
   throw e;
 }

@@ -14,8 +14,20 @@ export const NATIVE_STAMP = `${NATIVE_LIB}.sha256`;
 /** oneDNN header locations tried, in order (Debian/Ubuntu, Homebrew, /usr/local). */
 const DNNL_INCLUDES = ["/usr/include", "/opt/homebrew/include", "/usr/local/include"];
 
+/**
+ * Link flags beyond the defaults. `-z nodelete`: the library (and with it libgomp and oneDNN) stays
+ * mapped when Deno closes it at exit; unmapping libgomp under its idle worker threads crashed
+ * the process with SIGSEGV after successful runs (gdb: the fault in a libgomp thread).
+ */
+const LINK_FLAGS = ["-Wl,-z,nodelete"];
+
+/** Hash of the source and the build flags: a change to either rebuilds the library. */
 export async function sourceHash(): Promise<string> {
-  const bytes = await Deno.readFile(NATIVE_SOURCE);
+  const src = await Deno.readFile(NATIVE_SOURCE);
+  const flags = new TextEncoder().encode(`\n${LINK_FLAGS.join(" ")}`);
+  const bytes = new Uint8Array(src.length + flags.length);
+  bytes.set(src);
+  bytes.set(flags, src.length);
   const h = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return [...h].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -92,6 +104,7 @@ export async function buildNative(opts: { force?: boolean } = {}): Promise<Build
     NATIVE_SOURCE,
     ...lib,
     "-ldnnl",
+    ...LINK_FLAGS,
   ];
   const t0 = performance.now();
   const out = await new Deno.Command(cxx, { args, stdout: "piped", stderr: "piped" }).output();

@@ -82,7 +82,15 @@ const FIX =
 /** Path of one file in a folder, compressed or not, or null. */
 async function findFile(dir: string, name: string): Promise<string | null> {
   for (const candidate of [`${dir}/${name}.gz`, `${dir}/${name}`]) {
-    if (await exists(candidate)) return candidate;
+    try {
+      if (await exists(candidate)) return candidate;
+    } catch (e) {
+      throw new DataError(
+        `${dir}: cannot be searched for Fashion-MNIST (${(e as Error).name}: ${
+          (e as Error).message.split("\n")[0]
+        }); fix: make the folder readable (chmod a+rx), or point --data-dir / CNNLAB_DATA_DIR elsewhere`,
+      );
+    }
   }
   return null;
 }

@@ -1,17 +1,34 @@
 /**
  * Running experiments: resolve the configuration for a preset, reuse a stored result with
- * the same configuration hash, otherwise train (with checkpoints) and store the record.
+ * the same configuration hash, otherwise claim the run's lock, train (with checkpoints) and
+ * store the record. Several workers can share one store: a run another live process holds
+ * is waited for or skipped, never trained twice.
  */
+import { statfsSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
-import { currentBackend } from "../backend/mod.ts";
+import { cpuHasBf16, currentBackend, setPrecision } from "../backend/mod.ts";
+import type { Precision } from "../backend/native.ts";
+import { precisionFor } from "./bf16.ts";
 import { type Dataset, fashionMnist } from "../data/dataset.ts";
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
 import { train, type TrainHooks } from "../train/trainer.ts";
 import type { Progress } from "../train/progress.ts";
 import { configHash, type Experiment, EXPERIMENTS, type Preset, presetSeeds, resolveConfig } from "./experiments.ts";
-import { checkpointDir, loadRecords, readRecord, recordPath, type RunRecord, writeRecord } from "./store.ts";
+import { acquireLock, type Lock, LockBusy, lockHolder } from "./lock.ts";
+import {
+  checkpointDir,
+  loadRecords,
+  outputsDir,
+  readRecord,
+  RecordError,
+  recordPath,
+  reportBadFile,
+  type RunRecord,
+  saveVariant,
+  writeRecord,
+} from "./store.ts";
 
-export const CNNLAB_VERSION = "0.1.0";
+export const CNNLAB_VERSION = "0.2.0";
 
 /** The checked-out commit, read from .git without running git (null outside a clone). */
 export async function gitCommit(root = PROJECT_ROOT): Promise<string | null> {
@@ -27,6 +44,10 @@ export async function gitCommit(root = PROJECT_ROOT): Promise<string | null> {
   }
 }
 
+export class RunError extends Error {
+  override name = "RunError";
+}
+
 export interface RunOptions {
   preset: Preset;
   /** Default: the preset's seeds. */
@@ -38,6 +59,15 @@ export interface RunOptions {
   stop?: { requested: boolean };
   log?: (line: string) => void;
   onModel?: TrainHooks["onModel"];
+  /**
+   * A run another live process is training: wait for its record (default), skip it with a line
+   * saying who holds it, or pass it silently (a report's queue workers, which share one queue).
+   */
+  busy?: "wait" | "skip" | "pass";
+  /** With busy "skip" or "pass": the skipped runs are added here (seed and who holds them). */
+  skipped?: { experiment: string; seed: number; why: string }[];
+  /** "auto": bf16 where the CPU has it and the model family passed its stored check (lib/exp/bf16.ts). */
+  precision?: Precision | "auto";
 }
 
 export interface RunResult {
@@ -45,14 +75,83 @@ export interface RunResult {
   /** True when an existing record was reused instead of training. */
   reused: boolean;
   path: string;
+  seed: number;
 }
 
 /** Stored records of a preset that match the experiments' current configurations (stale ones left out). */
-export async function currentRecords(preset: Preset): Promise<RunRecord[]> {
+export async function currentRecords(preset: Preset, names?: Iterable<string>): Promise<RunRecord[]> {
   const hashes = new Map<string, string>();
-  for (const e of EXPERIMENTS.values()) hashes.set(e.name, await configHash(resolveConfig(e, preset)));
+  for (const e of names ? [...names].map((n) => EXPERIMENTS.get(n)!).filter(Boolean) : EXPERIMENTS.values()) {
+    hashes.set(e.name, await configHash(resolveConfig(e, preset)));
+  }
   return (await loadRecords({ preset })).filter((r) => hashes.get(r.experiment) === r.configHash);
 }
+
+/** The stored record at `path`; a bad file is reported once and treated as absent (the run trains again). */
+async function storedRecord(path: string, log: (l: string) => void): Promise<RunRecord | null> {
+  try {
+    return await readRecord(path);
+  } catch (e) {
+    if (!(e instanceof RecordError)) throw e;
+    reportBadFile(`${e.message}; it will be replaced when this run trains`, log);
+    return null;
+  }
+}
+
+/** Whether a stored record stands for the run asked: finished, and of the precision this backend computes in. */
+function reusable(r: RunRecord | null, precision: string): r is RunRecord {
+  return r !== null && r.status !== "interrupted" && (r.precision ?? "fp32") === precision;
+}
+
+/** Lock file of one run (beside its checkpoints, which it also guards). */
+export function lockPath(experiment: string, preset: string, hash: string, seed: number): string {
+  return `${checkpointDir(experiment, preset, hash, seed)}.lock`;
+}
+
+/** The outputs folder takes files (results and checkpoints), or one line naming the fix. */
+export async function checkWritable(): Promise<void> {
+  const root = outputsDir();
+  try {
+    await Deno.mkdir(`${root}/results`, { recursive: true });
+    await Deno.mkdir(`${root}/checkpoints`, { recursive: true });
+    const probe = `${root}/results/.write-probe-${Deno.pid}`;
+    await Deno.writeTextFile(probe, "ok");
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new RunError(
+      `outputs folder ${root} is not writable (${(e as Error).name}: ${
+        (e as Error).message.split("\n")[0]
+      }); fix: make it writable, or set CNNLAB_OUTPUTS to a writable folder`,
+    );
+  }
+}
+
+/**
+ * Fail before training, not after the first epoch: the outputs folder must be writable and
+ * hold at least one checkpoint (weights + optimizer state ≈ 3 × 4 bytes per parameter) and a record.
+ */
+export async function checkOutputs(params: number): Promise<void> {
+  const root = outputsDir();
+  const need = 3 * 4 * params + (1 << 20);
+  await checkWritable();
+  try {
+    const fs = statfsSync(root);
+    const free = Number(fs.bavail) * Number(fs.bsize);
+    if (free < need) {
+      throw new RunError(
+        `outputs folder ${root} has ${(free / 2 ** 20).toFixed(0)} MiB free, one checkpoint of this model needs ${
+          (need / 2 ** 20).toFixed(0)
+        } MiB; fix: free space, or set CNNLAB_OUTPUTS to a larger disk`,
+      );
+    }
+  } catch (e) {
+    if (e instanceof RunError) throw e; // statfs unavailable (no --allow-sys): the write probe must do
+  }
+}
+
+const precisionSaid = new Set<string>();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Run (or reuse) every seed of one experiment at a preset. */
 export async function runExperiment(e: Experiment, opts: RunOptions): Promise<RunResult[]> {
@@ -60,66 +159,142 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
   const cfg = resolveConfig(e, opts.preset);
   const hash = await configHash(cfg);
   const out: RunResult[] = [];
+  // A variant made in a notebook or by `deno task tune` becomes runnable by name from the CLI.
+  if (e.base) await saveVariant(e);
+  if (opts.precision) {
+    const p = precisionFor(e, opts.precision, cpuHasBf16());
+    setPrecision(p.precision);
+    // Said once per process and reason: a queue worker would otherwise repeat it for every run.
+    const said = `${p.precision} (${p.why})`;
+    if (opts.precision === "auto" && !precisionSaid.has(said)) {
+      precisionSaid.add(said);
+      log(`${e.name}: ${said}`);
+    }
+  }
   for (const seed of opts.seeds ?? presetSeeds(e, opts.preset)) {
+    const title = `${e.name} [${opts.preset}, seed ${seed}]`;
     const path = recordPath(e.name, opts.preset, hash, seed);
-    const old = await readRecord(path);
     // A bf16 result does not stand in for an fp32 one, nor the reverse.
     const precision = currentBackend()?.precision ?? "fp32";
-    if (old && old.status !== "interrupted" && !opts.force && (old.precision ?? "fp32") === precision) {
-      log(
-        `${e.name} [${opts.preset}, seed ${seed}]: reusing stored result (${old.status}, test acc ${
-          old.testAcc.toFixed(4)
-        })`,
-      );
-      out.push({ record: old, reused: true, path });
+    const reuse = (r: RunRecord) => {
+      const a = r.valAcc !== undefined ? `validation acc ${r.valAcc.toFixed(4)}` : `test acc ${r.testAcc.toFixed(4)}`;
+      log(`${title}: reusing stored result (${r.status}, ${a})`);
+      out.push({ record: r, reused: true, path, seed });
+    };
+    const old = await storedRecord(path, log);
+    if (!opts.force && reusable(old, precision)) {
+      reuse(old);
       continue;
     }
-    const backend = currentBackend();
-    if (!backend) throw new Error("no backend started: call initBackend() first");
-    const data = opts.data ?? await fashionMnist();
-    const ckdir = checkpointDir(e.name, opts.preset, hash, seed);
-    if (!opts.resume) await Deno.remove(ckdir, { recursive: true }).catch(() => {});
-    const startedAt = new Date().toISOString();
-    const r = await train(cfg, seed, data, {
-      checkpointDir: ckdir,
-      resume: opts.resume,
-      progress: opts.progress,
-      title: `${e.name} [${opts.preset}, seed ${seed}]`,
-      stop: opts.stop,
-      onModel: opts.onModel,
-    });
-    const last = r.epochs.at(-1);
-    const record: RunRecord = {
-      experiment: e.name,
-      question: e.question,
-      label: e.label,
-      preset: opts.preset,
-      seed,
-      configHash: hash,
-      status: r.status,
-      ...(r.message ? { message: r.message } : {}),
-      backend: backend.name,
-      device: backend.device,
-      precision: backend.precision,
-      microBatch: r.microBatch,
-      params: r.params,
-      macs: r.macs,
-      trainSeconds: r.epochs.reduce((a, m) => a + m.trainSeconds, 0),
-      evalSeconds: r.epochs.reduce((a, m) => a + m.evalSeconds, 0),
-      testAcc: last?.testAcc ?? NaN,
-      imagesPerSecond: r.epochs.length ? r.epochs.reduce((a, m) => a + m.imagesPerSecond, 0) / r.epochs.length : NaN,
-      peakRssMB: Math.max(0, ...r.epochs.map((m) => m.peakRssMB)),
-      epochs: r.epochs,
-      config: cfg,
-      resumedFrom: r.resumedFrom,
-      versions: { cnnlab: CNNLAB_VERSION, deno: Deno.version.deno, tfjs: tf.version.tfjs },
-      gitCommit: await gitCommit(),
-      startedAt,
-      endedAt: new Date().toISOString(),
-    };
-    await writeRecord(record);
-    out.push({ record, reused: false, path });
-    if (r.status === "interrupted") break;
+    const lp = lockPath(e.name, opts.preset, hash, seed);
+    await checkWritable(); // the lock and the record go there: fail now, with the fix
+    let lock: Lock | null = null;
+    while (!lock) {
+      try {
+        lock = acquireLock(lp);
+      } catch (err) {
+        if (!(err instanceof LockBusy)) throw err;
+        if (opts.busy === "skip" || opts.busy === "pass") break;
+        log(`${title}: pid ${err.owner.pid} on ${err.owner.host} is training this run; waiting for its record`);
+        while (lockHolder(lp)) {
+          if (opts.stop?.requested) break;
+          await sleep(2000);
+        }
+        if (opts.stop?.requested) break;
+        const done = await storedRecord(path, log);
+        if (reusable(done, precision)) {
+          reuse(done);
+          break;
+        }
+      }
+    }
+    if (!lock) {
+      if (opts.busy === "skip" || opts.busy === "pass") {
+        const holder = lockHolder(lp);
+        const why = `pid ${holder?.pid ?? "?"} on ${holder?.host ?? "?"} is training it`;
+        if (opts.busy === "skip") log(`${title}: skipped, ${why}`);
+        opts.skipped?.push({ experiment: e.name, seed, why });
+      }
+      if (opts.stop?.requested) break;
+      continue;
+    }
+    try {
+      // Another worker may have finished this run between our first look and the lock.
+      const now = opts.force ? null : await storedRecord(path, log);
+      if (reusable(now, precision)) {
+        reuse(now);
+        continue;
+      }
+      const r = await trainOne(e, cfg, hash, seed, opts, title);
+      // --force never replaces a finished record with an interrupted one.
+      if (r.status === "interrupted" && old?.status === "ok") {
+        log(`${title}: ${r.status}; the earlier ok record at ${path} is kept`);
+        out.push({ record: r, reused: false, path, seed });
+      } else {
+        await writeRecord(r);
+        out.push({ record: r, reused: false, path, seed });
+      }
+      if (r.status === "interrupted") break;
+    } finally {
+      lock.release();
+    }
   }
   return out;
+}
+
+async function trainOne(
+  e: Experiment,
+  cfg: ReturnType<typeof resolveConfig>,
+  hash: string,
+  seed: number,
+  opts: RunOptions,
+  title: string,
+): Promise<RunRecord> {
+  const backend = currentBackend();
+  if (!backend) throw new Error("no backend started: call initBackend() first");
+  const data = opts.data ?? await fashionMnist();
+  const ckdir = checkpointDir(e.name, opts.preset, hash, seed);
+  if (!opts.resume) await Deno.remove(ckdir, { recursive: true }).catch(() => {});
+  const startedAt = new Date().toISOString();
+  const r = await train(cfg, seed, data, {
+    checkpointDir: ckdir,
+    resume: opts.resume,
+    progress: opts.progress,
+    title,
+    stop: opts.stop,
+    onModel: opts.onModel,
+    beforeTraining: checkOutputs,
+    build: e.build,
+  });
+  const last = r.epochs.at(-1);
+  return {
+    experiment: e.name,
+    question: e.question,
+    label: e.label,
+    preset: opts.preset,
+    seed,
+    configHash: hash,
+    status: r.status,
+    ...(r.message ? { message: r.message } : {}),
+    backend: backend.name,
+    device: backend.device,
+    precision: backend.precision,
+    microBatch: r.microBatch,
+    params: r.params,
+    macs: r.macs,
+    trainSeconds: r.epochs.reduce((a, m) => a + m.trainSeconds, 0),
+    evalSeconds: r.epochs.reduce((a, m) => a + m.evalSeconds, 0),
+    testAcc: last?.testAcc ?? NaN,
+    testImages: cfg.validation ? 0 : r.evalImages,
+    ...(cfg.validation ? { valAcc: last?.valAcc ?? NaN } : {}),
+    imagesPerSecond: r.epochs.length ? r.epochs.reduce((a, m) => a + m.imagesPerSecond, 0) / r.epochs.length : NaN,
+    peakRssMB: Math.max(0, ...r.epochs.map((m) => m.peakRssMB)),
+    epochs: r.epochs,
+    config: cfg,
+    resumedFrom: r.resumedFrom,
+    versions: { cnnlab: CNNLAB_VERSION, deno: Deno.version.deno, tfjs: tf.version.tfjs },
+    gitCommit: await gitCommit(),
+    startedAt,
+    endedAt: new Date().toISOString(),
+  };
 }

@@ -26,8 +26,12 @@ export interface RunRecord {
   /** Sum over epochs of training wall time (evaluation excluded). */
   trainSeconds: number;
   evalSeconds: number;
-  /** Test accuracy after the last completed epoch (NaN if none completed). */
+  /** Test accuracy after the last completed epoch (NaN if none completed, and in tuning runs). */
   testAcc: number;
+  /** Test images behind testAcc (0 in tuning runs; absent in records that predate it). */
+  testImages?: number;
+  /** Validation accuracy after the last epoch (tuning runs, config.validation set). */
+  valAcc?: number;
   imagesPerSecond: number;
   peakRssMB: number;
   epochs: EpochMetrics[];
@@ -64,14 +68,69 @@ export async function writeRecord(r: RunRecord): Promise<string> {
   return path;
 }
 
-function revive(r: RunRecord): RunRecord {
-  if (r.testAcc === null) r.testAcc = NaN;
-  return r;
+export class RecordError extends Error {
+  override name = "RecordError";
 }
 
+const STATUSES = ["ok", "diverged", "interrupted"];
+
+/**
+ * Check a parsed JSON value against the record schema (the fields every reader relies on) and
+ * turn stored nulls back into NaN. Throws RecordError naming the file and the first bad field.
+ */
+export function validateRecord(v: unknown, path: string): RunRecord {
+  const bad = (why: string): never => {
+    throw new RecordError(`${path}: not a cnnlab run record (${why})`);
+  };
+  if (!v || typeof v !== "object" || Array.isArray(v)) bad(Array.isArray(v) ? "an array" : `a ${typeof v}`);
+  const r = v as Record<string, unknown>;
+  const str = (k: string) => typeof r[k] === "string" || bad(`field '${k}' missing or not a string`);
+  const num = (k: string) => typeof r[k] === "number" || r[k] === null || bad(`field '${k}' missing or not a number`);
+  for (const k of ["experiment", "question", "label", "preset", "configHash", "backend", "device"]) str(k);
+  for (const k of ["params", "macs", "trainSeconds", "evalSeconds", "testAcc", "imagesPerSecond", "peakRssMB"]) num(k);
+  if (!Number.isInteger(r.seed)) bad("field 'seed' missing or not an integer");
+  if (!STATUSES.includes(r.status as string)) bad(`status '${r.status}' is not one of ${STATUSES.join(", ")}`);
+  if (!Array.isArray(r.epochs)) bad("field 'epochs' missing or not a list");
+  if (!r.config || typeof r.config !== "object") bad("field 'config' missing");
+  const cfg = r.config as Record<string, unknown>;
+  if (typeof cfg.model !== "string" || typeof cfg.inputSize !== "number" || typeof cfg.epochs !== "number") {
+    bad("config lacks model, inputSize or epochs");
+  }
+  for (const k of ["testAcc", "trainSeconds", "evalSeconds", "imagesPerSecond", "valAcc"]) {
+    if (r[k] === null) r[k] = NaN;
+  }
+  for (const e of r.epochs as Record<string, unknown>[]) {
+    if (!e || typeof e !== "object") bad("an epoch entry is not an object");
+    for (const [k, x] of Object.entries(e)) if (x === null) e[k] = NaN;
+  }
+  return r as unknown as RunRecord;
+}
+
+/** A stored record, or null when there is none. A bad file throws RecordError naming it. */
 export async function readRecord(path: string): Promise<RunRecord | null> {
-  if (!(await exists(path))) return null;
-  return revive(JSON.parse(await Deno.readTextFile(path)));
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new RecordError(`${path}: unreadable (${(e as Error).message})`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new RecordError(`${path}: not valid JSON (${(e as Error).message}); truncated or damaged`);
+  }
+  return validateRecord(v, path);
+}
+
+const reported = new Set<string>();
+
+/** Say once per process that a file in the store was skipped, with its path and why. */
+export function reportBadFile(message: string, log: (line: string) => void = (l) => console.error(l)): void {
+  if (reported.has(message)) return;
+  reported.add(message);
+  log(`results: skipped ${message}`);
 }
 
 /** Every stored record, optionally filtered; unreadable files are reported, not fatal. */
@@ -81,20 +140,31 @@ export async function loadRecords(
   const root = `${outputsDir()}/results`;
   const out: RunRecord[] = [];
   if (!(await exists(root))) return out;
-  for await (const exp of Deno.readDir(root)) {
+  const dirs = async (path: string) => {
+    const names: { name: string; isDirectory: boolean; isFile: boolean }[] = [];
+    try {
+      for await (const e of Deno.readDir(path)) names.push(e);
+    } catch (e) {
+      reportBadFile(`${path}: unreadable folder (${(e as Error).message})`);
+    }
+    return names;
+  };
+  for (const exp of await dirs(root)) {
     if (!exp.isDirectory) continue;
-    for await (const pre of Deno.readDir(`${root}/${exp.name}`)) {
+    for (const pre of await dirs(`${root}/${exp.name}`)) {
       if (!pre.isDirectory || (filter.preset && pre.name !== filter.preset)) continue;
-      for await (const f of Deno.readDir(`${root}/${exp.name}/${pre.name}`)) {
+      for (const f of await dirs(`${root}/${exp.name}/${pre.name}`)) {
         if (!f.name.endsWith(".json")) continue;
         const path = `${root}/${exp.name}/${pre.name}/${f.name}`;
         try {
-          const r = revive(JSON.parse(await Deno.readTextFile(path)));
+          const r = await readRecord(path);
+          if (!r) continue;
           if (filter.experiment && r.experiment !== filter.experiment) continue;
           if (filter.question && r.question !== filter.question) continue;
           out.push(r);
         } catch (e) {
-          console.error(`results: skipping unreadable ${path}: ${(e as Error).message}`);
+          if (!(e instanceof RecordError)) throw e;
+          reportBadFile(e.message);
         }
       }
     }
@@ -122,7 +192,8 @@ export function runsFrame(records: RunRecord[]): pl.DataFrame {
     trainSeconds: records.map((r) => r.trainSeconds),
     imagesPerSecond: records.map((r) => r.imagesPerSecond),
     testAcc: records.map((r) => r.testAcc),
-    trainAcc: records.map((r) => r.epochs.at(-1)?.trainAcc ?? NaN),
+    /** Inference-mode train accuracy after the last epoch. */
+    trainAcc: records.map((r) => r.epochs.at(-1)?.trainEvalAcc ?? NaN),
   });
 }
 
@@ -146,4 +217,127 @@ export function epochsFrame(records: RunRecord[]): pl.DataFrame {
     evalSeconds: col("evalSeconds"),
     imagesPerSecond: col("imagesPerSecond"),
   });
+}
+
+/** What `mergeStores` did. */
+export interface MergeResult {
+  copied: number;
+  /** Records already present with the same results. */
+  same: number;
+  /** "<path>: ..." for each record present in both with different results (not copied). */
+  conflicts: string[];
+  /** Unreadable or invalid files skipped (each reported once). */
+  bad: number;
+}
+
+/** The parts of a record that must agree for two copies of one run to be the same result. */
+function resultKey(r: RunRecord): string {
+  return JSON.stringify(
+    [r.status, r.testAcc, r.epochs.map((e) => [e.trainLoss, e.testAcc, e.testLoss])],
+    (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
+  );
+}
+
+/**
+ * Copy every record of other stores (their `results/` folders) into this one (`outputsDir()`).
+ * A run present in both with the same results is left alone; with different results it is a
+ * conflict, reported and not copied. Written atomically, record by record.
+ */
+export async function mergeStores(stores: string[]): Promise<MergeResult> {
+  const res: MergeResult = { copied: 0, same: 0, conflicts: [], bad: 0 };
+  const walk = async function* (dir: string): AsyncGenerator<string> {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw e;
+    }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.isDirectory) yield* walk(`${dir}/${e.name}`);
+      else if (e.isFile && e.name.endsWith(".json")) yield `${dir}/${e.name}`;
+    }
+  };
+  for (const store of stores) {
+    const root = `${store.replace(/\/$/, "")}/results`;
+    if (!(await exists(root))) throw new RecordError(`${store}: no results/ folder: not a cnnlab outputs folder`);
+    for await (const path of walk(root)) {
+      let r: RunRecord | null;
+      try {
+        r = await readRecord(path);
+      } catch (e) {
+        if (!(e instanceof RecordError)) throw e;
+        reportBadFile(e.message);
+        res.bad++;
+        continue;
+      }
+      if (!r) continue;
+      const target = recordPath(r.experiment, r.preset, r.configHash, r.seed);
+      let mine: RunRecord | null = null;
+      try {
+        mine = await readRecord(target);
+      } catch (e) {
+        if (!(e instanceof RecordError)) throw e;
+        reportBadFile(`${e.message}; replaced by ${path}`);
+      }
+      if (!mine) {
+        await writeRecord(r);
+        res.copied++;
+      } else if (resultKey(mine) === resultKey(r)) res.same++;
+      else {
+        res.conflicts.push(
+          `${target} (test acc ${mine.testAcc}) and ${path} (test acc ${r.testAcc}) are the same run with different results`,
+        );
+      }
+    }
+  }
+  return res;
+}
+
+/** Where variants are declared so that every process (the CLI, workers, notebooks) knows them by name. */
+export function variantsDir(): string {
+  return `${outputsDir()}/variants`;
+}
+
+const variantFile = (name: string) => `${variantsDir()}/${slug(name).replaceAll("~", "--")}.json`;
+
+/** Declare a variant (base experiment + overrides) in the store, atomically; the same name always maps to the same file. */
+export async function saveVariant(v: { name: string; base?: string; overrides?: unknown }): Promise<void> {
+  if (!v.base || !v.overrides) return;
+  await writeFileAtomic(
+    variantFile(v.name),
+    JSON.stringify({ name: v.name, base: v.base, overrides: v.overrides }, null, 1) + "\n",
+  );
+}
+
+/** Every variant declared in the store, registered in this process; bad files are reported once and skipped. */
+export async function loadVariants(
+  register: (base: string, overrides: Record<string, unknown>, name: string) => unknown,
+): Promise<string[]> {
+  const out: string[] = [];
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(variantsDir()));
+  } catch {
+    return out;
+  }
+  for (
+    const e of entries.filter((e) => e.isFile && e.name.endsWith(".json")).sort((a, b) => a.name.localeCompare(b.name))
+  ) {
+    const path = `${variantsDir()}/${e.name}`;
+    try {
+      const v = JSON.parse(await Deno.readTextFile(path));
+      if (
+        typeof v?.base !== "string" || typeof v?.name !== "string" || !v.overrides || typeof v.overrides !== "object"
+      ) {
+        throw new Error("not a variant declaration");
+      }
+      const key = v.name.slice(v.base.length + 1);
+      register(v.base, v.overrides, key);
+      out.push(v.name);
+    } catch (err) {
+      reportBadFile(`${path}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }

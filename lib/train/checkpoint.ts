@@ -1,7 +1,9 @@
 /**
  * Checkpoints: model weights (trainable and BN statistics), optimizer state and the run's
- * metadata, in one binary file per completed epoch, written atomically. The previous
- * epoch's file is removed only after the new one is in place.
+ * metadata, in one binary file per completed epoch, written atomically. The file's JSON
+ * header is its manifest: every tensor's name, shape and the SHA-256 of its bytes, checked on
+ * load, so a damaged checkpoint is refused naming the file and the tensor, never loaded. The
+ * previous epoch's file is removed only after the new one is in place.
  */
 import * as tf from "@tensorflow/tfjs";
 import { exists, writeFileAtomic } from "../util/fs.ts";
@@ -11,10 +13,14 @@ const MAGIC = "CNNLABCK";
 interface Entry {
   name: string;
   shape: number[];
+  /** SHA-256 (hex) of the tensor's little-endian float32 bytes. */
+  sha256: string;
 }
 
+const VERSION = 2;
+
 interface Header<M> {
-  version: 1;
+  version: typeof VERSION;
   epoch: number;
   meta: M;
   model: Entry[];
@@ -51,26 +57,30 @@ export async function saveCheckpoint<M>(
 ): Promise<void> {
   const modelVals = model.weights.map((w) => ({ name: w.name, t: w.read() }));
   const optVals = (await optimizer.getWeights()).map((n) => ({ name: n.name, t: n.tensor }));
+  const all = [...modelVals, ...optVals];
+  const values = all.map((v) => new Float32Array(v.t.dataSync() as Float32Array));
+  const sums = await Promise.all(values.map(sha256));
+  const entries = all.map((v, i) => ({ name: v.name, shape: v.t.shape, sha256: sums[i] }));
   const header: Header<M> = {
-    version: 1,
+    version: VERSION,
     epoch,
     meta,
-    model: modelVals.map((v) => ({ name: v.name, shape: v.t.shape })),
-    optimizer: optVals.map((v) => ({ name: v.name, shape: v.t.shape })),
+    model: entries.slice(0, modelVals.length),
+    optimizer: entries.slice(modelVals.length),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headLen = 12 + json.length;
   const pad = (4 - (headLen % 4)) % 4;
-  const total = [...modelVals, ...optVals].reduce((a, v) => a + v.t.size, 0);
+  const total = all.reduce((a, v) => a + v.t.size, 0);
   const buf = new Uint8Array(headLen + pad + 4 * total);
   buf.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(buf.buffer).setUint32(8, json.length, true);
   buf.set(json, 12);
   const floats = new Float32Array(buf.buffer, headLen + pad, total);
   let off = 0;
-  for (const v of [...modelVals, ...optVals]) {
-    floats.set(v.t.dataSync() as Float32Array, off);
-    off += v.t.size;
+  for (const v of values) {
+    floats.set(v, off);
+    off += v.length;
   }
   // getWeights hands out the optimizer's own variables (keep them) plus a fresh iteration scalar.
   tf.dispose(optVals.map((v) => v.t).filter((t) => !(t instanceof tf.Variable)));
@@ -81,25 +91,51 @@ export async function saveCheckpoint<M>(
   }
 }
 
-function parse<M>(path: string, bytes: Uint8Array): Checkpoint<M> {
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+async function sha256(v: Float32Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", v));
+  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function parse<M>(path: string, bytes: Uint8Array): Promise<Checkpoint<M>> {
   const bad = (why: string): never => {
-    throw new Error(`${path}: not a cnnlab checkpoint (${why}); fix: delete it and rerun without --resume`);
+    throw new CheckpointError(
+      `${path}: damaged or not a cnnlab checkpoint (${why}); fix: delete it and rerun without --resume`,
+    );
   };
   if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) bad("bad magic");
   const len = new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true);
   if (12 + len > bytes.length) bad("truncated header");
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as Header<M>;
+  const h = (() => {
+    try {
+      return JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + len))) as Header<M>;
+    } catch {
+      return bad("unreadable manifest");
+    }
+  })();
+  if (h.version !== VERSION) bad(`format version ${h.version}, this cnnlab reads ${VERSION}`);
   const start = 12 + len + ((4 - ((12 + len) % 4)) % 4);
   const count = (es: Entry[]) => es.reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
-  const total = count(header.model) + count(header.optimizer);
+  const total = count(h.model) + count(h.optimizer);
   if (bytes.length !== start + 4 * total) bad(`size ${bytes.length}, expected ${start + 4 * total}`);
   const floats = new Float32Array(bytes.slice(start).buffer);
+  let at = 0;
+  for (const e of [...h.model, ...h.optimizer]) {
+    const n = e.shape.reduce((x, y) => x * y, 1);
+    if ((await sha256(floats.subarray(at, at + n))) !== e.sha256) bad(`tensor ${e.name} fails its SHA-256 check`);
+    at += n;
+  }
   return {
-    epoch: header.epoch,
-    meta: header.meta,
+    epoch: h.epoch,
+    meta: h.meta,
     async restore(model, optimizer) {
-      if (model.weights.length !== header.model.length) {
-        throw new Error(`${path}: checkpoint has ${header.model.length} weights, model has ${model.weights.length}`);
+      if (model.weights.length !== h.model.length) {
+        throw new CheckpointError(
+          `${path}: checkpoint has ${h.model.length} weights, model has ${model.weights.length}`,
+        );
       }
       let off = 0;
       const take = (e: Entry) => {
@@ -108,16 +144,16 @@ function parse<M>(path: string, bytes: Uint8Array): Checkpoint<M> {
         off += n;
         return t;
       };
-      const ws = header.model.map((e, i) => {
+      const ws = h.model.map((e, i) => {
         const want = model.weights[i].shape as number[];
         if (want.join() !== e.shape.join()) {
-          throw new Error(`${path}: weight ${e.name} has shape [${e.shape}], model expects [${want}]`);
+          throw new CheckpointError(`${path}: weight ${e.name} has shape [${e.shape}], model expects [${want}]`);
         }
         return take(e);
       });
       model.setWeights(ws);
       tf.dispose(ws);
-      const os = header.optimizer.map((e) => ({ name: e.name, tensor: take(e) }));
+      const os = h.optimizer.map((e) => ({ name: e.name, tensor: take(e) }));
       await optimizer.setWeights(os);
       tf.dispose(os.map((o) => o.tensor));
     },
@@ -129,5 +165,5 @@ export async function latestCheckpoint<M>(dir: string): Promise<Checkpoint<M> | 
   const files = await epochFiles(dir);
   const last = files.at(-1);
   if (!last) return null;
-  return parse<M>(last.path, await Deno.readFile(last.path));
+  return await parse<M>(last.path, await Deno.readFile(last.path));
 }

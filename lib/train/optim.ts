@@ -37,12 +37,16 @@ export function checkOptimConfig(c: OptimConfig): OptimConfig {
   if (!OPTIMIZERS.includes(c.optimizer)) {
     throw new OptimError(`unknown optimizer '${c.optimizer}'; valid: ${OPTIMIZERS.join(", ")}`);
   }
-  if (!(c.lr > 0)) throw new OptimError(`learning rate must be positive, got ${c.lr}`);
+  if (!(c.lr > 0) || !Number.isFinite(c.lr)) {
+    throw new OptimError(`learning rate must be a positive number, got ${c.lr}`);
+  }
   const sched = c.schedule ?? "constant";
   if (!SCHEDULES.includes(sched)) throw new OptimError(`unknown schedule '${sched}'; valid: ${SCHEDULES.join(", ")}`);
   for (const k of ["weightDecay", "clipNorm", "warmupEpochs", "momentum"] as const) {
     const v = c[k];
-    if (v !== undefined && !(v >= 0)) throw new OptimError(`${k} must be ≥ 0, got ${v}`);
+    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) {
+      throw new OptimError(`${k} must be a finite number ≥ 0, got ${v}`);
+    }
   }
   return c;
 }
@@ -63,6 +67,10 @@ export function makeOptimizer(c: OptimConfig): tf.Optimizer {
 }
 
 type Slot = { originalName: string; variable: tf.Variable };
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+const ACC_BETA1 = "cnnlab/adam/accBeta1";
+const ACC_BETA2 = "cnnlab/adam/accBeta2";
 
 /**
  * tfjs's Adam (same defaults, state, checkpoint weights and arithmetic), with the update
@@ -73,6 +81,29 @@ type Slot = { originalName: string; variable: tf.Variable };
 export class FusedAdam extends tf.AdamOptimizer {
   constructor(lr: number, beta1 = 0.9, beta2 = 0.999, epsilon: number | null = null) {
     super(lr, beta1, beta2, epsilon as number);
+  }
+
+  /**
+   * tfjs's Adam state plus its two bias-correction accumulators. tfjs's own `setWeights`
+   * recomputes them as β^(t+1), which differs in the last bits from the product accumulated
+   * step by step, so a resumed run drifted from an uninterrupted one; saving them makes resume exact.
+   */
+  override async getWeights(): Promise<NamedTensor[]> {
+    const self = this as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    return [
+      ...(await super.getWeights()),
+      { name: ACC_BETA1, tensor: self.accBeta1 },
+      { name: ACC_BETA2, tensor: self.accBeta2 },
+    ];
+  }
+
+  override async setWeights(weights: NamedTensor[]): Promise<void> {
+    const self = this as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    await super.setWeights(weights.filter((w) => w.name !== ACC_BETA1 && w.name !== ACC_BETA2));
+    for (const [name, v] of [[ACC_BETA1, self.accBeta1], [ACC_BETA2, self.accBeta2]] as const) {
+      const w = weights.find((x) => x.name === name);
+      if (w) v.assign(w.tensor.reshape([]));
+    }
   }
 
   override applyGradients(grads: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {

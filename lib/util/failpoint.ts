@@ -1,0 +1,32 @@
+/**
+ * Fault injection for the robustness tests: `CNNLAB_FAILPOINTS="train.step=2:3,train.checkpoint=2"`
+ * makes a process stop at the named points, announce it on stderr and wait there, so that a
+ * test can SIGKILL it at an exact place (after which no cleanup code may run, as in a real
+ * crash) or signal it and then let it go on: it resumes when the file named by
+ * CNNLAB_FAILPOINT_RELEASE exists. Unset — the normal case — a failpoint costs one lookup.
+ */
+let points: Set<string> | null = null;
+
+function active(): Set<string> {
+  if (points) return points;
+  let spec = "";
+  try {
+    spec = Deno.env.get("CNNLAB_FAILPOINTS") ?? "";
+  } catch {
+    spec = ""; // no --allow-env
+  }
+  points = new Set(spec.split(",").map((s) => s.trim()).filter(Boolean));
+  return points;
+}
+
+/** Wait here (announcing `failpoint <name>=<at> reached`) when CNNLAB_FAILPOINTS lists `name=at`. */
+export async function failpoint(name: string, at: string | number): Promise<void> {
+  const p = active();
+  if (p.size === 0 || !p.has(`${name}=${at}`)) return;
+  Deno.stderr.writeSync(new TextEncoder().encode(`failpoint ${name}=${at} reached\n`));
+  const release = Deno.env.get("CNNLAB_FAILPOINT_RELEASE");
+  while (true) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (release && (await Deno.stat(release).then(() => true, () => false))) return;
+  }
+}
