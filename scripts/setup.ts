@@ -19,7 +19,10 @@ export const APT_PACKAGES: Record<string, string> = {
   "dataset-fashion-mnist": "the dataset, in /usr/share/datasets/fashion-mnist",
   "jupyter-nbconvert": "executes notebooks headless and exports HTML",
   "jupyter-client": "talks to the Deno kernel",
+  "python3-jupyter-server":
+    "a real Jupyter server (REST + websocket, as VS Code and JupyterLab use) for the server test",
   "chromium": "renders the HTML report headless in the report test (screenshot)",
+  "fonts-noto-cjk": "Chinese glyphs for the zh report pages in Chromium (else it draws boxes)",
   "mesa-vulkan-drivers": "a software WebGPU adapter, so the GPU path is tested without a GPU",
   "g++": "compiles the native backend's kernels",
   "libdnnl-dev": "oneDNN, which the native backend's kernels call",
@@ -112,7 +115,16 @@ async function kernelStep(): Promise<boolean> {
   }
   const specs = JSON.parse(list.stdout).kernelspecs as Record<string, { spec: { argv: string[] } }>;
   const deno = specs.deno;
-  if (deno && deno.spec.argv[0] === Deno.execPath()) {
+  // `deno jupyter --install` records the deno on PATH (e.g. /usr/bin/deno, a link to npm's copy):
+  // compare real paths, or the kernelspec is rewritten on every run.
+  const real = (p: string) => {
+    try {
+      return Deno.realPathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  if (deno && real(deno.spec.argv[0]) === real(Deno.execPath())) {
     detail(`Deno Jupyter kernel registered (${Deno.execPath()})`);
     return true;
   }

@@ -9,6 +9,7 @@ import { createProgress } from "../lib/train/progress.ts";
 import { train, type TrainConfig } from "../lib/train/trainer.ts";
 import {
   configHash,
+  customExperiment,
   type Experiment,
   experiment,
   EXPERIMENTS,
@@ -132,7 +133,7 @@ Deno.test("optimizers, schedules, weight decay and clipping", async () => {
     () => makeOptimizer({ optimizer: "adagrad" as "sgd", lr: 1 }),
     /unknown optimizer 'adagrad'; valid: sgd, momentum, adam, rmsprop/,
   );
-  assert.throws(() => makeOptimizer({ optimizer: "sgd", lr: -1 }), /learning rate must be positive/);
+  assert.throws(() => makeOptimizer({ optimizer: "sgd", lr: -1 }), /learning rate must be a positive number, got -1/);
   const v = tf.variable(tf.tensor1d([3, 4]), true, "wd_test_v");
   const grads = { [v.name]: tf.tensor1d([30, 40]) };
   const norm = await adjustGradients(grads, { [v.name]: v }, { weightDecay: 0.5, clipNorm: 5 });
@@ -203,6 +204,8 @@ Deno.test("runner: records carry the required fields, are reused, and --force re
     "testAcc",
     "testLoss",
     "trainAcc",
+    "trainEvalAcc",
+    "trainEvalLoss",
     "trainLoss",
     "trainSeconds",
   ]);
@@ -309,4 +312,43 @@ Deno.test("a diverged run is stored with status 'diverged' and NaN accuracy (JSO
   const back = await readRecord(res.path);
   assert.equal(back!.status, "diverged");
   assert.ok(Number.isNaN(back!.testAcc));
+});
+
+Deno.test("validation split: tuning runs train beside a held-out split and never read the test set", async () => {
+  const { held, rest } = data.train.holdout(500, 20_171_128);
+  assert.equal(held.size, 5000);
+  assert.equal(rest.size, 55_000);
+  assert.deepEqual(held.classCounts(), new Array(10).fill(500));
+  const heldSet = new Set(held.indices);
+  assert.ok(rest.indices.every((i) => !heldSet.has(i)), "held-out images are not trained on");
+  const cfg: TrainConfig = { ...SMALL, epochs: 1, validation: 50, trainEvalPerClass: 20 };
+  const r = await train(cfg, 1, data, { progress: silent });
+  assert.equal(r.evalImages, 500, "evaluated on the 500 validation images");
+  const e = r.epochs[0];
+  assert.ok(Number.isNaN(e.testAcc) && Number.isNaN(e.testLoss), "no test metric in a tuning run");
+  assert.ok(e.valAcc! >= 0 && e.valAcc! <= 1);
+  // Train accuracy in inference mode, on a fixed training subset, is measured every epoch.
+  assert.ok(e.trainEvalAcc >= 0 && e.trainEvalAcc <= 1);
+});
+
+Deno.test("a model built in a notebook cell trains through the same path: stored, reused, a new hash when edited", async () => {
+  const build = (units: number) => ({ inputSize }: { inputSize: number; seed: number }) => {
+    const input = tf.input({ shape: [inputSize, inputSize, 1] });
+    const x = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+    const h = tf.layers.dense({ units, activation: "relu" }).apply(x) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: tf.layers.dense({ units: 10 }).apply(h) as tf.SymbolicTensor });
+  };
+  const a = await customExperiment("mlp", build(32), { question: "1a", group: "lenet", inputSize: 28, epochs: 1 });
+  const [first] = await runExperiment(a, { preset: "smoke", data, progress: silent, log: () => {} });
+  assert.equal(first.reused, false);
+  assert.equal(first.record.experiment, "custom/mlp");
+  assert.equal(first.record.params, 28 * 28 * 32 + 32 + 32 * 10 + 10);
+  const [again] = await runExperiment(a, { preset: "smoke", data, progress: silent, log: () => {} });
+  assert.equal(again.reused, true);
+  const b = await customExperiment("mlp", build(64), { question: "1a", group: "lenet", inputSize: 28, epochs: 1 });
+  assert.notEqual(
+    await configHash(resolveConfig(a, "smoke")),
+    await configHash(resolveConfig(b, "smoke")),
+    "another architecture is another experiment",
+  );
 });

@@ -7,7 +7,15 @@ import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
-import { NATIVE, NativeError, nativeSettings, parsePrecision, type Precision, prepareNative } from "./native.ts";
+import {
+  NATIVE,
+  NativeError,
+  nativeSettings,
+  parsePrecision,
+  type Precision,
+  prepareNative,
+  setNativePrecision,
+} from "./native.ts";
 import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
 
 /** The packages that provide backend 'tensorflow', GPU build first. */
@@ -64,6 +72,27 @@ let current: BackendInfo | null = null;
 /** The backend chosen by the last `initBackend`, or null. */
 export function currentBackend(): BackendInfo | null {
   return current;
+}
+
+/** Whether this machine's native backend can compute in bf16 (AVX512_BF16 or AMX). */
+export function cpuHasBf16(): boolean {
+  return current?.name === "native" && /bf16|amx/.test(nativeSettings().isa);
+}
+
+/** Switch the running backend's precision (native only; fp32 everywhere else). */
+export function setPrecision(p: Precision): void {
+  if (!current) throw new BackendError("no backend started: call initBackend() first");
+  if (current.precision === p) return;
+  if (current.name !== "native") {
+    throw new BackendError(`precision ${p} is only available on backend native (this run uses ${current.name})`);
+  }
+  try {
+    setNativePrecision(p);
+  } catch (e) {
+    if (e instanceof NativeError) throw new BackendError(e.message);
+    throw e;
+  }
+  current = { ...current, precision: p };
 }
 
 /** CPU model and core count (node:os; needs --allow-sys, else the model reads "unknown CPU"). */

@@ -79,6 +79,20 @@ export class Split {
     return new Split(`${this.name}[${perClass}/class]`, this.images, this.labels, new Uint32Array(out));
   }
 
+  /**
+   * Split off `perClass` examples of every class (drawn with `seed`, as `stratified` does)
+   * as `held`; `rest` keeps every other example, in this split's order.
+   */
+  holdout(perClass: number, seed: number): { held: Split; rest: Split } {
+    const held = this.stratified(perClass, seed);
+    const taken = new Set(held.indices);
+    const rest = this.indices.filter((i) => !taken.has(i));
+    return {
+      held: new Split(`${this.name}[validation ${perClass}/class]`, this.images, this.labels, held.indices),
+      rest: new Split(`${this.name}[without validation]`, this.images, this.labels, rest),
+    };
+  }
+
   /** Mean and standard deviation of pixel values scaled to [0, 1]. */
   pixelStats(): { mean: number; std: number } {
     let s = 0;

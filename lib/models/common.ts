@@ -194,6 +194,12 @@ export class SeededDropout extends tf.layers.Layer {
 }
 tf.serialization.registerClass(SeededDropout);
 
+/** Channel counts scaled by a width multiplier: round(c × width), at least 1. */
+export function widthScaler(width: number): (c: number) => number {
+  if (!(width > 0) || !Number.isFinite(width)) throw new ModelError(`width must be a positive number, got ${width}`);
+  return (c: number) => Math.max(1, Math.round(c * width));
+}
+
 export function checkPositiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new ModelError(`${name} must be a positive integer, got ${v}`);
   return v;

@@ -8,7 +8,7 @@
  * tfjs 'same' padding for these kernels and strides, so 'same' is used.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize } from "./common.ts";
+import { Builder, checkInputSize, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const GOOGLENET_DEFAULT_SIZE = 96;
@@ -17,6 +17,14 @@ export interface GoogLeNetOptions {
   inputSize?: number;
   /** Add the two auxiliary classifiers (model then has three outputs: main, aux1, aux2). */
   auxHeads?: boolean;
+  /** Multiplier on every channel count, auxiliary heads included (default 1 = the paper's widths). */
+  width?: number;
+  /**
+   * Keep the 1×1 convolutions that reduce channels before the 3×3 and 5×5 branches (default
+   * true). False builds the counterfactual question 3a counts: those convolutions read the
+   * module's full input instead.
+   */
+  reductions?: boolean;
   seed?: number;
 }
 
@@ -44,25 +52,32 @@ export function googlenetFits(aux: boolean): (n: number) => boolean {
   return (n) => n >= 32 && (!aux || Math.ceil(n / 16) >= 5);
 }
 
-function inception(b: Builder, x: tf.SymbolicTensor, name: string, spec: InceptionSpec): tf.SymbolicTensor {
+function inception(
+  b: Builder,
+  x: tf.SymbolicTensor,
+  name: string,
+  spec: InceptionSpec,
+  w: (c: number) => number,
+  reductions = true,
+): tf.SymbolicTensor {
   const [c1, c2, c3, c4] = spec;
   const conv = (t: tf.SymbolicTensor, c: number, k: number, n: string) =>
     b.conv(c, k, { padding: "same", activation: "relu", name: `${name}_${n}` }).apply(t) as tf.SymbolicTensor;
-  const p1 = conv(x, c1, 1, "b1_1x1");
-  const p2 = conv(conv(x, c2[0], 1, "b2_1x1"), c2[1], 3, "b2_3x3");
-  const p3 = conv(conv(x, c3[0], 1, "b3_1x1"), c3[1], 5, "b3_5x5");
+  const p1 = conv(x, w(c1), 1, "b1_1x1");
+  const p2 = conv(reductions ? conv(x, w(c2[0]), 1, "b2_1x1") : x, w(c2[1]), 3, "b2_3x3");
+  const p3 = conv(reductions ? conv(x, w(c3[0]), 1, "b3_1x1") : x, w(c3[1]), 5, "b3_5x5");
   const pooled = b.pool("max", 3, 1, "same", `${name}_b4_pool`).apply(x) as tf.SymbolicTensor;
-  const p4 = conv(pooled, c4, 1, "b4_1x1");
+  const p4 = conv(pooled, w(c4), 1, "b4_1x1");
   return tf.layers.concatenate({ axis: -1, name }).apply([p1, p2, p3, p4]) as tf.SymbolicTensor;
 }
 
-function auxHead(b: Builder, x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
+function auxHead(b: Builder, x: tf.SymbolicTensor, name: string, w: (c: number) => number): tf.SymbolicTensor {
   let t = tf.layers.averagePooling2d({ poolSize: 5, strides: 3, padding: "valid", name: `${name}_pool` }).apply(
     x,
   ) as tf.SymbolicTensor;
-  t = b.conv(128, 1, { activation: "relu", name: `${name}_1x1` }).apply(t) as tf.SymbolicTensor;
+  t = b.conv(w(128), 1, { activation: "relu", name: `${name}_1x1` }).apply(t) as tf.SymbolicTensor;
   t = tf.layers.flatten({ name: `${name}_flatten` }).apply(t) as tf.SymbolicTensor;
-  t = b.dense(1024, "relu", `${name}_fc`).apply(t) as tf.SymbolicTensor;
+  t = b.dense(w(1024), "relu", `${name}_fc`).apply(t) as tf.SymbolicTensor;
   t = b.dropout(0.7, `${name}_dropout`).apply(t) as tf.SymbolicTensor;
   return b.dense(10, "linear", name).apply(t) as tf.SymbolicTensor;
 }
@@ -71,20 +86,21 @@ export function googlenet(opts: GoogLeNetOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? GOOGLENET_DEFAULT_SIZE;
   const aux = opts.auxHeads ?? false;
   checkInputSize(`GoogLeNet${aux ? " with auxiliary heads" : ""}`, size, googlenetFits(aux));
+  const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = input as tf.SymbolicTensor;
   const ap = (l: tf.layers.Layer) => (x = l.apply(x) as tf.SymbolicTensor);
-  ap(b.conv(64, 7, { strides: 2, padding: "same", activation: "relu", name: "stem_conv7x7" }));
+  ap(b.conv(w(64), 7, { strides: 2, padding: "same", activation: "relu", name: "stem_conv7x7" }));
   ap(b.pool("max", 3, 2, "same", "stem_pool1"));
-  ap(b.conv(64, 1, { activation: "relu", name: "stem_conv1x1" }));
-  ap(b.conv(192, 3, { padding: "same", activation: "relu", name: "stem_conv3x3" }));
+  ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
+  ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem_conv3x3" }));
   ap(b.pool("max", 3, 2, "same", "stem"));
   const heads: tf.SymbolicTensor[] = [];
   for (const [name, spec] of Object.entries(GOOGLENET_MODULES)) {
-    x = inception(b, x, name, spec);
-    if (aux && name === "inception_4a") heads.push(auxHead(b, x, "aux1"));
-    if (aux && name === "inception_4d") heads.push(auxHead(b, x, "aux2"));
+    x = inception(b, x, name, spec, w, opts.reductions ?? true);
+    if (aux && name === "inception_4a") heads.push(auxHead(b, x, "aux1", w));
+    if (aux && name === "inception_4d") heads.push(auxHead(b, x, "aux2", w));
     if (name === "inception_3b" || name === "inception_4e") {
       ap(b.pool("max", 3, 2, "same", `pool_${name.slice(-2, -1)}`));
     }

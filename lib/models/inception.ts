@@ -24,7 +24,7 @@
  * at a ninth of the parameters of a 7×7 factorisation.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, checkPositiveInt, ModelError } from "./common.ts";
+import { Builder, checkInputSize, checkPositiveInt, ModelError, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const INCEPTION_DEFAULT_SIZE = 96;
@@ -55,11 +55,6 @@ function inceptionFits(n: number): boolean {
   return n >= 32;
 }
 
-function scaled(width: number) {
-  if (!(width > 0)) throw new ModelError(`width must be positive, got ${width}`);
-  return (c: number) => Math.max(1, Math.round(c * width));
-}
-
 // ---------------------------------------------------------------- BN-Inception (v2)
 
 /** #1×1, #3×3 reduce, #3×3, double #3×3 reduce, double #3×3, pool, pool proj (0 = pass-through); stride 2 when #1×1 is 0. */
@@ -88,7 +83,7 @@ export interface InceptionOptions {
 export function bnInception(opts: InceptionOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? INCEPTION_DEFAULT_SIZE;
   checkInputSize("BN-Inception", size, inceptionFits);
-  const w = scaled(opts.width ?? 1);
+  const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = cbr(b, input, w(64), 7, "stem_conv7x7", 2);
@@ -148,7 +143,7 @@ export function inceptionV3(opts: InceptionV3Options = {}): tf.LayersModel {
   const size = opts.inputSize ?? INCEPTION_DEFAULT_SIZE;
   checkInputSize("Inception v3", size, inceptionFits);
   const n = checkPositiveInt("n", opts.n ?? FACTOR_N);
-  const w = scaled(opts.width ?? 1);
+  const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = pool("max", stemTrunk(b, input, w), "stem", 2);
@@ -258,7 +253,7 @@ export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersMod
   });
   const [sa, sb, sc] = opts.scales ?? IR_DEFAULT_SCALES;
   const n = checkPositiveInt("n", opts.n ?? FACTOR_N);
-  const w = scaled(opts.width ?? 1);
+  const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = cbr(b, stemTrunk(b, input, w), w(256), 3, "stem", 2);

@@ -151,3 +151,13 @@ export function blockActivations(
   const arr = Array.isArray(outs) ? outs : [outs];
   return new Map(names.map((n, i) => [n, arr[i]]));
 }
+
+/**
+ * Rough peak memory of training `model` at `batch` on a CPU backend: every layer's output is
+ * kept for the backward pass and gets a gradient of the same size (×2, plus one more for the
+ * buffers in flight), and each parameter has a gradient and two Adam moments (×4).
+ */
+export function trainingMemoryBytes(s: ModelSummary, batch: number): number {
+  const perImage = s.layers.reduce((a, l) => a + l.outputShape.reduce((x, y) => x * y, 1), 0);
+  return 4 * (3 * batch * perImage + 4 * (s.trainable + s.nonTrainable));
+}

@@ -29,6 +29,12 @@ export interface LeNetOptions {
   widthMultiplier?: number;
   /** Extra 3×3 convs after the second conv, before its pool (AlexNet adds three). */
   extraConvs?: number;
+  /**
+   * Classifier: "dense" (flatten → 120 → 84 → 10, LeNet's) or "gap" (NiN's: the same widths as
+   * 1×1 convolutions — 120, 84, then a linear 10 — applied at every position, then global average
+   * pooling; no dense layer).
+   */
+  head?: "dense" | "gap";
   seed?: number;
 }
 
@@ -70,6 +76,16 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
   conv(ch(16), 5, "valid", "block2_conv");
   for (let i = 0; i < extra; i++) conv(ch(16), 3, "same", `block2_extra${i + 1}_conv`);
   x = b.pool(pool, 2, 2, "valid", "block2_pool").apply(x) as tf.SymbolicTensor;
+  const head = checkChoice("head", opts.head ?? "dense", ["dense", "gap"] as const);
+  if (head === "gap") {
+    for (const [i, units] of [[1, 120], [2, 84]] as const) {
+      x = b.conv(units, 1, { activation: act, name: `head${i}_1x1` }).apply(x) as tf.SymbolicTensor;
+      if (drop > 0) x = b.dropout(drop, `head${i}_dropout`).apply(x) as tf.SymbolicTensor;
+    }
+    x = b.conv(10, 1, { name: "head_1x1" }).apply(x) as tf.SymbolicTensor;
+    const logits = tf.layers.globalAveragePooling2d({ name: "output" }).apply(x) as tf.SymbolicTensor;
+    return markBlocks(tf.model({ inputs: input, outputs: logits, name: "lenet" }), ["block1_pool", "block2_pool"]);
+  }
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
   for (const [i, units] of [[1, 120], [2, 84]] as const) {
     x = b.dense(units, bn ? "linear" : act, `fc${i}`).apply(x) as tf.SymbolicTensor;

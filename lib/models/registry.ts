@@ -48,6 +48,34 @@ export type ModelOptions =
     & ResNetOptions
   >;
 
+/** The size knobs an experiment preset may turn (see lib/exp/experiments.ts). */
+export type ScaleKnob = "widthScale" | "denseWidth";
+export const SCALE_KNOBS: readonly ScaleKnob[] = ["widthScale", "denseWidth"];
+
+/** How each knob this model accepts changes its options; a knob a model lacks cannot be applied to it. */
+export type Scaling = Partial<Record<ScaleKnob, (o: ModelOptions, value: number) => ModelOptions>>;
+
+/** widthScale multiplies one option (default 1). */
+const widthBy = (key: "widthMultiplier" | "width"): Scaling["widthScale"] => (o, s) => ({
+  ...o,
+  [key]: (o[key] ?? 1) * s,
+});
+
+/** VGG divides its channels by an integer ratio: widthScale s makes it ratio / s, which must stay an integer. */
+const vggWidth: Scaling["widthScale"] = (o, s) => {
+  const ratio = (o.ratio ?? 1) / s;
+  if (!Number.isInteger(ratio)) {
+    throw new ModelError(`VGG: widthScale ${s} turns channel ratio ${o.ratio ?? 1} into ${ratio}, not an integer`);
+  }
+  return { ...o, ratio };
+};
+
+/** denseWidth is the width of a full-size AlexNet's dense layers; a model declared at half of 4096 gets half of it. */
+const alexDense: Scaling["denseWidth"] = (o, units) => ({
+  ...o,
+  denseWidth: Math.max(1, Math.round((o.denseWidth ?? 4096) / 4096 * units)),
+});
+
 export interface ModelEntry {
   name: string;
   family: string;
@@ -59,6 +87,8 @@ export interface ModelEntry {
   /** Smallest input side accepted with these options. */
   minSize: (opts: ModelOptions) => number;
   recipe: TrainingRecipe;
+  /** The preset knobs this model takes (input size it always takes, down to minSize). */
+  scale: Scaling;
 }
 
 const D2L_SGD = (lr: number, batchSize = 128): TrainingRecipe => ({
@@ -79,6 +109,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => lenet(o as LeNetOptions),
     minSize: () => minimumSize(lenetFits),
+    scale: { widthScale: widthBy("widthMultiplier") },
     recipe: { ...D2L_SGD(0.9, 256) },
   },
   {
@@ -89,6 +120,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: { batchNorm: true },
     build: (o) => lenet(o as LeNetOptions),
     minSize: () => minimumSize(lenetFits),
+    scale: { widthScale: widthBy("widthMultiplier") },
     recipe: { ...D2L_SGD(1.0, 256) },
   },
   {
@@ -99,6 +131,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => alexnet(o as AlexNetOptions),
     minSize: () => minimumSize(alexnetFits),
+    scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
     recipe: D2L_SGD(0.01),
   },
   {
@@ -110,6 +143,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: { fc2: false, conv4: false },
     build: (o) => alexnet(o as AlexNetOptions),
     minSize: () => minimumSize(alexnetFits),
+    scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
     recipe: {
       optimizer: "adam",
       lr: 0.002,
@@ -126,6 +160,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: { convArch: VGG11 },
     build: (o) => vgg(o as VggOptions),
     minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
+    scale: { widthScale: vggWidth },
     recipe: D2L_SGD(0.05),
   },
   {
@@ -136,6 +171,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: { convArch: VGG11, ratio: 8 },
     build: (o) => vgg(o as VggOptions),
     minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
+    scale: { widthScale: vggWidth },
     recipe: {
       optimizer: "adam",
       lr: 0.001,
@@ -152,6 +188,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => nin(o as NinOptions),
     minSize: () => minimumSize(ninFits),
+    scale: {},
     recipe: D2L_SGD(0.1),
   },
   {
@@ -162,6 +199,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => googlenet(o as GoogLeNetOptions),
     minSize: (o) => minimumSize(googlenetFits(Boolean(o.auxHeads))),
+    scale: { widthScale: widthBy("width") },
     recipe: D2L_SGD(0.1),
   },
   {
@@ -172,6 +210,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => bnInception(o as InceptionOptions),
     minSize: incMin,
+    scale: { widthScale: widthBy("width") },
     recipe: {
       optimizer: "momentum",
       lr: 0.045,
@@ -189,6 +228,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => inceptionV3(o as InceptionV3Options),
     minSize: incMin,
+    scale: { widthScale: widthBy("width") },
     recipe: {
       optimizer: "rmsprop",
       lr: 0.045,
@@ -207,6 +247,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => inceptionResNet(o as InceptionResNetOptions),
     minSize: incMin,
+    scale: { widthScale: widthBy("width") },
     recipe: {
       optimizer: "rmsprop",
       lr: 0.045,
@@ -224,6 +265,7 @@ const ENTRIES: ModelEntry[] = [
     defaults: {},
     build: (o) => resnet18(o as ResNetOptions),
     minSize: () => minimumSize(resnetFits),
+    scale: { widthScale: widthBy("width") },
     recipe: { ...D2L_SGD(0.05, 256) },
   },
 ];

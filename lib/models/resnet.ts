@@ -5,13 +5,15 @@
  * biases, as d2l's do.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize } from "./common.ts";
+import { Builder, checkInputSize, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const RESNET_DEFAULT_SIZE = 96;
 
 export interface ResNetOptions {
   inputSize?: number;
+  /** Multiplier on every channel count (default 1 = 64-128-256-512). */
+  width?: number;
   seed?: number;
 }
 
@@ -38,9 +40,10 @@ function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: nu
 export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? RESNET_DEFAULT_SIZE;
   checkInputSize("ResNet-18", size, resnetFits);
+  const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = b.conv(64, 7, { strides: 2, padding: "same", name: "stem_conv" }).apply(input) as tf.SymbolicTensor;
+  let x = b.conv(w(64), 7, { strides: 2, padding: "same", name: "stem_conv" }).apply(input) as tf.SymbolicTensor;
   x = b.batchNorm("stem_bn").apply(x) as tf.SymbolicTensor;
   x = b.relu("stem_relu").apply(x) as tf.SymbolicTensor;
   x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
@@ -49,7 +52,7 @@ export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   stages.forEach(([c, s], i) => {
     for (let j = 0; j < 2; j++) {
       const name = `stage${i + 2}_block${j + 1}`;
-      x = residual(b, x, c, j === 0 ? s : 1, j === 0 && i > 0, name);
+      x = residual(b, x, w(c), j === 0 ? s : 1, j === 0 && i > 0, name);
       blocks.push(name);
     }
   });

@@ -1,13 +1,29 @@
 /**
- * Turning run records into the numbers the notebooks print: per-experiment mean ± sd over
- * seeds, comparisons that say whether a difference exceeds the seed-to-seed spread, and
- * sentences generated from those numbers (so a rerun with another preset cannot leave a
- * stale claim).
+ * Turning run records into the numbers the notebooks print: per-experiment means over the
+ * usable seeds, runs at chance or diverged flagged and named (never averaged in), and
+ * differences with a 95% interval that covers seed-to-seed spread and test-set sampling.
+ * Sentences that state a comparison are generated from those numbers and their condition.
  */
 import pl from "nodejs-polars";
 import type { RunRecord } from "../exp/store.ts";
-import { meanStd } from "../util/stats.ts";
-import { type Column, fmt } from "./render.ts";
+import { differenceInterval, type Interval, meanInterval, type Sample } from "../util/stats.ts";
+
+/** A run whose final accuracy is at or below this (10 classes: chance is 0.10) learned nothing. */
+export const CHANCE_LIMIT = 0.15;
+
+export type RunFlag = "ok" | "chance" | "diverged" | "interrupted";
+
+/** Why a run is left out of means, or "ok". */
+export function runFlag(r: RunRecord): RunFlag {
+  if (r.status === "diverged") return "diverged";
+  if (r.status === "interrupted") return "interrupted";
+  return Number.isFinite(r.testAcc) && r.testAcc > CHANCE_LIMIT ? "ok" : "chance";
+}
+
+/** Images each record's test accuracy was measured on. */
+export function testImages(r: RunRecord): number {
+  return r.testImages ?? (r.config.testPerClass ? r.config.testPerClass * 10 : 10_000);
+}
 
 export interface Summary {
   experiment: string;
@@ -15,13 +31,18 @@ export interface Summary {
   preset: string;
   backend: string;
   device: string;
+  /** Seeds of every run, usable or not. */
   seeds: string;
+  /** Usable runs (status ok, above chance) behind the means. */
   n: number;
+  /** Runs left out of the means: which seed, why, at what accuracy. */
+  excluded: { seed: number; flag: RunFlag; testAcc: number }[];
   status: string;
   params: number;
   macs: number;
   inputSize: number;
   epochs: number;
+  testImages: number;
   trainSeconds: number;
   trainSecondsSd: number;
   secondsPerEpoch: number;
@@ -29,25 +50,56 @@ export interface Summary {
   imagesPerSecondSd: number;
   testAcc: number;
   testAccSd: number;
+  /** Half-width of the 95% interval of the mean test accuracy (seeds and test-set sampling). */
+  testAccHalf: number;
+  /** Train accuracy in inference mode on a fixed training subset (NaN for records that predate it). */
   trainAcc: number;
   trainAccSd: number;
-  /** train accuracy − test accuracy (overfitting gap). */
+  /** train accuracy − test accuracy, both in inference mode. */
   gap: number;
   gapSd: number;
+  /** The usable seeds' test accuracies, for intervals. */
+  accs: number[];
 }
 
-/** One summary per experiment (in `order`), over the given records' seeds. */
+/**
+ * The usable runs' per-experiment statistics, aggregated by polars: one row per experiment with
+ * n and the mean and sample sd of time, speed, test and inference-mode train accuracy and their
+ * gap, plus the list of test accuracies (for intervals). Chance-level and diverged runs are
+ * filtered out first; `summarizeRuns` adds what polars cannot (intervals pooled over a page).
+ */
+export function usableStatsFrame(records: RunRecord[]): pl.DataFrame {
+  const usable = records.filter((r) => runFlag(r) === "ok");
+  const runs = pl.DataFrame({
+    experiment: usable.map((r) => r.experiment),
+    trainSeconds: usable.map((r) => r.trainSeconds),
+    imagesPerSecond: usable.map((r) => r.imagesPerSecond),
+    testAcc: usable.map((r) => r.testAcc),
+    trainAcc: usable.map((r) => r.epochs.at(-1)?.trainEvalAcc ?? NaN),
+  }).withColumns(pl.col("trainAcc").minus(pl.col("testAcc")).alias("gap"));
+  const stats = ["trainSeconds", "imagesPerSecond", "testAcc", "trainAcc", "gap"].flatMap((c) => [
+    pl.col(c).mean().alias(c),
+    pl.col(c).std().alias(`${c}Sd`),
+  ]);
+  return runs.groupBy("experiment").agg(
+    pl.col("testAcc").count().alias("n"),
+    ...stats,
+    pl.col("testAcc").alias("accs"),
+  );
+}
+
+/** One summary per experiment (in `order`), over the given records' usable seeds. */
 export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[] {
   const names = order ?? [...new Set(records.map((r) => r.experiment))];
-  return names.flatMap((name) => {
-    const rs = records.filter((r) => r.experiment === name);
+  const agg = new Map(
+    (usableStatsFrame(records).toRecords() as Record<string, unknown>[]).map((r) => [r.experiment as string, r]),
+  );
+  const num = (v: unknown) => (typeof v === "number" ? v : NaN); // polars gives null for an sd of one value
+  const rows = names.flatMap((name) => {
+    const rs = records.filter((r) => r.experiment === name).sort((a, b) => a.seed - b.seed);
     if (rs.length === 0) return [];
-    const ok = rs.filter((r) => r.status === "ok");
-    const use = ok.length ? ok : rs;
-    const ms = (f: (r: RunRecord) => number) => meanStd(use.map(f));
-    const t = ms((r) => r.trainSeconds), ips = ms((r) => r.imagesPerSecond), te = ms((r) => r.testAcc);
-    const tr = ms((r) => r.epochs.at(-1)?.trainAcc ?? NaN),
-      gap = ms((r) => (r.epochs.at(-1)?.trainAcc ?? NaN) - r.testAcc);
+    const a = agg.get(name) ?? {};
+    const trainSeconds = num(a.trainSeconds);
     return [{
       experiment: name,
       label: rs[0].label,
@@ -55,74 +107,72 @@ export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[]
       backend: [...new Set(rs.map((r) => r.backend))].join("+"),
       device: [...new Set(rs.map((r) => r.device))].join(" + "),
       seeds: rs.map((r) => r.seed).join(","),
-      n: use.length,
-      status: [...new Set(rs.map((r) => r.status))].join(","),
+      n: num(a.n) || 0,
+      excluded: rs.filter((r) => runFlag(r) !== "ok").map((r) => ({
+        seed: r.seed,
+        flag: runFlag(r),
+        testAcc: r.testAcc,
+      })),
+      status: [...new Set(rs.map((r) => runFlag(r)))].join(","),
       params: rs[0].params,
       macs: rs[0].macs,
       inputSize: rs[0].config.inputSize,
       epochs: rs[0].config.epochs,
-      trainSeconds: t.mean,
-      trainSecondsSd: t.sd,
-      secondsPerEpoch: t.mean / Math.max(1, rs[0].config.epochs),
-      imagesPerSecond: ips.mean,
-      imagesPerSecondSd: ips.sd,
-      testAcc: te.mean,
-      testAccSd: te.sd,
-      trainAcc: tr.mean,
-      trainAccSd: tr.sd,
-      gap: gap.mean,
-      gapSd: gap.sd,
+      testImages: testImages(rs[0]),
+      trainSeconds,
+      trainSecondsSd: num(a.trainSecondsSd),
+      secondsPerEpoch: trainSeconds / Math.max(1, rs[0].config.epochs),
+      imagesPerSecond: num(a.imagesPerSecond),
+      imagesPerSecondSd: num(a.imagesPerSecondSd),
+      testAcc: num(a.testAcc),
+      testAccSd: num(a.testAccSd),
+      testAccHalf: NaN,
+      trainAcc: num(a.trainAcc),
+      trainAccSd: num(a.trainAccSd),
+      gap: num(a.gap),
+      gapSd: num(a.gapSd),
+      accs: Array.isArray(a.accs) ? (a.accs as number[]).map(num) : [],
     }];
   });
+  const pool = rows.map((r) => r.accs);
+  for (const r of rows) r.testAccHalf = r.n ? meanInterval(sample(r), pool).half : NaN;
+  return rows;
 }
+
+const sample = (s: Summary): Sample => ({ values: s.accs, testSize: s.testImages });
 
 export function summaryFrame(s: Summary[]): pl.DataFrame {
-  return pl.DataFrame(s as unknown as Record<string, unknown>[]);
+  return pl.DataFrame(
+    s.map(({ accs: _a, excluded, ...rest }) => ({
+      ...rest,
+      excluded: excluded.map((x) => `${x.seed}:${x.flag}`).join(","),
+    })),
+  );
 }
 
-/** The columns every results table carries: provenance first, then the measurements. */
-export const PROVENANCE: Column[] = [
-  fmt.text("preset", "preset"),
-  fmt.text("backend", "backend"),
-  fmt.text("device", "device"),
-  fmt.text("seeds", "seeds"),
-];
-
-export const RESULT_COLUMNS: Column[] = [
-  fmt.int("params", "params"),
-  fmt.int("MACs/image", "macs"),
-  fmt.meanSd("train s", "trainSeconds", "trainSecondsSd", 1),
-  fmt.meanSd("img/s", "imagesPerSecond", "imagesPerSecondSd", 0),
-  fmt.meanSd("train acc", "trainAcc", "trainAccSd", 3),
-  fmt.meanSd("test acc", "testAcc", "testAccSd", 3),
-];
-
-export interface Comparison {
-  delta: number;
-  /** true: beyond the seed spread; false: within it; null: fewer than two seeds on a side. */
+export interface Comparison extends Interval {
+  /** true: the 95% interval excludes 0; false: it contains 0; null: not judged (one seed everywhere, or a side has no usable run). */
   significant: boolean | null;
-  text: string;
 }
 
 /**
- * Compare a metric of b against a (b − a). A difference counts only when it exceeds twice
- * the larger of the two seed standard deviations.
+ * Compare test accuracy of b against a (b − a) with a 95% interval that covers seed spread
+ * (pooled over `pool`, the page's experiments) and test-set sampling. A difference counts
+ * only when the interval excludes zero.
  */
-export function compare(a: Summary, b: Summary, metric: "testAcc" | "gap" | "trainAcc" = "testAcc"): Comparison {
-  const sdKey = `${metric}Sd` as "testAccSd" | "gapSd" | "trainAccSd";
-  const delta = b[metric] - a[metric];
-  const spread = Math.max(a[sdKey], b[sdKey]);
-  const significant = a.n < 2 || b.n < 2 || !Number.isFinite(spread) ? null : Math.abs(delta) > 2 * spread;
-  const pts = `${delta >= 0 ? "+" : "−"}${Math.abs(delta * 100).toFixed(1)} points`;
-  const verdict = significant === null
-    ? "single seed, not judged"
-    : significant
-    ? `beyond the seed spread (2 × sd = ${(2 * spread * 100).toFixed(1)} points)`
-    : `within the seed spread (2 × sd = ${(2 * spread * 100).toFixed(1)} points): no measurable effect`;
-  return { delta, significant, text: `${pts}, ${verdict}` };
+export function compare(a: Summary, b: Summary, pool: Summary[] = [a, b]): Comparison {
+  if (!a.n || !b.n) {
+    return {
+      delta: NaN,
+      lo: NaN,
+      hi: NaN,
+      seedHalf: NaN,
+      testHalf: NaN,
+      df: 0,
+      excludesZero: null,
+      significant: null,
+    };
+  }
+  const iv = differenceInterval(sample(a), sample(b), pool.map((s) => s.accs));
+  return { ...iv, significant: iv.excludesZero };
 }
-
-export const pct = (x: number, d = 1): string => `${(x * 100).toFixed(d)}%`;
-
-/** "1.8×" style ratio. */
-export const times = (x: number): string => `${x.toFixed(x < 10 ? 2 : 1)}×`;

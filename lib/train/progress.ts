@@ -32,12 +32,13 @@ export interface Progress {
   finish(line: string): Promise<void>;
 }
 
-function fmtTime(s: number): string {
+/** Seconds as m:ss, or as 1h05m from an hour on ("?" when unknown). */
+export function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";
-  const m = Math.floor(s / 60);
+  const t = Math.round(s), m = Math.floor(t / 60);
   return m >= 60
     ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`
-    : `${m}:${String(Math.round(s % 60)).padStart(2, "0")}`;
+    : `${m}:${String(t % 60).padStart(2, "0")}`;
 }
 
 /** The one-line text every renderer shares. */
@@ -71,7 +72,99 @@ function barHtml(text: string, frac: number, lines: string[]): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What a trainer publishes on the side channel: the live state, or its last line when a run ends. */
+export interface ProgressReport {
+  pid: number;
+  state: ProgressState | null;
+  /** The latest epoch summary or final line. */
+  line: string | null;
+  /** Set when the run finished (finish() called). */
+  done: boolean;
+  updatedAt: number;
+}
+
+/**
+ * The side channel: when CNNLAB_PROGRESS names a file, every renderer also keeps that file
+ * holding the latest ProgressReport (rewritten atomically at most twice a second, and at every
+ * epoch end), so `deno task report` can show live lines for trainings that run inside
+ * nbconvert's kernel or in worker processes, whose own output it does not see.
+ */
+function sideChannel(path: string): Pick<Progress, "update" | "epochEnd" | "finish"> {
+  const enc = new TextEncoder();
+  const report: ProgressReport = { pid: Deno.pid, state: null, line: null, done: false, updatedAt: 0 };
+  let last = 0;
+  const write = () => {
+    report.updatedAt = Date.now();
+    const tmp = `${path}.tmp-${Deno.pid}`;
+    try {
+      Deno.writeFileSync(tmp, enc.encode(JSON.stringify(report)));
+      Deno.renameSync(tmp, path);
+    } catch {
+      // the side channel is best effort: a reader that went away must not stop training
+    }
+  };
+  return {
+    update(s) {
+      report.state = s;
+      report.done = false;
+      const now = performance.now();
+      if (now - last >= 500) {
+        last = now;
+        write();
+      }
+      return Promise.resolve();
+    },
+    epochEnd(line) {
+      report.line = line;
+      write();
+      return Promise.resolve();
+    },
+    finish(line) {
+      report.line = line;
+      report.done = true;
+      write();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Read a side-channel file (null when absent or mid-write). */
+export function readProgressReport(path: string): ProgressReport | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(path)) as ProgressReport;
+  } catch {
+    return null;
+  }
+}
+
 export function createProgress(mode?: ProgressMode): Progress {
+  const inner = createRenderer(mode);
+  let path: string | undefined;
+  try {
+    path = Deno.env.get("CNNLAB_PROGRESS") || undefined;
+  } catch {
+    path = undefined; // no --allow-env
+  }
+  if (!path) return inner;
+  const side = sideChannel(path);
+  return {
+    mode: inner.mode,
+    async update(s) {
+      await side.update(s);
+      await inner.update(s);
+    },
+    async epochEnd(line) {
+      await side.epochEnd(line);
+      await inner.epochEnd(line);
+    },
+    async finish(line) {
+      await side.finish(line);
+      await inner.finish(line);
+    },
+  };
+}
+
+function createRenderer(mode?: ProgressMode): Progress {
   const m: ProgressMode = mode ??
     (jupyter() ? "notebook" : Deno.stderr.isTerminal() && !Deno.env.get("CI") ? "terminal" : "plain");
   const enc = new TextEncoder();

@@ -7,12 +7,13 @@ import * as tf from "@tensorflow/tfjs";
 import { batchCount, batches, type Dataset, mixSeed, type Split } from "../data/dataset.ts";
 import { SeededDropout } from "../models/common.ts";
 import { buildModel, type ModelOptions } from "../models/registry.ts";
-import { summarize } from "../models/inspect.ts";
+import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
 import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setLearningRate } from "./optim.ts";
 import { evaluate, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { activationPlan, bindingLimitBytes, planBatch } from "../backend/webgpu.ts";
+import { failpoint } from "../util/failpoint.ts";
 
 /** Everything that determines a run, fully resolved (the experiment's identity hashes this). */
 export interface TrainConfig {
@@ -30,14 +31,36 @@ export interface TrainConfig {
   augment: { flip?: boolean; cropPad?: number } | null;
   /** Normalise inputs by the training subset's pixel mean/std. */
   normalize: boolean;
+  /**
+   * Images per class held out of the training split as a validation set (absent or null: none).
+   * A run with one is a tuning run: it trains on the rest, evaluates on the validation set after
+   * every epoch and never reads the test set (its test metrics are NaN).
+   */
+  validation?: number | null;
+  /**
+   * Images per class of a fixed subset of the training data on which train accuracy is measured
+   * in inference mode (dropout off, BN moving statistics) after every epoch. Default 100; 0: none.
+   */
+  trainEvalPerClass?: number;
 }
+
+/** The validation split is the same for every run and seed, so tuning runs compare on equal terms. */
+export const VALIDATION_SEED = 20_171_128;
 
 export interface EpochMetrics {
   epoch: number;
+  /** Running mean over the epoch's training steps (training mode: dropout on, BN batch statistics). */
   trainLoss: number;
   trainAcc: number;
+  /** On a fixed training subset in inference mode after the epoch (NaN when not measured). */
+  trainEvalLoss: number;
+  trainEvalAcc: number;
+  /** On the test set (NaN in tuning runs, which evaluate on the validation split instead). */
   testLoss: number;
   testAcc: number;
+  /** On the validation split (tuning runs only). */
+  valLoss?: number;
+  valAcc?: number;
   trainSeconds: number;
   evalSeconds: number;
   imagesPerSecond: number;
@@ -58,6 +81,8 @@ export interface TrainOutcome {
   resumedFrom: number;
   /** Examples per gradient-accumulation slice when the batch did not fit the GPU (else the batch size). */
   microBatch: number;
+  /** Examples of the split every epoch was evaluated on (test set, or validation split in tuning runs). */
+  evalImages: number;
 }
 
 export interface TrainHooks {
@@ -73,18 +98,83 @@ export interface TrainHooks {
   oversize?: "split" | "error";
   /** Called with the trained model before it is disposed (e.g. to inspect feature maps). */
   onModel?: (m: tf.LayersModel) => void | Promise<void>;
+  /** Called once the model is built, before the first step (e.g. to check the outputs folder); throwing stops the run. */
+  beforeTraining?: (params: number) => void | Promise<void>;
+  /** Builds the model instead of the registry (a custom experiment's network). */
+  build?: (opts: { inputSize: number; seed: number }) => tf.LayersModel;
 }
 
 export class TrainError extends Error {
   override name = "TrainError";
 }
 
-export function subsets(cfg: TrainConfig, data: Dataset, seed: number): { train: Split; test: Split } {
-  // Subsets depend on the seed too, so seeds measure data variation as well as init.
-  return {
-    train: cfg.trainPerClass ? data.train.stratified(cfg.trainPerClass, mixSeed(seed, 11)) : data.train,
-    test: cfg.testPerClass ? data.test.stratified(cfg.testPerClass, mixSeed(seed, 12)) : data.test,
+/** Largest input side cnnlab trains at (the assignment's largest is 224). */
+export const MAX_INPUT_SIZE = 512;
+/** Most epochs one run may ask for. */
+export const MAX_EPOCHS = 1000;
+
+/** Impossible settings stop before anything is built, each with one line naming the fix. */
+export function checkTrainConfig(cfg: TrainConfig): void {
+  const int = (k: string, v: number, lo: number, hi: number) => {
+    if (!Number.isInteger(v) || v < lo || v > hi) {
+      throw new TrainError(`${k} must be an integer from ${lo} to ${hi}, got ${v}`);
+    }
   };
+  int("input size", cfg.inputSize, 1, MAX_INPUT_SIZE);
+  int("epochs", cfg.epochs, 1, MAX_EPOCHS);
+  int("batch size", cfg.batchSize, 1, 8192);
+  if (cfg.trainPerClass !== null) int("train images per class", cfg.trainPerClass, 1, 6000);
+  if (cfg.testPerClass !== null) int("test images per class", cfg.testPerClass, 1, 1000);
+  if (cfg.validation) int("validation images per class", cfg.validation, 1, 3000);
+  if (!(cfg.labelSmoothing >= 0 && cfg.labelSmoothing < 1)) {
+    throw new TrainError(`label smoothing must be in [0, 1), got ${cfg.labelSmoothing}`);
+  }
+}
+
+/** Fail before training when the batch cannot fit in memory, naming the largest batch that would. */
+function checkMemory(s: ReturnType<typeof summarize>, cfg: TrainConfig): void {
+  let available = Infinity;
+  try {
+    available = Deno.systemMemoryInfo().available;
+  } catch {
+    return; // no --allow-sys: cannot tell
+  }
+  const need = trainingMemoryBytes(s, cfg.batchSize);
+  if (tf.getBackend() === "webgpu" || need <= available) return;
+  let fits = cfg.batchSize;
+  while (fits > 1 && trainingMemoryBytes(s, fits) > available) fits = Math.floor(fits / 2);
+  throw new TrainError(
+    `${cfg.model}@${cfg.inputSize} at batch ${cfg.batchSize} needs about ${(need / 2 ** 30).toFixed(1)} GiB, ${
+      (available / 2 ** 30).toFixed(1)
+    } GiB are available; fix: ${
+      trainingMemoryBytes(s, fits) <= available ? `use batch ${fits} or less` : "use a smaller input size"
+    }`,
+  );
+}
+
+export interface RunSplits {
+  train: Split;
+  /** What every epoch is evaluated on: the test set, or the validation split in tuning runs. */
+  evaluation: Split;
+  /** The fixed training subset evaluated in inference mode (null when not measured). */
+  trainEval: Split | null;
+}
+
+export function subsets(cfg: TrainConfig, data: Dataset, seed: number): RunSplits {
+  let pool = data.train;
+  let evaluation = data.test;
+  if (cfg.validation) {
+    const { held, rest } = data.train.holdout(cfg.validation, VALIDATION_SEED);
+    pool = rest;
+    evaluation = held;
+  } else if (cfg.testPerClass) {
+    evaluation = data.test.stratified(cfg.testPerClass, mixSeed(seed, 12));
+  }
+  // Subsets depend on the seed too, so seeds measure data variation as well as init.
+  const train = cfg.trainPerClass ? pool.stratified(cfg.trainPerClass, mixSeed(seed, 11)) : pool;
+  const perClass = Math.min(cfg.trainEvalPerClass ?? 100, Math.min(...train.classCounts()));
+  const trainEval = perClass > 0 ? train.stratified(perClass, mixSeed(seed, 13)) : null;
+  return { train, evaluation, trainEval };
 }
 
 /** Restart every dropout layer's mask stream for an epoch, so a resumed epoch draws the same masks. */
@@ -102,19 +192,31 @@ export async function train(
   data: Dataset,
   hooks: TrainHooks = {},
 ): Promise<TrainOutcome> {
+  checkTrainConfig(cfg);
   checkOptimConfig(cfg.optim);
-  const { train: trainSet, test: testSet } = subsets(cfg, data, seed);
+  const { train: trainSet, evaluation: evalSet, trainEval } = subsets(cfg, data, seed);
+  const tuning = Boolean(cfg.validation);
   const normalize = cfg.normalize ? trainSet.pixelStats() : undefined;
-  const model = buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize, seed });
+  const model = hooks.build
+    ? hooks.build({ inputSize: cfg.inputSize, seed })
+    : buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize, seed });
   const optimizer = makeOptimizer(cfg.optim);
   const progress = hooks.progress ?? createProgress();
   const title = hooks.title ?? cfg.model;
   const epochs: EpochMetrics[] = [];
   let resumedFrom = 0;
-  const { trainable: params, macs } = summarize(model);
+  const summary = summarize(model);
+  const { trainable: params, macs } = summary;
   let microBatch = cfg.batchSize;
   let evalBatch = Math.max(cfg.batchSize, 256);
+  /** Stop the run early (diverged or interrupted), with its last line. */
+  const stopRun = async (status: RunStatus, message: string): Promise<TrainOutcome> => {
+    await progress.finish(`${title}: ${message}`);
+    return { status, message, epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size };
+  };
   try {
+    checkMemory(summary, cfg);
+    await hooks.beforeTraining?.(params);
     if (hooks.resume && hooks.checkpointDir) {
       const ck = await latestCheckpoint<{ epochs: EpochMetrics[] }>(hooks.checkpointDir);
       if (ck) {
@@ -167,8 +269,7 @@ export async function train(
           const message = `loss became ${r.loss} at epoch ${
             epoch + 1
           }, step ${step}; the run diverged (lower the learning rate or add gradient clipping)`;
-          await progress.finish(`${title}: ${message}`);
-          return { status: "diverged", message, epochs, params, macs, resumedFrom, microBatch };
+          return await stopRun("diverged", message);
         }
         loss += r.loss * b.n;
         correct += r.correct;
@@ -188,22 +289,27 @@ export async function train(
           imagesPerSecond: ips,
           etaSeconds: left / ips,
         });
+        await failpoint("train.step", `${epoch + 1}:${step}`);
         if (hooks.stop?.requested) {
           const message = `interrupted during epoch ${epoch + 1}; rerun with --resume to continue from epoch ${epoch}`;
-          await progress.finish(`${title}: ${message}`);
-          return { status: "interrupted", message, epochs, params, macs, resumedFrom, microBatch };
+          return await stopRun("interrupted", message);
         }
       }
       const trainSeconds = (performance.now() - t0) / 1000;
       const e0 = performance.now();
-      const ev = await evaluate(model, testSet, { batchSize: evalBatch, size: cfg.inputSize, normalize });
+      const evalOpts = { batchSize: evalBatch, size: cfg.inputSize, normalize };
+      const ev = await evaluate(model, evalSet, evalOpts);
+      const tr = trainEval ? await evaluate(model, trainEval, evalOpts) : { loss: NaN, acc: NaN };
       const evalSeconds = (performance.now() - e0) / 1000;
       const m: EpochMetrics = {
         epoch: epoch + 1,
         trainLoss: loss / seen,
         trainAcc: correct / seen,
-        testLoss: ev.loss,
-        testAcc: ev.acc,
+        trainEvalLoss: tr.loss,
+        trainEvalAcc: tr.acc,
+        testLoss: tuning ? NaN : ev.loss,
+        testAcc: tuning ? NaN : ev.acc,
+        ...(tuning ? { valLoss: ev.loss, valAcc: ev.acc } : {}),
         trainSeconds,
         evalSeconds,
         imagesPerSecond: seen / trainSeconds,
@@ -211,17 +317,31 @@ export async function train(
         peakRssMB: rssMB(),
       };
       epochs.push(m);
-      if (hooks.checkpointDir) await saveCheckpoint(hooks.checkpointDir, epoch + 1, model, optimizer, { epochs });
+      if (!Number.isFinite(ev.loss)) {
+        const message =
+          `evaluation loss became ${ev.loss} after epoch ${m.epoch}; the run diverged (lower the learning rate or add gradient clipping)`;
+        return await stopRun("diverged", message);
+      }
+      if (hooks.checkpointDir) {
+        await saveCheckpoint(hooks.checkpointDir, epoch + 1, model, optimizer, { epochs });
+        await failpoint("train.checkpoint", epoch + 1);
+      }
       await progress.epochEnd(
-        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${
-          m.trainAcc.toFixed(4)
-        } | test loss ${m.testLoss.toFixed(4)} acc ${m.testAcc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
+        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAcc.toFixed(4)} | ${
+          tuning ? "validation" : "test"
+        } loss ${ev.loss.toFixed(4)} acc ${ev.acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
           m.imagesPerSecond.toFixed(0)
         } img/s`,
       );
     }
     if (hooks.onModel) await hooks.onModel(model);
-    return { status: "ok", epochs, params, macs, resumedFrom, microBatch };
+    const last = epochs.at(-1);
+    await progress.finish(
+      `${title}: done, ${tuning ? "validation" : "test"} acc ${
+        (tuning ? last?.valAcc : last?.testAcc)?.toFixed(4) ?? "–"
+      } after ${epochs.length} epoch(s), ${((performance.now() - runStart) / 1000).toFixed(0)} s`,
+    );
+    return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size };
   } finally {
     optimizer.dispose();
     model.dispose();

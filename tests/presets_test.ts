@@ -1,0 +1,128 @@
+/**
+ * Presets resolve to the data size, width and input size each question group intends; the
+ * Inception comparison shares one width and input size at every preset; a preset knob a model
+ * cannot take is an error naming both; every experiment's recipe carries its reasons.
+ */
+import assert from "node:assert/strict";
+import {
+  type Experiment,
+  experiment,
+  ExperimentError,
+  EXPERIMENTS,
+  GROUPS,
+  LAPTOP_WHY,
+  PRESETS,
+  resolveConfig,
+} from "../lib/exp/experiments.ts";
+import { buildModel, MODELS } from "../lib/models/registry.ts";
+import { trainableParams } from "../lib/models/inspect.ts";
+import { Q3B } from "../lib/report/q3b.ts";
+import { bf16Safe, loadBf16Checks, precisionFor } from "../lib/exp/bf16.ts";
+
+const laptop = (name: string) => resolveConfig(experiment(name), "laptop");
+
+Deno.test("laptop preset: each question group trains the data, width and input size it declares", () => {
+  for (const n of ["q1a/lenet", "q1a/relu", "q1a/alexnet-style", "q1a/sgd", "q3a/lenet-gap"]) {
+    const c = laptop(n);
+    assert.equal(c.trainPerClass, null, `${n}: all 60,000 training images`);
+    assert.equal(c.testPerClass, null, `${n}: the full test set`);
+    assert.equal(c.inputSize, 28);
+  }
+  for (const n of [...EXPERIMENTS.keys()].filter((k) => k.startsWith("q1b/"))) {
+    const c = laptop(n);
+    assert.equal(c.trainPerClass, null);
+    assert.equal(c.inputSize, 67);
+    const full = resolveConfig(experiment(n), "full");
+    const mult = (full.modelOptions.widthMultiplier ?? 1) / 4;
+    assert.equal(c.modelOptions.widthMultiplier, mult, `${n}: a quarter of the full model's width`);
+    assert.equal(c.modelOptions.denseWidth, Math.round((full.modelOptions.denseWidth ?? 4096) / 4));
+  }
+  assert.equal(laptop("q2b/vgg11-r8@224").inputSize, 224);
+  assert.equal(laptop("q2b/vgg11-r8@96").inputSize, 96);
+  assert.equal(laptop("q2b/vgg11-r8@224").trainPerClass, laptop("q2b/vgg11-r8@96").trainPerClass);
+  for (const n of ["q2a/alexnet@96", "q2a/lenet@96"]) assert.equal(laptop(n).inputSize, 96);
+  for (const n of Q3B) {
+    const c = laptop(n);
+    assert.equal(c.inputSize, 48);
+    assert.equal(c.modelOptions.width, 0.25);
+    assert.equal(c.trainPerClass, null, `${n}: all 60,000 training images`);
+    assert.equal(c.testPerClass, null);
+  }
+});
+
+Deno.test("Q3b: all five models share one width, input size, data and budget at every preset", () => {
+  for (const p of PRESETS) {
+    const cfgs = Q3B.map((n) => resolveConfig(experiment(n), p));
+    for (const key of ["inputSize", "trainPerClass", "testPerClass", "epochs", "batchSize"] as const) {
+      assert.equal(new Set(cfgs.map((c) => c[key])).size, 1, `${p}: ${key} differs`);
+    }
+    assert.equal(new Set(cfgs.map((c) => c.modelOptions.width ?? 1)).size, 1, `${p}: width differs`);
+    assert.equal(new Set(cfgs.map((c) => JSON.stringify({ ...c.optim }))).size, 1, `${p}: recipe differs`);
+  }
+  // The width really reaches every model: a quarter width has fewer parameters than full width.
+  for (const n of Q3B) {
+    const model = resolveConfig(experiment(n), "laptop").model;
+    const [quarter, full] = [0.25, 1].map((w) => {
+      const m = buildModel(model, { inputSize: 48, width: w });
+      const p = trainableParams(m);
+      m.dispose();
+      return p;
+    });
+    assert.ok(quarter < full / 8, `${n}: width ¼ gives ${quarter} parameters vs ${full}`);
+  }
+});
+
+Deno.test("a preset knob a model cannot take is an error naming the model and the knob", () => {
+  const bad: Experiment = { ...experiment("q1b/alexnet"), name: "q1b/nin", model: "nin", modelOptions: {} };
+  assert.throws(
+    () => resolveConfig(bad, "laptop"),
+    (e: Error) =>
+      e instanceof ExperimentError &&
+      /sets widthScale for q1b\/nin, but model nin cannot take widthScale/.test(e.message),
+  );
+  // Every model declares what it takes; GoogLeNet and ResNet-18 take the width knob like the rest of their family.
+  for (const n of ["googlenet", "bn-inception", "inception-v3", "inception-resnet", "resnet18"]) {
+    assert.ok(MODELS.get(n)!.scale.widthScale, n);
+  }
+});
+
+Deno.test("every experiment and laptop knob carries a reason in both languages", () => {
+  for (const e of EXPERIMENTS.values()) {
+    assert.ok(e.why.optim?.en && e.why.optim?.zh, `${e.name}: no reason for its optimiser`);
+    for (const [k, v] of Object.entries(e.why)) assert.ok(v?.en && v?.zh, `${e.name}.${k}`);
+  }
+  for (const [g, reasons] of Object.entries(LAPTOP_WHY)) {
+    assert.ok(Object.keys(reasons).length > 0, g);
+    for (const [k, v] of Object.entries(reasons)) assert.ok(v?.en && v?.zh, `${g}.${k}`);
+    assert.ok(g in GROUPS);
+  }
+});
+
+Deno.test("bf16 under --precision auto: only on a bf16 CPU, only for a family whose stored checks all pass", () => {
+  const vgg = experiment("q2b/vgg11-r8@96"), lenet = experiment("q1a/relu");
+  const pass = { family: "LeNet", experiment: "q1a/relu", preset: "laptop", fp32: [0.9, 0.902], bf16: [0.899, 0.9] };
+  const fail = {
+    family: "VGG",
+    experiment: "q2b/vgg11-r8@96",
+    preset: "laptop",
+    fp32: [0.674, 0.683],
+    bf16: [0.592, 0.678],
+  };
+  const checks = [pass, fail].map((c) => ({ ...c, device: "test", date: "2026-11-30" }));
+  assert.deepEqual(precisionFor(lenet, "auto", true, checks).precision, "bf16");
+  assert.equal(precisionFor(lenet, "auto", false, checks).precision, "fp32", "no bf16 on this CPU");
+  const v = precisionFor(vgg, "auto", true, checks);
+  assert.equal(v.precision, "fp32");
+  assert.match(v.why, /q2b\/vgg11-r8@96 \(laptop\): bf16 −?-?4\.4 points from fp32, beyond ±0\.5/);
+  assert.match(
+    precisionFor(experiment("q3b/googlenet"), "auto", true, checks).why,
+    /no stored bf16 check for the Inception family/,
+  );
+  assert.equal(
+    precisionFor(vgg, "bf16", false, checks).precision,
+    "bf16",
+    "an explicit request is obeyed (and refused later if impossible)",
+  );
+  // The checks stored in the project: VGG fails at 96 px, so the report trains VGG in fp32 everywhere.
+  assert.equal(bf16Safe(loadBf16Checks(), "VGG").safe, false);
+});
