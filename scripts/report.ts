@@ -1,145 +1,254 @@
 /**
- * `deno task report [--preset smoke|laptop|full] [--only 03] [--out DIR] [--publish]`
+ * `deno task report [--preset smoke|laptop|full] [--lang en|zh|both] [--only 03] [--workers N] [--out DIR]
+ *                   [--notebooks DIR] [--publish]`
  *
- * Executes the notebooks headless with the Deno kernel (Jupyter's nbconvert), then renders
- * each executed notebook to a self-contained page `outputs/report/<notebook>.html` and an
- * `index.html` linking them. Fails (exit 1), naming notebook and cell, when a cell errors
- * or a cell that must produce output produced none. `--publish` copies the pages and the
- * result records they used to `outputs/published/`.
+ * 1. Plans: calibrates the experiments the chosen notebooks need and prints, per question,
+ *    the runs stored and to train and the predicted minutes (the same table as `deno task plan`).
+ * 2. Trains what is missing on N worker processes sharing the cores (one live line each and
+ *    an overall ETA on stderr); Ctrl-C stops them after the current step, and the next report
+ *    resumes from the checkpoints.
+ * 3. Executes the notebooks headless with the Deno kernel (nbconvert), which now find every
+ *    record stored, and renders each to a self-contained page `outputs/report/<notebook>.html`
+ *    plus `index.html`. Fails (exit 1), naming notebook and cell, when a cell errors or a cell
+ *    that must produce output produced none. `--lang` picks the language (both: English pages in
+ *    DIR, Chinese in DIR/zh/); the index shows each question's answer block and links its page.
+ * `--publish` copies the pages it rendered and the records they used into `<outputs>/published/`
+ * (`CNNLAB_OUTPUTS`, default the project's `outputs/`), leaving every other published page in place.
  */
-import { bannerMeta, type Notebook, problems, renderPage, STYLE } from "../lib/report/page.ts";
-import { parsePreset, type Preset } from "../lib/exp/experiments.ts";
+import { answerOf, type Notebook, problems, renderPage, STYLE, titleOf } from "../lib/report/page.ts";
+import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
+import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
 import { outputsDir } from "../lib/exp/store.ts";
 import { currentRecords } from "../lib/exp/runner.ts";
+import { minutes, type Plan } from "../lib/exp/plan.ts";
+import { trainPlan, watchProgress } from "../lib/exp/workers.ts";
+import { referenceRuns } from "../lib/report/q2.ts";
 import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
+import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
+import { denoRunArgs } from "../lib/util/deno.ts";
 
 function usage(msg: string): never {
   console.error(`report: ${msg}`);
   console.error(
-    "usage: deno task report [--preset smoke|laptop|full] [--only 03] [--out DIR] [--notebooks DIR] [--publish]",
+    "usage: deno task report [--preset smoke|laptop|full] [--lang en|zh|both] [--only 03] [--workers N] [--out DIR] [--notebooks DIR] [--publish]",
   );
   Deno.exit(2);
 }
 
-const args = [...Deno.args];
-const take = (flag: string): string | undefined => {
-  const i = args.indexOf(flag);
-  if (i < 0) return undefined;
-  const v = args[i + 1];
-  if (v === undefined || v.startsWith("--")) usage(`${flag} needs a value`);
-  args.splice(i, 2);
-  return v;
-};
 let preset: Preset = "laptop";
+let only: string | undefined, workersFlag: number | undefined;
+let out = "", nbDir = "", publish = false;
+let langs: Lang[] = ["en"];
 try {
-  preset = parsePreset(take("--preset") ?? "laptop");
+  const { values, positionals } = parseCli(Deno.args, {
+    preset: { type: "string" },
+    only: { type: "string" },
+    workers: { type: "string" },
+    out: { type: "string" },
+    notebooks: { type: "string" },
+    publish: { type: "boolean" },
+    lang: { type: "string" },
+  });
+  if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  preset = parsePreset(values.preset ?? "laptop");
+  only = values.only;
+  workersFlag = values.workers === undefined ? undefined : intFlag("workers", values.workers, 1, 64);
+  out = values.out ?? `${outputsDir()}/report`;
+  nbDir = values.notebooks ?? `${PROJECT_ROOT}/notebooks`;
+  publish = Boolean(values.publish);
+  langs = values.lang === "both" ? [...LANGS] : [parseLang(values.lang ?? "en")];
 } catch (e) {
   usage((e as Error).message);
 }
-const only = take("--only");
-const out = take("--out") ?? `${outputsDir()}/report`;
-const nbDir = take("--notebooks") ?? `${PROJECT_ROOT}/notebooks`;
-const publish = args.includes("--publish");
-if (publish) args.splice(args.indexOf("--publish"), 1);
-if (args.length) usage(`unexpected argument '${args[0]}'`);
 
-const notebooks = [...Deno.readDirSync(nbDir)].map((e) => e.name).filter((n) => n.endsWith(".ipynb")).sort()
-  .filter((n) => !only || n.startsWith(only));
-if (notebooks.length === 0) {
-  usage(
-    `no notebook matches --only ${only}; have: ${
-      [...Deno.readDirSync(nbDir)].map((e) => e.name).filter((n) => n.endsWith(".ipynb")).join(", ")
-    }`,
+const allNotebooks = [...Deno.readDirSync(nbDir)].map((e) => e.name).filter((n) => n.endsWith(".ipynb")).sort();
+const notebooks = allNotebooks.filter((n) => !only || n.startsWith(only));
+if (notebooks.length === 0) usage(`no notebook matches --only ${only}; have: ${allNotebooks.join(", ")}`);
+const ids = notebooks.map((n) => n.slice(0, 2)).filter((id) => NOTEBOOK_QUESTIONS[id]);
+
+const reportStart = performance.now();
+// 1. Plan, in a child process: calibrating every model allocates gigabytes this process must not
+// keep while the workers train.
+const planFile = `${outputsDir()}/report/plan-${preset}.json`;
+await Deno.mkdir(`${outputsDir()}/report`, { recursive: true });
+const planRun = await new Deno.Command(Deno.execPath(), {
+  args: denoRunArgs(`${PROJECT_ROOT}/scripts/plan.ts`, [
+    "--preset",
+    preset,
+    "--only",
+    ids.join(","),
+    ...(workersFlag ? ["--workers", String(workersFlag)] : []),
+    "--json",
+    planFile,
+  ]),
+  stdout: "inherit",
+  stderr: "inherit",
+}).output();
+if (!planRun.success) {
+  console.error("report: planning failed (see above)");
+  Deno.exit(1);
+}
+const plan = JSON.parse(await Deno.readTextFile(planFile)) as Plan;
+
+// 2. Train what is missing.
+if (plan.runs.some((r) => !r.stored)) {
+  const t = await trainPlan(plan, { backend: plan.backend });
+  console.error(
+    `report: training phase took ${minutes(t.wallSeconds)} (predicted ${minutes(plan.wallSeconds)}) with ${
+      Math.min(plan.workers, plan.runs.filter((r) => !r.stored).length)
+    } worker(s)`,
   );
+  if (t.interrupted) {
+    console.error("report: stopped; rerun deno task report to resume from the last complete epochs");
+    Deno.exit(130);
+  }
+  if (t.codes.some((c) => c !== 0)) {
+    console.error("report: a worker reported a failed run (see above); the notebooks show it per seed");
+  }
 }
 
-await Deno.mkdir(`${out}/executed`, { recursive: true });
-const pages: { file: string; title: string; backend: string; device: string }[] = [];
+// 3. Execute and render the notebooks, once per language.
+interface Page {
+  file: string;
+  title: string;
+  answer: string | null;
+}
 let failed = false;
 const date = new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC";
+const dirOf = (lang: Lang) => (lang === "en" ? out : `${out}/zh`);
+const rendered = new Map<Lang, Page[]>();
 
-for (const name of notebooks) {
-  const base = name.replace(/\.ipynb$/, "");
-  const t0 = performance.now();
-  console.error(`report: executing ${name} (preset ${preset})`);
-  const run = await new Deno.Command("jupyter", {
-    args: [
-      "nbconvert",
-      "--to",
-      "notebook",
-      "--execute",
-      "--allow-errors",
-      "--ExecutePreprocessor.kernel_name=deno",
-      "--ExecutePreprocessor.timeout=-1",
-      "--output-dir",
-      `${out}/executed`,
-      "--output",
-      base,
-      `${nbDir}/${name}`,
-    ],
-    env: { CNNLAB_PRESET: preset },
-    stdout: "piped",
-    stderr: "piped",
-  }).output().catch((e) => {
-    if (e instanceof Deno.errors.NotFound) {
-      console.error(
-        "report: jupyter not found; fix: run `deno task setup` (installs jupyter-nbconvert and the Deno kernel)",
-      );
-      Deno.exit(1);
+for (const lang of langs) {
+  const dir = dirOf(lang);
+  await Deno.mkdir(`${dir}/executed`, { recursive: true });
+  const pages: Page[] = [];
+  for (const name of notebooks) {
+    const base = name.replace(/\.ipynb$/, "");
+    const t0 = performance.now();
+    console.error(`report: executing ${name} (preset ${preset}, ${lang})`);
+    const progressFile = `${dir}/executed/${base}.progress.json`;
+    await Deno.remove(progressFile).catch(() => {});
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command("jupyter", {
+        args: [
+          "nbconvert",
+          "--to",
+          "notebook",
+          "--execute",
+          "--allow-errors",
+          "--ExecutePreprocessor.kernel_name=deno",
+          "--ExecutePreprocessor.timeout=-1",
+          "--output-dir",
+          `${dir}/executed`,
+          "--output",
+          base,
+          `${nbDir}/${name}`,
+        ],
+        // The kernel trains whatever the workers did not (a failed run, a notebook's own cell);
+        // its progress reaches this terminal through the side channel, which nbconvert does not capture.
+        env: { CNNLAB_PRESET: preset, CNNLAB_LANG: lang, CNNLAB_REPORT: "1", CNNLAB_PROGRESS: progressFile },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        console.error(
+          "report: jupyter not found; fix: run `deno task setup` (installs jupyter-nbconvert and the Deno kernel)",
+        );
+        Deno.exit(1);
+      }
+      throw e;
     }
-    throw e;
-  });
-  if (!run.success) {
-    const err = new TextDecoder().decode(run.stderr).trim().split("\n").slice(-8).join("\n");
-    console.error(`report: ${name}: nbconvert failed:\n${err}`);
-    failed = true;
-    continue;
+    const stopWatching = watchProgress(progressFile, base);
+    const run = await child.output();
+    stopWatching();
+    if (!run.success) {
+      const err = new TextDecoder().decode(run.stderr).trim().split("\n").slice(-8).join("\n");
+      console.error(`report: ${name}: nbconvert failed:\n${err}`);
+      failed = true;
+      continue;
+    }
+    const nb = JSON.parse(await Deno.readTextFile(`${dir}/executed/${base}.ipynb`)) as Notebook;
+    const bad = problems(nb);
+    for (const p of bad) console.error(`report: ${name}, code cell ${p.cell}: ${p.message}`);
+    if (bad.length) failed = true;
+    const title = titleOf(nb, lang, base);
+    const m = messages(lang);
+    const nav = `<nav><a href="index.html">${esc(m.allQuestions)}</a> · <a href="${m.otherLanguageHref}${base}.html">${
+      esc(m.otherLanguage)
+    }</a></nav>`;
+    await writeFileAtomic(`${dir}/${base}.html`, renderPage(nb, { title, lang, date, nav }));
+    pages.push({ file: `${base}.html`, title, answer: answerOf(nb) });
+    console.error(`report: wrote ${dir}/${base}.html (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  const nb = JSON.parse(await Deno.readTextFile(`${out}/executed/${base}.ipynb`)) as Notebook;
-  const bad = problems(nb);
-  for (const p of bad) console.error(`report: ${name}, code cell ${p.cell}: ${p.message}`);
-  if (bad.length) failed = true;
-  const meta = bannerMeta(nb);
-  const title = nb.cells.find((c) => c.cell_type === "markdown")?.source as string[] | string | undefined;
-  const heading = (Array.isArray(title) ? title.join("") : title ?? base).match(/^#\s+(.+)$/m)?.[1] ?? base;
-  const html = renderPage(nb, {
-    title: heading,
-    preset: meta.preset ?? preset,
-    backend: meta.backend ?? "?",
-    device: meta.device ?? "?",
-    date,
-    nav: `<nav><a href="index.html">← all questions</a></nav>`,
-  });
-  await writeFileAtomic(`${out}/${base}.html`, html);
-  pages.push({ file: `${base}.html`, title: heading, backend: meta.backend ?? "?", device: meta.device ?? "?" });
-  console.error(`report: wrote ${out}/${base}.html (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  rendered.set(lang, pages);
+  await writeFileAtomic(`${dir}/index.html`, indexHtml(lang, pages));
+  console.error(`report: wrote ${dir}/index.html`);
 }
+console.error(`report: done in ${minutes((performance.now() - reportStart) / 1000)}`);
 
-const backends = [...new Set(pages.map((p) => p.backend))].join(", ");
-const devices = [...new Set(pages.map((p) => p.device))].join("; ");
-const index = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>cnnlab report (${esc(preset)})</title><style>${STYLE}</style></head>
-<body><h1>cnnlab: modern CNNs on Fashion-MNIST</h1>
-<header class="meta">preset <b>${esc(preset)}</b> · backend <b>${esc(backends)}</b> · device ${
-  esc(devices)
-} · generated ${esc(date)}</header>
-<p>One page per question of the assignment. Every number was measured by cnnlab for this report; figures of the original
-submission appear beside ours, labelled “reported”.</p>
-<ol>${pages.map((p) => `<li><a href="${esc(p.file)}">${esc(p.title)}</a></li>`).join("\n")}</ol>
+/** The index: each question's answer block and a link to its page. */
+function indexHtml(lang: Lang, list: Page[]): string {
+  const m = messages(lang);
+  return `<!DOCTYPE html>
+<html lang="${lang === "zh" ? "zh-CN" : "en"}"><head><meta charset="utf-8"><title>${esc(m.indexTitle)} (${
+    esc(preset)
+  })</title><style>${STYLE}</style></head>
+<body><nav><a href="${m.otherLanguageHref}index.html">${esc(m.otherLanguage)}</a></nav><h1>${esc(m.indexTitle)}</h1>
+<p>${esc(m.indexIntro)} ${esc(m.preset)} <b>${esc(preset)}</b> · ${esc(m.generated)} ${esc(date)}</p>
+${
+    list.map((p) =>
+      `<section class="q"><h2><a href="${esc(p.file)}">${esc(p.title)}</a></h2>${p.answer ?? ""}<p><a href="${
+        esc(p.file)
+      }">${esc(m.readPage)}</a></p></section>`
+    ).join("\n")
+  }
 </body></html>
 `;
-await writeFileAtomic(`${out}/index.html`, index);
-console.error(`report: wrote ${out}/index.html`);
+}
 
 if (publish && !failed) {
-  const dest = `${PROJECT_ROOT}/outputs/published`;
-  await Deno.remove(dest, { recursive: true }).catch(() => {});
-  await Deno.mkdir(`${dest}/results`, { recursive: true });
-  for (const p of [...pages.map((p) => p.file), "index.html"]) await Deno.copyFile(`${out}/${p}`, `${dest}/${p}`);
-  const records = await currentRecords(preset);
-  await writeFileAtomic(`${dest}/results/${preset}.json`, JSON.stringify(records, null, 1) + "\n");
-  console.error(`report: published ${pages.length} pages and ${records.length} result records to ${dest}`);
+  // Additive: pages rendered now replace their published copies; other published pages stay.
+  const root = `${outputsDir()}/published`;
+  for (const [lang, pages] of rendered) {
+    const dest = lang === "en" ? root : `${root}/zh`;
+    await Deno.mkdir(dest, { recursive: true });
+    for (const p of pages) await writeFileAtomic(`${dest}/${p.file}`, await Deno.readFile(`${dirOf(lang)}/${p.file}`));
+    const published = [...Deno.readDirSync(dest)].map((e) => e.name).filter((n) => /^\d\d_.*\.html$/.test(n)).sort();
+    const listed = published.map((file) => {
+      const html = Deno.readTextFileSync(`${dest}/${file}`);
+      return pages.find((p) => p.file === file) ?? {
+        file,
+        title: html.match(/<title>([^<]*)<\/title>/)?.[1] ?? file,
+        answer: html.match(/<div class="cnnlab-answer">[\s\S]*?<\/ul><\/div>/)?.[0] ?? null,
+      };
+    });
+    await writeFileAtomic(`${dest}/index.html`, indexHtml(lang, listed));
+  }
+  // Records: those the rendered notebooks used replace theirs in the published file; the rest stay.
+  await Deno.mkdir(`${root}/results`, { recursive: true });
+  const used = new Set(notebookExperiments(ids).map((e) => e.name));
+  const mine = await currentRecords(preset, used);
+  const file = `${root}/results/${preset}.json`;
+  let kept: { experiment: string }[] = [];
+  try {
+    kept = (JSON.parse(await Deno.readTextFile(file)) as { experiment: string }[]).filter((r) =>
+      !used.has(r.experiment)
+    );
+  } catch {
+    kept = [];
+  }
+  await writeFileAtomic(file, JSON.stringify([...kept, ...mine], null, 1) + "\n");
+  // The reference runs at the assignment's settings that question 2's page sets beside this preset's.
+  const refs = preset === "full" ? [] : (await referenceRuns()).filter((r) => r.preset === "full");
+  if (refs.length && ids.includes("03")) {
+    await writeFileAtomic(`${root}/results/full.json`, JSON.stringify(refs, null, 1) + "\n");
+  }
+  console.error(
+    `report: published ${notebooks.length} page(s) in ${langs.join(", ")} and ${mine.length} result records to ${root}`,
+  );
 }
 if (failed) {
   console.error("report: FAILED (see the lines above)");

@@ -8,6 +8,7 @@ import { decodePng, encodePng } from "../lib/report/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
+import { cpuDescription } from "../lib/backend/mod.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "cnnlab-report-" });
 const NOTEBOOKS = [...Deno.readDirSync(`${PROJECT_ROOT}/notebooks`)].map((e) => e.name).filter((n) =>
@@ -31,7 +32,8 @@ async function report(args: string[], env: Record<string, string> = {}) {
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, err: new TextDecoder().decode(out.stderr) };
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
 }
 
 const CHROMIUM_FLAGS = [
@@ -96,27 +98,156 @@ Deno.test("problems(): errors and silent cells are named by cell number", () => 
   ]);
 });
 
-Deno.test("deno task report --preset smoke: five self-contained pages and an index, rendered by Chromium", async () => {
-  const r = await report(["--preset", "smoke", "--out", `${tmp}/report`]);
+/**
+ * Open a page in headless Chromium at a 1,000 × 900 px window through the DevTools protocol and
+ * measure it: the page's scroll width, the tables wider than their container, where the answer
+ * block starts, and the visible text outside code.
+ */
+async function measure(file: string): Promise<{
+  scrollWidth: number;
+  clientWidth: number;
+  overflowing: string[];
+  answerTop: number;
+  text: string;
+}> {
+  const chrome = new Deno.Command("chromium", {
+    args: [
+      ...CHROMIUM_FLAGS,
+      `--user-data-dir=${tmp}/chromium-cdp-${crypto.randomUUID()}`,
+      "--remote-debugging-port=0",
+      "--window-size=1000,900",
+      "about:blank",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = chrome.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  let url: string | undefined;
+  while (!url) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`chromium exited: ${seen}`);
+    seen += value;
+    url = seen.match(/DevTools listening on (ws:\/\/\S+)/)?.[1];
+  }
+  const drain = (async () => {
+    while (!(await reader.read()).done) { /* keep the pipe empty */ }
+  })();
+  const ws = new WebSocket(url);
+  await new Promise((r, e) => {
+    ws.onopen = r;
+    ws.onerror = e;
+  });
+  let id = 0;
+  const pending = new Map<number, (v: Record<string, unknown>) => void>();
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.id && pending.has(msg.id)) pending.get(msg.id)!(msg.result ?? msg);
+  };
+  const send = (method: string, params: Record<string, unknown> = {}, sessionId?: string) =>
+    new Promise<Record<string, unknown>>((r) => {
+      const n = ++id;
+      pending.set(n, r);
+      ws.send(JSON.stringify({ id: n, method, params, ...(sessionId ? { sessionId } : {}) }));
+    });
+  try {
+    const { targetId } = await send("Target.createTarget", { url: `file://${file}` }) as { targetId: string };
+    const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true }) as { sessionId: string };
+    const evaluate = async (expression: string) =>
+      ((await send("Runtime.evaluate", { expression, returnByValue: true }, sessionId)).result as { value: unknown })
+        .value;
+    // The new target starts on an empty document that is already "complete": wait for the file's.
+    const loaded = `document.URL.startsWith("file:") && document.readyState === "complete"`;
+    for (let i = 0; i < 100 && (await evaluate(loaded)) !== true; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await send(
+      "Emulation.setDeviceMetricsOverride",
+      { width: 1000, height: 900, deviceScaleFactor: 1, mobile: false },
+      sessionId,
+    );
+    return JSON.parse(String(
+      await evaluate(`JSON.stringify((() => {
+      const over = [...document.querySelectorAll("table")].filter((t) => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+        .map((t) => (t.querySelector("caption")?.textContent ?? t.className).slice(0, 80));
+      const body = document.body.cloneNode(true);
+      body.querySelectorAll("details, pre, code, svg, .cnnlab-settings table").forEach((n) => n.remove());
+      return {
+        scrollWidth: document.documentElement.scrollWidth,
+        clientWidth: document.documentElement.clientWidth,
+        overflowing: over,
+        answerTop: document.querySelector(".cnnlab-answer")?.getBoundingClientRect().top ?? -1,
+        text: body.innerText,
+      };
+    })())`),
+    ));
+  } finally {
+    ws.close();
+    chrome.kill();
+    await chrome.status;
+    await drain;
+  }
+}
+
+/** English prose on a Chinese page: runs of two or more English words once names, units and identifiers are removed. */
+function englishProse(text: string): string[] {
+  // The device line names this machine's CPU ("AMD EPYC", "Intel(R) Xeon(R) Platinum …"): a name, not prose.
+  text = text.replaceAll(cpuDescription().split(",")[0], " ");
+  const allowed =
+    /\b(LeNet|AlexNet|VGG|GoogLeNet|BN-Inception|Inception|ResNet|NiN|ReLU|sigmoid|SGD|Adam|GAP|d2l|PyTorch|GPU|CIFAR|ImageNet|PCA|LRN|tanh|Fashion-MNIST|Ioffe|Szegedy|LeCun|Krizhevsky|Sutskever|Hinton|Xiao|Rasul|Vollgraf|Deno|English|deno|task|exp|run|preset|full|laptop|smoke|native|wasm|fp32|bf16|px|MACs?|et al)\b/g;
+  return text.replace(allowed, " ").match(/\b[A-Za-z]{3,}(?:[ \t]+[A-Za-z]{3,})+\b/g) ?? [];
+}
+
+Deno.test("deno task report --preset smoke --lang both --publish: answer-first pages in English and Chinese, tables within 1,000 px", async () => {
+  const outputs = `${tmp}/outputs`;
+  // A page published earlier that this run does not render must survive --publish.
+  await Deno.mkdir(`${outputs}/published/results`, { recursive: true });
+  await Deno.writeTextFile(`${outputs}/published/00_earlier.html`, "<title>Earlier</title>");
+  await Deno.writeTextFile(`${outputs}/published/results/smoke.json`, JSON.stringify([{ experiment: "q9/kept" }]));
+  const r = await report(["--preset", "smoke", "--lang", "both", "--publish", "--out", `${tmp}/report`]);
   assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /plan: preset smoke, \d+ worker\(s\)/);
+  assert.doesNotMatch(r.err, /skipped/, "queue workers pass each other's runs silently");
   const pages = NOTEBOOKS.map((n) => n.replace(/\.ipynb$/, ".html"));
   assert.equal(pages.length, 5);
-  const index = await Deno.readTextFile(`${tmp}/report/index.html`);
-  for (const p of pages) {
-    assert.ok(index.includes(`href="${p}"`), `index links ${p}`);
-    const html = await Deno.readTextFile(`${tmp}/report/${p}`);
-    // The notebooks start the fastest CPU backend: native wherever setup could build it (always on CI).
-    const backend = (await nativeLibState()).ok ? "native" : "wasm";
-    assert.match(html, new RegExp(`preset <b>smoke</b> · backend <b>${backend}</b> · device `), p);
-    assert.ok(html.includes('<table class="cnnlab-table">'), `${p} has a table`);
-    assert.ok(/<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/.test(html), `${p} has a chart`);
-    assert.ok(!html.includes('class="error"'), `${p} has an error output`);
-    // Self-contained: no scripts, no external or file:// resources.
-    assert.ok(!/<script/i.test(html), `${p} has a script`);
-    assert.ok(!/(src|href)="(https?:|file:)/.test(html), `${p} loads something from outside`);
+  const backend = (await nativeLibState()).ok ? "native" : "wasm";
+  for (const [lang, dir] of [["en", `${tmp}/report`], ["zh", `${tmp}/report/zh`]]) {
+    const index = await Deno.readTextFile(`${dir}/index.html`);
+    assert.equal((index.match(/class="cnnlab-answer"/g) ?? []).length, 5, `${lang} index shows five answer blocks`);
+    for (const p of pages) {
+      assert.ok(index.includes(`href="${p}"`), `index links ${p}`);
+      const html = await Deno.readTextFile(`${dir}/${p}`);
+      assert.equal((html.match(/class="cnnlab-answer"/g) ?? []).length, 1, `${lang}/${p}: one answer block`);
+      assert.equal((html.match(/class="cnnlab-settings"/g) ?? []).length, 1, `${lang}/${p}: provenance once`);
+      assert.ok(html.indexOf('class="cnnlab-answer"') < html.indexOf("<table"), `${lang}/${p}: the answer comes first`);
+      assert.match(html, new RegExp(`<b>[^<]+</b> ${backend}`), `${lang}/${p} names the backend`);
+      assert.ok(html.includes('<table class="cnnlab-table">'), `${p} has a table`);
+      assert.ok(!html.includes('class="error"'), `${p} has an error output`);
+      assert.ok(!/<script/i.test(html), `${p} has a script`);
+      assert.ok(!/(src|href)="(https?:|file:)/.test(html), `${p} loads something from outside`);
+      if (p !== "04_parameter_comparison.html") {
+        assert.ok(/<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/.test(html), `${p} has a chart`);
+      }
+      const m = await measure(`${dir}/${p}`);
+      assert.ok(m.scrollWidth <= m.clientWidth, `${lang}/${p} scrolls sideways (${m.scrollWidth} > ${m.clientWidth})`);
+      assert.deepEqual(m.overflowing, [], `${lang}/${p}: tables wider than the page`);
+      assert.ok(m.answerTop >= 0 && m.answerTop < 900, `${lang}/${p}: the answer starts at ${m.answerTop} px`);
+      if (lang === "zh") assert.deepEqual(englishProse(m.text), [], `${p}: English prose on the Chinese page`);
+    }
   }
   assert.match(await Deno.readTextFile(`${tmp}/report/02_alexnet_simplification.html`), /reported/);
-  for (const page of ["index.html", "01_lenet_vs_alexnet.html"]) {
+  // Published: both languages, additively.
+  const pub = `${outputs}/published`;
+  for (const p of pages) {
+    assert.ok((await Deno.stat(`${pub}/${p}`)).isFile);
+    assert.ok((await Deno.stat(`${pub}/zh/${p}`)).isFile);
+  }
+  assert.ok((await Deno.stat(`${pub}/00_earlier.html`)).isFile, "--publish deleted a page it did not render");
+  const recs = JSON.parse(await Deno.readTextFile(`${pub}/results/smoke.json`)) as { experiment: string }[];
+  assert.ok(recs.some((x) => x.experiment === "q9/kept"), "records of pages not rendered are kept");
+  assert.ok(recs.some((x) => x.experiment === "q3b/googlenet"));
+  // Every page in both languages, as a 1,000-px-wide screenshot: not blank.
+  for (const page of ["index.html", ...pages].flatMap((p) => [p, `zh/${p}`])) {
     const ink = await inkFraction(await screenshot(`${tmp}/report/${page}`));
     assert.ok(ink > 0.01, `${page} renders blank (ink ${ink})`);
   }

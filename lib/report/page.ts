@@ -74,9 +74,8 @@ function outputHtml(o: NbOutput): string {
 
 export interface PageMeta {
   title: string;
-  preset: string;
-  backend: string;
-  device: string;
+  /** Page language: markdown cells tagged with the other language are left out. */
+  lang: "en" | "zh";
   date: string;
   nav?: string;
 }
@@ -85,10 +84,19 @@ export const STYLE = `
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:0 auto;padding:1rem 1.5rem;color:#222;line-height:1.5}
 header.meta{background:#f4f6f8;border:1px solid #dde2e6;border-radius:6px;padding:.5rem .8rem;font-size:.9rem;margin-bottom:1rem}
 nav{font-size:.9rem;margin-bottom:.5rem}
-table.cnnlab-table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
-table.cnnlab-table th,table.cnnlab-table td{border-bottom:1px solid #ddd;padding:.2rem .5rem}
+table.cnnlab-table{border-collapse:collapse;font-size:.82rem;margin:.6rem 0;max-width:100%}
+table.cnnlab-table th,table.cnnlab-table td{border-bottom:1px solid #ddd;padding:.2rem .45rem;vertical-align:top}
+table.cnnlab-table td[style*="left"],table.cnnlab-table th{white-space:normal}
 table.cnnlab-table td[style*="right"]{white-space:nowrap}
+table.maps td,table.maps th{padding:1px 3px;font-size:.72rem;text-align:center;border:none}
 .out-html{overflow-x:auto}
+.cnnlab-answer{background:#f1f7ee;border:1px solid #cfe3c4;border-radius:6px;padding:.4rem 1rem;margin:.8rem 0}
+.cnnlab-answer h2{margin:.3rem 0;font-size:1.15rem}
+.cnnlab-answer li{margin:.25rem 0}
+.cnnlab-settings{border-top:2px solid #dde2e6;margin-top:2rem;font-size:.85rem}
+.cnnlab-settings .facts{background:#f4f6f8;padding:.4rem .6rem;border-radius:4px}
+p.note,p.sources{font-size:.8rem;color:#556}
+.colourbar img{vertical-align:middle}
 table.cnnlab-table caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0}
 table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left}
 details.src{margin:.4rem 0}details.src summary{cursor:pointer;color:#667;font-size:.8rem}
@@ -96,10 +104,31 @@ pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;font-size:.8rem}
 pre.error{background:#fee;color:#900}
 .cnnlab-banner{font-size:.85rem;color:#445;background:#eef3f8;padding:.3rem .5rem;border-radius:4px}
 .cnnlab-plot figure{margin:.5rem 0}
+.cnnlab-plot h2{font-size:.9rem;margin:.8rem 0 .3rem}
 `;
 
+/** Whether a cell belongs on a page in `lang`: cells tagged `en` or `zh` appear in that language only. */
+export function inLanguage(c: NbCell, lang: "en" | "zh"): boolean {
+  const tags = c.metadata?.tags ?? [];
+  return !(tags.includes("en") || tags.includes("zh")) || tags.includes(lang);
+}
+
+/** The answer block a notebook displayed (its HTML), or null. */
+export function answerOf(nb: Notebook): string | null {
+  for (const c of nb.cells) {
+    for (const o of c.outputs ?? []) {
+      const h = joinText(o.data?.["text/html"]);
+      if (h.includes('class="cnnlab-answer"')) return h;
+    }
+  }
+  return null;
+}
+
 export function renderPage(nb: Notebook, meta: PageMeta): string {
-  const body = nb.cells.map((c) => {
+  // A code cell that showed nothing (settings, loading, a "Try it" cell the report skipped) is the
+  // notebook's, not the page's: the page shows what the cells displayed, each with its code folded.
+  const shown = (c: NbCell) => inLanguage(c, meta.lang) && (c.cell_type !== "code" || (c.outputs ?? []).length > 0);
+  const body = nb.cells.filter(shown).map((c) => {
     const src = joinText(c.source);
     if (c.cell_type === "markdown") return `<section class="md">${markdownHtml(src)}</section>`;
     if (c.cell_type !== "code") return "";
@@ -109,13 +138,12 @@ export function renderPage(nb: Notebook, meta: PageMeta): string {
     }</pre></details>${outs}</section>`;
   }).join("\n");
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="${
+    meta.lang === "zh" ? "zh-CN" : "en"
+  }"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(meta.title)}</title><style>${STYLE}</style></head>
 <body>
 ${meta.nav ?? ""}
-<header class="meta"><b>${esc(meta.title)}</b><br>preset <b>${esc(meta.preset)}</b> · backend <b>${
-    esc(meta.backend)
-  }</b> · device ${esc(meta.device)} · generated ${esc(meta.date)}</header>
 <main>
 ${body}
 </main>
@@ -123,14 +151,12 @@ ${body}
 `;
 }
 
-/** preset/backend/device as stated by the notebook's banner (setupNotebook), if present. */
-export function bannerMeta(nb: Notebook): { preset?: string; backend?: string; device?: string } {
+/** The page title: the first markdown heading in the page's language. */
+export function titleOf(nb: Notebook, lang: "en" | "zh", fallback: string): string {
   for (const c of nb.cells) {
-    for (const o of c.outputs ?? []) {
-      const t = joinText(o.data?.["text/plain"]);
-      const m = t.match(/^preset (\S+) · backend (\S+) · device (.+)$/m);
-      if (m) return { preset: m[1], backend: m[2], device: m[3].trim() };
-    }
+    if (c.cell_type !== "markdown" || !inLanguage(c, lang)) continue;
+    const m = joinText(c.source).match(/^#\s+(.+)$/m);
+    if (m) return m[1].trim();
   }
-  return {};
+  return fallback;
 }

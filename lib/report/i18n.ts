@@ -1,0 +1,705 @@
+/**
+ * The report's one message catalogue: every heading, table header, axis label and generated
+ * sentence, in English and Chinese. `zh` is typed as `typeof en`, so a message missing in one
+ * language, or taking other arguments, does not compile. Sentences that state a comparison take
+ * the numbers and the verdict computed from them (lib/report/analysis.ts), never a literal claim.
+ */
+import type { Comparison } from "./analysis.ts";
+import { CLASS_NAMES } from "../data/fashion_mnist.ts";
+
+export type Lang = "en" | "zh";
+export const LANGS: readonly Lang[] = ["en", "zh"];
+
+export class LangError extends Error {
+  override name = "LangError";
+}
+
+export function parseLang(s: string): Lang {
+  if ((LANGS as readonly string[]).includes(s)) return s as Lang;
+  throw new LangError(`unknown language '${s}'; valid: ${LANGS.join(", ")}`);
+}
+
+/** Signed points: +1.2 / −0.4. */
+export const points = (x: number, d = 1): string =>
+  Number.isFinite(x) ? `${x >= 0 ? "+" : "−"}${Math.abs(x * 100).toFixed(d)}` : "–";
+export const acc = (x: number, d = 3): string => (Number.isFinite(x) ? x.toFixed(d) : "–");
+export const fixed = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : "–");
+export const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(x < 10 ? 2 : 1)}×` : "–");
+export const pctOf = (x: number, d = 0): string => (Number.isFinite(x) ? `${(x * 100).toFixed(d)}%` : "–");
+export const thousandsOf = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+
+/** "0.905 ± 0.006" — a mean and the half-width of its 95% interval. */
+export const withHalf = (mean: number, half: number, d = 3): string =>
+  Number.isFinite(mean)
+    ? (Number.isFinite(half) && half > 0 ? `${acc(mean, d)} ± ${acc(half, d)}` : acc(mean, d))
+    : "–";
+
+const list = (xs: string[], and: string, sep = ", "): string =>
+  xs.length <= 1 ? xs.join("") : `${xs.slice(0, -1).join(sep)}${and}${xs.at(-1)}`;
+
+const en = {
+  lang: "en",
+  /** Experiment labels on pages (the registry's label is the English one the CLI prints). */
+  labels: {
+    "q1a/lenet": "LeNet (sigmoid, avg-pool)",
+    "q1a/relu": "ReLU instead of sigmoid",
+    "q1a/maxpool": "ReLU + max-pool instead of avg-pool",
+    "q1a/dropout": "ReLU + dropout 0.5 on the dense layers",
+    "q1a/augment": "ReLU + data augmentation (flip, crop)",
+    "q1a/deeper": "ReLU + 3 more conv layers",
+    "q1a/wider": "ReLU + 4× channels",
+    "q1a/alexnet-style": "all of the above",
+    "q1a/sgd": "ReLU + plain SGD",
+    "q1a/momentum": "ReLU + SGD, momentum 0.9, weight decay 5e-4",
+    "q1b/alexnet": "1: 10-class output",
+    "q1b/drop-fc2": "2: without the 4096→4096 dense layer",
+    "q1b/drop-conv4": "3: also without the 384→384 conv",
+    "q1b/lr-0.004": "4: learning rate 0.004",
+    "q1b/lr-0.002": "5: learning rate 0.002",
+    "q1b/half-width": "6: half the channels and dense width",
+    "q2b/vgg11-r8@224": "VGG-11/8 at 224×224",
+    "q2b/vgg11-r8@96": "VGG-11/8 at 96×96",
+    "q2a/alexnet@96": "AlexNet (¼ width) at 96×96",
+    "q2a/lenet@96": "LeNet (ReLU) at 96×96",
+    "q3a/lenet-gap": "ReLU LeNet, global-average-pooling head",
+    "q3b/googlenet": "GoogLeNet (v1)",
+    "q3b/bn-inception": "BN-Inception (v2)",
+    "q3b/inception-v3": "Inception v3",
+    "q3b/inception-resnet": "Inception-ResNet-v1",
+    "q3b/resnet18": "ResNet-18",
+  } as Record<string, string>,
+  // ------------------------------------------------------------------ page structure
+  answer: "Answer",
+  evidence: "Evidence",
+  settings: "Settings and provenance",
+  questionHeading: "The question",
+  allQuestions: "← all questions",
+  indexTitle: "cnnlab: modern CNNs on Fashion-MNIST",
+  indexIntro:
+    "One page per question of the assignment. Every number was measured by cnnlab for this report; figures of the original submission appear beside ours, labelled “reported”.",
+  readPage: "Read the page →",
+  generated: "generated",
+  otherLanguage: "中文版",
+  otherLanguageHref: "zh/",
+  // ------------------------------------------------------------------ settings block
+  preset: "preset",
+  backend: "backend",
+  device: "device",
+  precision: "precision",
+  seeds: "seeds",
+  versions: "versions",
+  commit: "commit",
+  runs: "runs",
+  trainedOn: "trained on",
+  presetChanged: "What this preset changed from the assignment's settings",
+  knob: "setting",
+  value: "here",
+  assignment: "assignment",
+  why: "why",
+  experiment: "experiment",
+  model: "model",
+  input: "input",
+  width: "width",
+  trainImages: "training images",
+  testImages: "test images",
+  epochs: "epochs",
+  batch: "batch",
+  optimizer: "optimiser",
+  schedule: "schedule",
+  recipeWhy: "Why this recipe",
+  classNames: [...CLASS_NAMES] as string[],
+  statsNote: (df: number) =>
+    `Intervals are 95% intervals that combine the seed-to-seed spread (Student t, seed variance pooled over the experiments on this page, ${df} degrees of freedom) and test-set sampling (binomial, unpaired). A difference is called real only when its interval excludes zero. Runs at chance (accuracy ≤ 0.15) or diverged are shown per seed and left out of every mean.`,
+  // ------------------------------------------------------------------ table headers
+  colTestAcc: "test acc (95% interval)",
+  colDelta: (vs: string) => `Δ vs ${vs}, points (95% interval)`,
+  colTrainAcc: "train acc",
+  colGap: "train − test",
+  colSecondsPerEpoch: "s / epoch",
+  colParams: "parameters",
+  colMacs: "MACs / image",
+  colSpeedup: "speed-up vs step 1",
+  colReported: "reported",
+  colOurs: "ours",
+  colSeed: "seed",
+  colStatus: "status",
+  colAngle: "angle",
+  colMeasured: "measured here by",
+  colType: "type",
+  colConv: "conv layers",
+  colChannels: "conv channels",
+  colDense: "dense layers",
+  status: (flag: string) =>
+    ({ ok: "ok", chance: "at chance", diverged: "diverged", interrupted: "interrupted" })[flag] ?? flag,
+  // ------------------------------------------------------------------ verdicts
+  diff: (c: Comparison): string =>
+    c.significant === null
+      ? c.excludesZero === null && Number.isFinite(c.delta)
+        ? `${points(c.delta)} points (one seed each: no interval, not judged)`
+        : "not compared (no usable run)"
+      : `${points(c.delta)} points (95% interval ${points(c.lo)} to ${points(c.hi)})`,
+  verdict: (c: Comparison): string =>
+    c.significant === null
+      ? "not judged"
+      : c.significant
+      ? "a real difference at this budget"
+      : "not distinguishable from no difference",
+  excluded: (items: string[]) =>
+    items.length ? `Left out of the means (shown per seed below, never averaged in): ${items.join("; ")}.` : "",
+  runFlag: (seed: number, flag: string, accuracy: string) =>
+    `seed ${seed} ${flag === "chance" ? "at chance" : flag} (${accuracy})`,
+  underTrained: (labels: string[], bar: string) =>
+    `${list(labels, " and ")} ${
+      labels.length > 1 ? "stay" : "stays"
+    } clearly below the textbook's ${bar}: at this preset ${
+      labels.length > 1 ? "they are" : "it is"
+    } under-trained, so ${labels.length > 1 ? "their" : "its"} numbers measure the budget as much as the design.`,
+  missingRuns: "Missing runs: no answer can be given (run the notebook or `deno task exp run`).",
+  // ------------------------------------------------------------------ charts
+  axisTestAcc: "test accuracy (mean, 95% interval)",
+  axisEpoch: "epoch",
+  axisTestAccEpoch: "test accuracy (mean over seeds)",
+  axisTrainAccEpoch: "train accuracy, inference mode (mean over seeds)",
+  axisSecondsPerEpoch: "seconds per epoch on 60,000 images",
+  axisParamsM: "trainable parameters (millions)",
+  axisRf: "receptive field (pixels)",
+  axisProbe: "linear-probe accuracy (2×2-pooled block output)",
+  // ------------------------------------------------------------------ Q1a
+  q1a: {
+    title: "Question 1a — LeNet vs AlexNet",
+    anglesCaption: "Four angles, with the sources and what this page measures",
+    angles: [
+      [
+        "data",
+        "LeNet (1998) trained on 60,000 centred 28×28 digits, no augmentation; AlexNet (2012) on 1.2 M ImageNet images with random 224 crops, flips and PCA colour noise",
+        "q1a/augment (flip + crop); data scale and colour noise not measured",
+      ],
+      [
+        "activation",
+        "LeNet: sigmoid/tanh; AlexNet: ReLU (6× faster to 25% error on CIFAR-10 in its paper)",
+        "q1a/relu",
+      ],
+      [
+        "training",
+        "LeNet: plain gradient descent; AlexNet: SGD with momentum 0.9 and weight decay 5e-4, dropout 0.5 in the dense layers, two GPUs for six days",
+        "q1a/sgd, q1a/momentum vs Adam; q1a/dropout; GPUs not measured",
+      ],
+      [
+        "structure",
+        "LeNet: 2 conv layers, average pooling, 6–16 channels; AlexNet: 5 conv layers, overlapping 3/2 max pooling, 96–384 channels, local response normalisation",
+        "q1a/maxpool, q1a/deeper, q1a/wider; LRN and overlapping pooling not measured",
+      ],
+    ] as [string, string, string][],
+    sources:
+      "Sources: LeCun et al. 1998 (LeNet-5); Krizhevsky, Sutskever & Hinton 2012 (AlexNet); Xiao, Rasul & Vollgraf 2017 (Fashion-MNIST).",
+    structureCaption: "Structure, counted from cnnlab's model zoo at each network's usual input",
+    structureSentence: (convs: number, params: string, macs: string, inputs: string) =>
+      `AlexNet has ${convs} more convolutional layers than LeNet, ${params} its parameters and ${macs} its multiply-adds per image (${inputs}).`,
+    ablationsCaption: "Each AlexNet ingredient added alone to ReLU LeNet (same data, epochs and batch)",
+    curvesTitle: "Test and train accuracy per epoch",
+    optimCaption: "The training method: the same ReLU LeNet under three optimisers",
+    relu: (a: string, b: string, epochs: number, c: Comparison) =>
+      `Replacing sigmoid by ReLU moves LeNet's test accuracy from ${a} to ${b} after ${epochs} epochs: ${en.diff(c)}, ${
+        en.verdict(c)
+      }.`,
+    largest: "It is the largest single effect measured on this page.",
+    notLargest: (label: string) => `The largest single effect measured on this page is “${label}”.`,
+    helped: (labels: string[]) =>
+      `Added alone to ReLU LeNet, ${list(labels, " and ")} raised test accuracy beyond the 95% interval.`,
+    noneHelped:
+      "Added alone to ReLU LeNet, no other ingredient raised test accuracy beyond its 95% interval at this budget.",
+    hurt: (labels: string[]) => `${list(labels, " and ")} lowered it beyond the interval.`,
+    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu}, and their train accuracy (${tAll}, inference mode) is also below ReLU LeNet's (${tRelu}): the combination is under-fitted at this budget — dropout, augmentation and 16× the channels need more epochs than a small LeNet.`,
+    allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu} with a larger train − test gap (${gAll} vs ${gRelu}): the extra capacity over-fits at this budget.`,
+    allBetter: (all: string, relu: string, c: Comparison) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu}: ${en.diff(c)}, ${en.verdict(c)}.`,
+    allSame: (all: string, relu: string, c: Comparison) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu}: ${en.diff(c)}, ${en.verdict(c)}.`,
+    optim: (sgd: string, mom: string, adam: string, cm: Comparison, ca: Comparison) =>
+      `Training method on ReLU LeNet: plain SGD ${sgd}, SGD with AlexNet's momentum and weight decay ${mom} (${
+        en.diff(cm)
+      } vs plain SGD, ${en.verdict(cm)}), Adam ${adam} (${en.diff(ca)} vs plain SGD, ${en.verdict(ca)}).`,
+    why: (helped: string[]) =>
+      `Why AlexNet wins, by these numbers: ${helped.length ? list(helped, " and ") : "the activation function"} ${
+        helped.length > 1 ? "matter" : "matters"
+      } measurably on Fashion-MNIST at this size; what this page cannot measure (ImageNet's 1.2 M images, GPUs) is what made AlexNet's depth and width trainable in 2012.`,
+  },
+  // ------------------------------------------------------------------ Q1b
+  q1b: {
+    title: "Question 1b — Simplifying AlexNet",
+    ladderCaption:
+      "The ladder: the preset's own shrinking (rows a–c, timed on this machine), then the simplification steps (trained)",
+    reportedCaption:
+      "The original submission's figures (one GPU, PyTorch, 224 px, 3 epochs: seconds per epoch are its totals ÷ 3), reported, beside ours",
+    chartTitle: "Seconds per epoch vs test accuracy (dashed: the assignment's 85% floor)",
+    notTrained: "timed only",
+    rungFull: (size: number) => `AlexNet as published (10 classes), ${size} px`,
+    rungInput: (size: number) => `… at ${size} px`,
+    rungWidth: (size: number) => `… at ${size} px, ¼ of the channels, dense 1,024 (this preset's step 1)`,
+    floorOk: (k: number, n: number, labels: string[]) =>
+      k === n
+        ? `All ${n} trained steps keep test accuracy at or above 85%, each with its whole 95% interval above the floor.`
+        : `${k} of ${n} trained steps keep test accuracy above 85% with their whole 95% interval; ${
+          list(labels, " and ")
+        } ${n - k > 1 ? "do" : "does"} not.`,
+    fastest: (label: string, seconds: string, speedup: string, a: string) =>
+      `The fastest step that stays above the floor is “${label}”: ${seconds} s per epoch, ${speedup} faster than step 1, at test accuracy ${a}.`,
+    noneAbove: (best: string) =>
+      `No step keeps its whole 95% interval above 85% (best ${best}): this preset's budget is below the question's floor.`,
+    sameNet: (times: string, spread: string, from: string, to: string) =>
+      `Steps 3, 4 and 5 train the same network with different learning rates; their times per epoch (${times} s) differ by ${spread}, so the original's drop from ${from} s to ${to} s at step 4 (reported) is not explained by the learning rate (something else changed, such as the data loader or the GPU's load).`,
+    sameNetNoisy: (times: string, spread: string) =>
+      `Steps 3, 4 and 5 train the same network with different learning rates, yet their times per epoch (${times} s) differ by ${spread}: this machine's timing noise is large here, so time differences below that say nothing.`,
+    shrink: (full: string, small: string, speedup: string) =>
+      `The preset's own shrinking — 224 → 67 px and a quarter of the channels — cuts one epoch from ${full} s to ${small} s (${speedup}), more than any simplification step.`,
+  },
+  // ------------------------------------------------------------------ Q2
+  q2: {
+    title: "Question 2 — VGG blocks and input resolution",
+    mapsCaption: (preset: string) =>
+      `Feature maps of the same test images at 96×96, from trained models (preset ${preset}, seed 1): the first layer of LeNet (5×5) and of AlexNet (11×11/4), then every VGG block. Each map is scaled to its own range (colour bar); grey tiles are dead channels (all zero for this image).`,
+    colourBar: "weak → strong activation",
+    dead: (n: number, of: number) => `${n} of ${of} shown channels are dead for this image`,
+    rfCaption: "Receptive field and linear-probe accuracy per layer / block",
+    probeNote:
+      "Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on 2,000 training images and scored on 2,000 test images; it measures how much class information survives at a coarse, 2×2 resolution.",
+    rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
+      `Stacked 3×3 convolutions reach AlexNet's 11×11 first-layer field by ${block} (${rf} px); ${last} sees ${lastRf} px, the whole ${input}-px input.`,
+    probeKept: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
+      `On coarse, 2×2-pooled outputs a linear probe reads the class with ${pf} accuracy from ${first} and ${pl} from ${last} (AlexNet's 11×11 first layer: ${pa}, ${alex}): VGG's fixed 3×3 design does not lose coarse information; it builds it up over depth instead of in one large first kernel.`,
+    probeLost: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
+      `On coarse, 2×2-pooled outputs a linear probe reads the class with ${pf} accuracy from ${first} but only ${pl} from ${last} (AlexNet's 11×11 first layer: ${pa}, ${alex}): at this budget the deep blocks keep less linearly readable coarse information than the first.`,
+    paramsCaption: "VGG-11/8: parameters and multiply-adds per layer at 224 vs 96",
+    params: (layer: string, p224: string, p96: string, share: string, macs: string) =>
+      `Only ${layer} changes with the input size (${p224} → ${p96} parameters, because the flattened map shrinks); convolution weights do not depend on it. In total the parameters fall to ${share} and the multiply-adds to ${macs}.`,
+    resultsCaption: "224 vs 96: ours beside the reported figures",
+    curvesTitle: "Learning curves: VGG-11/8 at 224 and 96 px",
+    time: (speedup: string, macs: string) =>
+      `At 96 px one epoch takes ${speedup} less time than at 224 px, against a ${macs} ratio of multiply-adds:`,
+    timeBelowMacs: (groups: string[]) =>
+      `the time of some kernels shrinks less than the multiply-adds — ${
+        list(groups, " and ")
+      } (224 / 96 time ratios, per-kernel timing below): memory-bound work and fixed per-step costs do not scale with the arithmetic.`,
+    timeBelowUnknown: "the per-kernel timing below shows where the rest goes.",
+    timeAtMacs: "time follows the multiply-adds.",
+    accuracy: (a224: string, a96: string, c: Comparison) =>
+      `Test accuracy ${a224} at 224 vs ${a96} at 96: ${en.diff(c)}, ${en.verdict(c)}.`,
+    reference: (a224: string, a96: string, agree: boolean) =>
+      `The reference run at the assignment's settings (all 60,000 images, 5 epochs, one seed) gives ${a224} vs ${a96}${
+        agree ? ", the same verdict" : "; its verdict differs from this preset's, which is therefore not trusted"
+      }.`,
+    noReference: "No reference run at the assignment's settings is stored (deno task exp run q2b --preset full).",
+    kernelsCaption: "Where a training step's time goes, per kernel group, at 224 and 96 (batch 32, this machine)",
+    macRatio: (r: string) => `multiply-add ratio ${r}`,
+    vggBlock: (k: number) => `VGG block ${k}`,
+    firstLayer: (family: string, kernel: string) => `${family} conv 1 (${kernel})`,
+    colReference: "reference run (full preset)",
+    colLayer: "layer",
+    kernelGroup: (g: string) => g,
+    colKernel: "kernels",
+    colMs224: "ms @224",
+    colMs96: "ms @96",
+    colRatio: "ratio",
+  },
+  // ------------------------------------------------------------------ Q3a
+  q3a: {
+    title: "Question 3a — Why NiN and GoogLeNet are so much smaller",
+    totalsCaption: "Parameters by layer type and multiply-adds, at each network's usual input",
+    oneByOneCaption: "GoogLeNet's 1×1 convolutions by role",
+    counterCaption: "Counterfactual parameter counts (built and counted, not estimated)",
+    chartTitle: "Where the parameters are",
+    roleReduction: "reduction before a 3×3 / 5×5",
+    roleBranch: "1×1 branch",
+    roleProjection: "pool projection",
+    roleStem: "stem 1×1",
+    colRole: "role",
+    colShare: "share of all parameters",
+    colConvK: "conv k×k",
+    colConv1: "conv 1×1",
+    colDenseShare: "dense share",
+    colGap: "global avg pool",
+    colCounterfactual: "counterfactual",
+    colActual: "as built",
+    colTimes: "ratio",
+    colEpoch1: "test acc after epoch 1",
+    cfNoReductions: "GoogLeNet without its 1×1 reductions (3×3 and 5×5 read the full input)",
+    cfDenseHead: (model: string) => `${model} with AlexNet's classifier (flatten → 4096 → 4096 → 10)`,
+    gapCaption: "Global average pooling vs dense head: the same ReLU LeNet, same recipe",
+    gapCurves: "Learning curves: GAP head vs dense head",
+    dense: (alex: string, vgg: string, nin: string, goog: string) =>
+      `Dense layers hold ${alex} of AlexNet's and ${vgg} of VGG-11's parameters; NiN has ${nin} and GoogLeNet ${goog}: the difference is the classifier, not the convolutions.`,
+    oneByOne: (reduce: string, without: string, withIt: string) =>
+      `In GoogLeNet, 1×1 convolutions that reduce channels before the 3×3 and 5×5 branches hold ${reduce} of the parameters; without them (3×3 and 5×5 on the full input channels) it would have ${without} parameters instead of ${withIt}.`,
+    macs: (nin: string, alex: string, gp: string, gm: string) =>
+      `Fewer parameters are not less compute: NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}, because its 1×1 layers run at every position of large maps; GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
+    gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
+      `Does global average pooling slow training? On ReLU LeNet, after one epoch the GAP head reaches ${e1g} vs the dense head's ${e1d} (${
+        en.diff(c1)
+      }, ${en.verdict(c1)}); at the end ${fg} vs ${fd} (${en.diff(cf)}, ${en.verdict(cf)}).`,
+    gapYes: "Here it did: the GAP head started behind and caught up by the end.",
+    gapWorse:
+      "The GAP head is behind at the end too: at this budget it is a weaker classifier, which is more than slower training.",
+    gapNo: "Here it did not measurably slow training.",
+    gapFaster: "Here the GAP head learned faster.",
+  },
+  // ------------------------------------------------------------------ Q3b
+  q3b: {
+    title: "Question 3b — GoogLeNet and its successors",
+    tableCaption: (width: string, input: number, epochs: number) =>
+      `The Inception family at one width (${width}) and input (${input}×${input}), ${epochs} epochs each; ResNet-18 for reference`,
+    seedsCaption: "Per seed (shown because seeds disagree or a run was left out)",
+    curvesTitle: "Learning curves: does batch normalisation speed up early training?",
+    changed: {
+      "q3b/googlenet": "the baseline: Inception modules, no batch norm",
+      "q3b/bn-inception": "batch norm after every conv; 5×5 as two 3×3",
+      "q3b/inception-v3": "factorised n×n convs, efficient grid reduction",
+      "q3b/inception-resnet": "residual connections around Inception blocks",
+      "q3b/resnet18": "plain residual blocks (reference)",
+    } as Record<string, string>,
+    colChanged: "what changed",
+    overview: (items: string[], width: string, input: number, epochs: number) =>
+      `At one width (${width}), one input size (${input} px) and ${epochs} epochs: ${items.join("; ")}.`,
+    beat: (labels: string[]) => `${list(labels, " and ")} beat GoogLeNet beyond the 95% interval.`,
+    noneBeat: "None beats GoogLeNet beyond the 95% interval at this budget.",
+    behind: (labels: string[]) =>
+      `${list(labels, " and ")} ${labels.length > 1 ? "fall" : "falls"} behind it beyond the interval.`,
+    chartTitle: "Final test accuracy at one width and input size",
+    bnEarly: (bn: string, g: string, c: Comparison) =>
+      `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
+        c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""
+      }.`,
+  },
+};
+
+export type Messages = typeof en;
+
+const zhList = (xs: string[]) => list(xs, "和", "、");
+
+const zh: Messages = {
+  lang: "zh",
+  labels: {
+    "q1a/lenet": "LeNet（sigmoid，平均池化）",
+    "q1a/relu": "用 ReLU 代替 sigmoid",
+    "q1a/maxpool": "ReLU + 最大池化代替平均池化",
+    "q1a/dropout": "ReLU + 全连接层 dropout 0.5",
+    "q1a/augment": "ReLU + 数据增强（翻转、裁剪）",
+    "q1a/deeper": "ReLU + 多 3 个卷积层",
+    "q1a/wider": "ReLU + 4 倍通道",
+    "q1a/alexnet-style": "以上全部",
+    "q1a/sgd": "ReLU + 普通 SGD",
+    "q1a/momentum": "ReLU + SGD，动量 0.9，权重衰减 5e-4",
+    "q1b/alexnet": "1：输出层改为 10 类",
+    "q1b/drop-fc2": "2：去掉 4096→4096 全连接层",
+    "q1b/drop-conv4": "3：再去掉 384→384 卷积层",
+    "q1b/lr-0.004": "4：学习率 0.004",
+    "q1b/lr-0.002": "5：学习率 0.002",
+    "q1b/half-width": "6：通道数与全连接宽度减半",
+    "q2b/vgg11-r8@224": "VGG-11/8，224×224",
+    "q2b/vgg11-r8@96": "VGG-11/8，96×96",
+    "q2a/alexnet@96": "AlexNet（¼ 宽度），96×96",
+    "q2a/lenet@96": "LeNet（ReLU），96×96",
+    "q3a/lenet-gap": "ReLU LeNet，全局平均池化头",
+    "q3b/googlenet": "GoogLeNet（v1）",
+    "q3b/bn-inception": "BN-Inception（v2）",
+    "q3b/inception-v3": "Inception v3",
+    "q3b/inception-resnet": "Inception-ResNet-v1",
+    "q3b/resnet18": "ResNet-18",
+  } as Record<string, string>,
+  answer: "结论",
+  evidence: "证据",
+  settings: "设置与来源",
+  questionHeading: "问题",
+  allQuestions: "← 全部问题",
+  indexTitle: "cnnlab：在 Fashion-MNIST 上研究现代卷积神经网络",
+  indexIntro:
+    "作业的每个问题对应一页。所有数字均由 cnnlab 为本报告实测；原提交的数字标注为“原报告”，与我们的结果并列。",
+  readPage: "阅读全文 →",
+  generated: "生成于",
+  otherLanguage: "English",
+  otherLanguageHref: "../",
+  preset: "预设",
+  backend: "后端",
+  device: "设备",
+  precision: "精度",
+  seeds: "随机种子",
+  versions: "版本",
+  commit: "提交",
+  runs: "运行次数",
+  trainedOn: "训练于",
+  presetChanged: "本预设相对作业设置的改动",
+  knob: "设置",
+  value: "本页",
+  assignment: "作业",
+  why: "原因",
+  experiment: "实验",
+  model: "模型",
+  input: "输入",
+  width: "宽度",
+  trainImages: "训练图像",
+  testImages: "测试图像",
+  epochs: "轮数",
+  batch: "批大小",
+  optimizer: "优化器",
+  schedule: "学习率调度",
+  recipeWhy: "训练配方的理由",
+  classNames: ["T恤/上衣", "裤子", "套头衫", "连衣裙", "外套", "凉鞋", "衬衫", "运动鞋", "包", "短靴"],
+  statsNote: (df: number) =>
+    `区间均为 95% 区间，合并了种子间的波动（Student t 分布，种子方差在本页各实验间合并估计，自由度 ${df}）与测试集抽样误差（二项分布，按不配对计算）。只有当区间不含零时，才认为差异真实存在。停在随机水平（准确率 ≤ 0.15）或发散的运行按种子单独列出，不计入任何均值。`,
+  colTestAcc: "测试准确率（95% 区间）",
+  colDelta: (vs: string) => `相对 ${vs} 的差（百分点，95% 区间）`,
+  colTrainAcc: "训练准确率",
+  colGap: "训练 − 测试",
+  colSecondsPerEpoch: "秒 / 轮",
+  colParams: "参数量",
+  colMacs: "每图乘加次数",
+  colSpeedup: "相对第 1 步的加速",
+  colReported: "原报告",
+  colOurs: "本实验",
+  colSeed: "种子",
+  colStatus: "状态",
+  colAngle: "角度",
+  colMeasured: "本页的实测",
+  colType: "类型",
+  colConv: "卷积层",
+  colChannels: "卷积通道",
+  colDense: "全连接层",
+  status: (flag: string) => ({ ok: "正常", chance: "随机水平", diverged: "发散", interrupted: "中断" })[flag] ?? flag,
+  diff: (c: Comparison): string =>
+    c.significant === null
+      ? c.excludesZero === null && Number.isFinite(c.delta)
+        ? `${points(c.delta)} 个百分点（各只有一个种子：无区间，不作判断）`
+        : "未比较（没有可用的运行）"
+      : `${points(c.delta)} 个百分点（95% 区间 ${points(c.lo)} 至 ${points(c.hi)}）`,
+  verdict: (c: Comparison): string =>
+    c.significant === null ? "不作判断" : c.significant ? "在此训练预算下是真实差异" : "与无差异无法区分",
+  excluded: (items: string[]) =>
+    items.length ? `以下运行未计入均值（在下方按种子列出，不参与平均）：${items.join("；")}。` : "",
+  runFlag: (seed: number, flag: string, accuracy: string) =>
+    `种子 ${seed} ${flag === "chance" ? "停在随机水平" : flag === "diverged" ? "发散" : "被中断"}（${accuracy}）`,
+  underTrained: (labels: string[], bar: string) =>
+    `${zhList(labels)}明显低于教材的 ${bar}：在此预设下训练不足，其数字反映的既是模型设计，也是训练预算。`,
+  missingRuns: "缺少运行结果，无法给出结论（请运行该笔记本或 `deno task exp run`）。",
+  axisTestAcc: "测试准确率（均值，95% 区间）",
+  axisEpoch: "轮次",
+  axisTestAccEpoch: "测试准确率（各种子均值）",
+  axisTrainAccEpoch: "训练准确率，推理模式（各种子均值）",
+  axisSecondsPerEpoch: "每轮秒数（60,000 张图像）",
+  axisParamsM: "可训练参数（百万）",
+  axisRf: "感受野（像素）",
+  axisProbe: "线性探针准确率（2×2 池化后的块输出）",
+  q1a: {
+    title: "问题 1a — LeNet 与 AlexNet",
+    anglesCaption: "四个角度：文献中的做法与本页的实测",
+    angles: [
+      [
+        "数据",
+        "LeNet（1998）在 60,000 张居中的 28×28 手写数字上训练，无数据增强；AlexNet（2012）使用 120 万张 ImageNet 图像，随机裁剪为 224、水平翻转并加 PCA 颜色噪声",
+        "q1a/augment（翻转 + 裁剪）；数据规模与颜色噪声未测",
+      ],
+      ["激活函数", "LeNet：sigmoid/tanh；AlexNet：ReLU（其论文中在 CIFAR-10 上达到 25% 误差快 6 倍）", "q1a/relu"],
+      [
+        "训练方法",
+        "LeNet：普通梯度下降；AlexNet：动量 0.9、权重衰减 5e-4 的 SGD，全连接层 dropout 0.5，两块 GPU 训练六天",
+        "q1a/sgd、q1a/momentum 与 Adam 对比；q1a/dropout；GPU 未测",
+      ],
+      [
+        "模型结构",
+        "LeNet：2 个卷积层、平均池化、6–16 个通道；AlexNet：5 个卷积层、重叠的 3/2 最大池化、96–384 个通道、局部响应归一化",
+        "q1a/maxpool、q1a/deeper、q1a/wider；LRN 与重叠池化未测",
+      ],
+    ] as [string, string, string][],
+    sources:
+      "文献：LeCun 等 1998（LeNet-5）；Krizhevsky、Sutskever 与 Hinton 2012（AlexNet）；Xiao、Rasul 与 Vollgraf 2017（Fashion-MNIST）。",
+    structureCaption: "结构：按 cnnlab 模型库在各网络常用输入尺寸下实际统计",
+    structureSentence: (convs: number, params: string, macs: string, inputs: string) =>
+      `AlexNet 比 LeNet 多 ${convs} 个卷积层，参数量是其 ${params}，每张图像的乘加次数是其 ${macs}（${inputs}）。`,
+    ablationsCaption: "把 AlexNet 的每个要素单独加到 ReLU LeNet 上（数据、轮数与批大小相同）",
+    curvesTitle: "每轮的测试与训练准确率",
+    optimCaption: "训练方法：同一个 ReLU LeNet 使用三种优化器",
+    relu: (a: string, b: string, epochs: number, c: Comparison) =>
+      `把 sigmoid 换成 ReLU 后，LeNet 训练 ${epochs} 轮的测试准确率从 ${a} 变为 ${b}：${zh.diff(c)}，${
+        zh.verdict(c)
+      }。`,
+    largest: "这是本页测得的最大单项效应。",
+    notLargest: (label: string) => `本页测得的最大单项效应是“${label}”。`,
+    helped: (labels: string[]) => `单独加到 ReLU LeNet 上时，${zhList(labels)}使测试准确率的提升超出了 95% 区间。`,
+    noneHelped: "单独加到 ReLU LeNet 上时，在此训练预算下没有其他要素使测试准确率的提升超出 95% 区间。",
+    hurt: (labels: string[]) => `${zhList(labels)}使其下降且超出区间。`,
+    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string) =>
+      `所有要素合在一起达到 ${all}，而 ReLU LeNet 为 ${relu}；其训练准确率（${tAll}，推理模式）也低于 ReLU LeNet（${tRelu}）：在此预算下组合模型欠拟合——dropout、数据增强和 16 倍的通道数需要比小型 LeNet 更多的训练轮数。`,
+    allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
+      `所有要素合在一起达到 ${all}，而 ReLU LeNet 为 ${relu}，训练−测试差距更大（${gAll} 对 ${gRelu}）：在此预算下额外的容量导致过拟合。`,
+    allBetter: (all: string, relu: string, c: Comparison) =>
+      `所有要素合在一起达到 ${all}，ReLU LeNet 为 ${relu}：${zh.diff(c)}，${zh.verdict(c)}。`,
+    allSame: (all: string, relu: string, c: Comparison) =>
+      `所有要素合在一起达到 ${all}，ReLU LeNet 为 ${relu}：${zh.diff(c)}，${zh.verdict(c)}。`,
+    optim: (sgd: string, mom: string, adam: string, cm: Comparison, ca: Comparison) =>
+      `ReLU LeNet 上的训练方法：普通 SGD ${sgd}；使用 AlexNet 的动量与权重衰减的 SGD ${mom}（相对普通 SGD ${
+        zh.diff(cm)
+      }，${zh.verdict(cm)}）；Adam ${adam}（相对普通 SGD ${zh.diff(ca)}，${zh.verdict(ca)}）。`,
+    why: (helped: string[]) =>
+      `按这些数字，AlexNet 更好的原因：在这种规模的 Fashion-MNIST 上，${
+        helped.length ? zhList(helped) : "激活函数"
+      }有可测的作用；本页无法测量的因素（ImageNet 的 120 万张图像、GPU）正是 2012 年让 AlexNet 的深度和宽度得以训练的条件。`,
+  },
+  q1b: {
+    title: "问题 1b — 简化 AlexNet",
+    ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，在本机计时），然后是各简化步骤（实际训练）",
+    reportedCaption: "原提交的数字（单 GPU、PyTorch、224 像素、3 轮；每轮秒数为其总时间 ÷ 3，原报告）与本实验并列",
+    chartTitle: "每轮秒数与测试准确率（虚线：作业要求的 85%）",
+    notTrained: "仅计时",
+    rungFull: (size: number) => `原始 AlexNet（10 类输出），${size} 像素`,
+    rungInput: (size: number) => `…… 输入 ${size} 像素`,
+    rungWidth: (size: number) => `…… 输入 ${size} 像素，通道数为四分之一，全连接 1,024（本预设的第 1 步）`,
+    floorOk: (k: number, n: number, labels: string[]) =>
+      k === n
+        ? `全部 ${n} 个训练过的步骤的测试准确率都不低于 85%，且整个 95% 区间都在此线之上。`
+        : `${n} 个训练过的步骤中有 ${k} 个的整个 95% 区间都在 85% 之上；${zhList(labels)}没有做到。`,
+    fastest: (label: string, seconds: string, speedup: string, a: string) =>
+      `仍高于 85% 的最快步骤是“${label}”：每轮 ${seconds} 秒，比第 1 步快 ${speedup}，测试准确率 ${a}。`,
+    noneAbove: (best: string) =>
+      `没有任何步骤的 95% 区间完全高于 85%（最好为 ${best}）：本预设的训练预算低于该问题的要求。`,
+    sameNet: (times: string, spread: string, from: string, to: string) =>
+      `第 3、4、5 步训练的是同一个网络，只是学习率不同；它们每轮用时（${times} 秒）相差 ${spread}，所以原提交在第 4 步从 ${from} 秒降到 ${to} 秒（原报告）不能用学习率来解释（一定改变了别的东西，例如数据加载或 GPU 负载）。`,
+    sameNetNoisy: (times: string, spread: string) =>
+      `第 3、4、5 步训练的是同一个网络，只是学习率不同，但它们每轮用时（${times} 秒）相差 ${spread}：本机在此的计时噪声很大，低于此幅度的时间差异说明不了什么。`,
+    shrink: (full: string, small: string, speedup: string) =>
+      `本预设自身的缩小——输入从 224 降到 67 像素、通道数减为四分之一——把每轮用时从 ${full} 秒降到 ${small} 秒（${speedup}），超过任何一个简化步骤。`,
+  },
+  q2: {
+    title: "问题 2 — VGG 块与输入分辨率",
+    mapsCaption: (preset: string) =>
+      `同一批测试图像在 96×96 下的特征图，均来自训练好的模型（预设 ${preset}，种子 1）：LeNet（5×5）与 AlexNet（11×11/4）的第一层，然后是 VGG 的每个块。每张图按自身范围缩放（见色条）；灰色小块为死通道（对该图像全为零）。`,
+    colourBar: "弱 → 强激活",
+    dead: (n: number, of: number) => `所示 ${of} 个通道中有 ${n} 个对该图像是死通道`,
+    rfCaption: "各层 / 各块的感受野与线性探针准确率",
+    probeNote:
+      "线性探针：在每个块的输出经平均池化到 2×2 后训练逻辑回归（2,000 张训练图像训练，2,000 张测试图像评分），衡量在粗糙的 2×2 分辨率下还保留多少类别信息。",
+    rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
+      `堆叠的 3×3 卷积在 ${block} 达到 AlexNet 第一层 11×11 的视野（${rf} 像素）；${last} 的感受野为 ${lastRf} 像素，覆盖整个 ${input} 像素的输入。`,
+    probeKept: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
+      `在 2×2 池化的粗糙输出上，线性探针从 ${first} 读出类别的准确率为 ${pf}，从 ${last} 为 ${pl}（AlexNet 的 11×11 第一层：${pa}，${alex}）：VGG 固定的 3×3 设计并没有丢失粗粒度信息，而是随深度逐步构建，而不是依靠一个大的第一层卷积核。`,
+    probeLost: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
+      `在 2×2 池化的粗糙输出上，线性探针从 ${first} 读出类别的准确率为 ${pf}，而从 ${last} 只有 ${pl}（AlexNet 的 11×11 第一层：${pa}，${alex}）：在此预算下，深层块保留的可线性读出的粗粒度信息少于第一块。`,
+    paramsCaption: "VGG-11/8：224 与 96 输入下各层的参数量与乘加次数",
+    params: (layer: string, p224: string, p96: string, share: string, macs: string) =>
+      `只有 ${layer} 随输入尺寸变化（参数从 ${p224} 变为 ${p96}，因为展平后的特征变小）；卷积层的权重与输入尺寸无关。总参数量降至 ${share}，乘加次数降至 ${macs}。`,
+    resultsCaption: "224 与 96：本实验与原报告并列",
+    curvesTitle: "学习曲线：224 与 96 像素下的 VGG-11/8",
+    time: (speedup: string, macs: string) => `96 像素下训练一轮比 224 像素快 ${speedup}，而乘加次数之比为 ${macs}：`,
+    timeBelowMacs: (groups: string[]) =>
+      `部分算子的用时缩小得比乘加次数少——${
+        zhList(groups)
+      }（224 / 96 的时间比，见下方按算子的计时）：受内存带宽限制的工作和每步固定的开销不随计算量按比例缩小。`,
+    timeBelowUnknown: "其余时间的去向见下方按算子的计时。",
+    timeAtMacs: "用时与乘加次数成比例。",
+    accuracy: (a224: string, a96: string, c: Comparison) =>
+      `测试准确率：224 像素 ${a224}，96 像素 ${a96}：${zh.diff(c)}，${zh.verdict(c)}。`,
+    reference: (a224: string, a96: string, agree: boolean) =>
+      `按作业设置的参考运行（全部 60,000 张图像、5 轮、一个种子）得到 ${a224} 对 ${a96}${
+        agree ? "，结论相同" : "；其结论与本预设不同，因此本预设的结论不可信"
+      }。`,
+    noReference: "尚未保存按作业设置的参考运行（deno task exp run q2b --preset full）。",
+    kernelsCaption: "一个训练步的时间按算子组分解：224 与 96 像素（批大小 32，本机）",
+    macRatio: (r: string) => `乘加次数之比 ${r}`,
+    vggBlock: (k: number) => `VGG 第 ${k} 块`,
+    firstLayer: (family: string, kernel: string) => `${family} 第 1 层卷积（${kernel}）`,
+    colReference: "参考运行（full 预设）",
+    colLayer: "层",
+    kernelGroup: (g: string) =>
+      ({
+        "conv 1 (1 channel): filter gradient": "第 1 层卷积（单通道）：卷积核梯度",
+        "conv: filter gradient": "卷积：卷积核梯度",
+        "conv: input gradient": "卷积：输入梯度",
+        "conv 1 (1 channel): forward": "第 1 层卷积（单通道）：前向",
+        "conv: forward": "卷积：前向",
+        "pooling (+ gradient)": "池化（含梯度）",
+        "activation (+ gradient)": "激活（含梯度）",
+        dense: "全连接",
+        resize: "缩放",
+        "optimizer update": "优化器更新",
+        "other element-wise": "其他逐元素运算",
+      } as Record<string, string>)[g] ?? g,
+    colKernel: "算子",
+    colMs224: "毫秒 @224",
+    colMs96: "毫秒 @96",
+    colRatio: "比值",
+  },
+  q3a: {
+    title: "问题 3a — 为什么 NiN 和 GoogLeNet 小得多",
+    totalsCaption: "各网络在常用输入尺寸下按层类型统计的参数量与乘加次数",
+    oneByOneCaption: "GoogLeNet 中 1×1 卷积按作用划分",
+    counterCaption: "反事实参数量（实际构建并统计，而非估算）",
+    chartTitle: "参数都在哪里",
+    roleReduction: "3×3 / 5×5 之前的降维",
+    roleBranch: "1×1 分支",
+    roleProjection: "池化投影",
+    roleStem: "主干中的 1×1",
+    colRole: "作用",
+    colShare: "占全部参数",
+    colConvK: "k×k 卷积",
+    colConv1: "1×1 卷积",
+    colDenseShare: "全连接占比",
+    colGap: "全局平均池化",
+    colCounterfactual: "反事实",
+    colActual: "实际",
+    colTimes: "倍数",
+    colEpoch1: "第 1 轮后的测试准确率",
+    cfNoReductions: "去掉 1×1 降维的 GoogLeNet（3×3 与 5×5 直接作用于全部输入通道）",
+    cfDenseHead: (model: string) => `使用 AlexNet 分类器的 ${model}（展平 → 4096 → 4096 → 10）`,
+    gapCaption: "全局平均池化与全连接头：同一个 ReLU LeNet，相同训练配方",
+    gapCurves: "学习曲线：GAP 头与全连接头",
+    dense: (alex: string, vgg: string, nin: string, goog: string) =>
+      `全连接层占 AlexNet 参数的 ${alex}、VGG-11 的 ${vgg}；NiN 为 ${nin}，GoogLeNet 为 ${goog}：差别在分类器，而不在卷积层。`,
+    oneByOne: (reduce: string, without: string, withIt: string) =>
+      `在 GoogLeNet 中，位于 3×3 与 5×5 分支之前起降维作用的 1×1 卷积占参数的 ${reduce}；如果没有它们（3×3 和 5×5 直接作用于全部输入通道），参数量将是 ${without}，而不是 ${withIt}。`,
+    macs: (nin: string, alex: string, gp: string, gm: string) =>
+      `参数少不等于计算少：NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}，因为其 1×1 层在大特征图的每个位置上都要计算；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是其 ${gm}。`,
+    gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
+      `全局平均池化会减慢训练吗？在 ReLU LeNet 上，训练一轮后 GAP 头达到 ${e1g}，全连接头为 ${e1d}（${zh.diff(c1)}，${
+        zh.verdict(c1)
+      }）；训练结束时为 ${fg} 对 ${fd}（${zh.diff(cf)}，${zh.verdict(cf)}）。`,
+    gapYes: "在这里确实如此：GAP 头起步落后，到最后赶了上来。",
+    gapWorse: "GAP 头到最后仍然落后：在此预算下它是更弱的分类器，这不只是训练更慢。",
+    gapNo: "在这里它没有可测地减慢训练。",
+    gapFaster: "在这里 GAP 头反而学得更快。",
+  },
+  q3b: {
+    title: "问题 3b — GoogLeNet 及其后续版本",
+    tableCaption: (width: string, input: number, epochs: number) =>
+      `统一宽度（${width}）与输入尺寸（${input}×${input}）下的 Inception 系列，各训练 ${epochs} 轮；ResNet-18 作为参照`,
+    seedsCaption: "按种子列出（因为种子之间结论不一致或有运行被排除）",
+    curvesTitle: "学习曲线：批量归一化能加快早期训练吗？",
+    changed: {
+      "q3b/googlenet": "基线：Inception 模块，无批量归一化",
+      "q3b/bn-inception": "每个卷积后加批量归一化；5×5 换成两个 3×3",
+      "q3b/inception-v3": "分解的 n×n 卷积、高效的网格缩减",
+      "q3b/inception-resnet": "在 Inception 块外加残差连接",
+      "q3b/resnet18": "普通残差块（参照）",
+    } as Record<string, string>,
+    colChanged: "改动",
+    overview: (items: string[], width: string, input: number, epochs: number) =>
+      `在相同宽度（${width}）、相同输入尺寸（${input} 像素）和 ${epochs} 轮训练下：${items.join("；")}。`,
+    beat: (labels: string[]) => `${zhList(labels)}超过 GoogLeNet，且超出 95% 区间。`,
+    noneBeat: "在此训练预算下，没有模型以超出 95% 区间的幅度超过 GoogLeNet。",
+    behind: (labels: string[]) => `${zhList(labels)}落后于它且超出区间。`,
+    chartTitle: "相同宽度与输入尺寸下的最终测试准确率",
+    bnEarly: (bn: string, g: string, c: Comparison) =>
+      `训练一轮后 BN-Inception 达到 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
+        c.significant && c.delta > 0 ? "——在这里批量归一化加快了早期训练" : ""
+      }。`,
+  },
+};
+
+export const MESSAGES: Readonly<Record<Lang, Messages>> = { en, zh };
+
+export function messages(lang: Lang): Messages {
+  return MESSAGES[lang];
+}
+
+/** An experiment's label in a language (a variant's own label when the catalogue has none). */
+export function labelOf(lang: Lang, experiment: string, fallback: string): string {
+  return MESSAGES[lang].labels[experiment] ?? fallback;
+}

@@ -1,0 +1,198 @@
+/**
+ * Question 1a — LeNet vs AlexNet: four angles with sources, the structure from the zoo, one
+ * ablation per claimed difference on LeNet, the training method under three optimisers, and
+ * learning curves that tell under-fitting from regularisation.
+ */
+import type { RunRecord } from "../exp/store.ts";
+import { buildModel } from "../models/registry.ts";
+import { summarize } from "../models/inspect.ts";
+import { showHtml } from "./display.ts";
+import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import type { NotebookContext } from "./notebook.ts";
+import { esc, tableHtml } from "./render.ts";
+import {
+  accOf,
+  accuracyChartHtml,
+  byName,
+  curvePoints,
+  curvesHtml,
+  deltaCell,
+  exclusions,
+  seedRows,
+  showAnswer,
+  summaries,
+  underTrainedSentence,
+  versus,
+} from "./shared.ts";
+import type { Summary } from "./analysis.ts";
+
+/** The ablations: sigmoid LeNet, ReLU LeNet, then each AlexNet ingredient added alone to ReLU LeNet, then all. */
+export const Q1A = [
+  "q1a/lenet",
+  "q1a/relu",
+  "q1a/maxpool",
+  "q1a/dropout",
+  "q1a/augment",
+  "q1a/deeper",
+  "q1a/wider",
+  "q1a/alexnet-style",
+];
+/** The training method: ReLU LeNet under plain SGD, SGD with AlexNet's momentum and weight decay (and Adam = q1a/relu). */
+export const Q1A_OPTIM = ["q1a/sgd", "q1a/momentum"];
+export const Q1A_ALL = [...Q1A, ...Q1A_OPTIM];
+
+const INGREDIENTS = Q1A.slice(2, 7);
+
+/** The answer's sentences, generated from the records; each carries the condition it depends on. */
+export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang): string[] {
+  const page = summaries(runs, Q1A_ALL, lang);
+  const s = byName(page);
+  const base = s.get("q1a/lenet"), relu = s.get("q1a/relu");
+  if (!base?.n || !relu?.n) return [m.missingRuns];
+  const out: string[] = [];
+  const cRelu = versus(base, relu, page);
+  out.push(m.q1a.relu(acc(base.testAcc), acc(relu.testAcc), relu.epochs, cRelu));
+  const effects = INGREDIENTS.flatMap((n) => {
+    const x = s.get(n);
+    return x?.n ? [{ x, c: versus(relu, x, page) }] : [];
+  });
+  const real = [{ x: relu, c: cRelu }, ...effects].filter((e) => e.c.significant);
+  const largest = real.sort((a, b) => Math.abs(b.c.delta) - Math.abs(a.c.delta))[0];
+  if (largest) out.push(largest.x === relu ? m.q1a.largest : m.q1a.notLargest(largest.x.label));
+  const helped = effects.filter((e) => e.c.significant && e.c.delta > 0).map((e) => e.x.label);
+  const hurt = effects.filter((e) => e.c.significant && e.c.delta < 0).map((e) => e.x.label);
+  out.push(helped.length ? m.q1a.helped(helped) : m.q1a.noneHelped);
+  if (hurt.length) out.push(m.q1a.hurt(hurt));
+  const all = s.get("q1a/alexnet-style");
+  if (all?.n) out.push(allSentence(m, all, relu, page));
+  const sgd = s.get("q1a/sgd"), mom = s.get("q1a/momentum");
+  if (sgd?.n && mom?.n) {
+    out.push(m.q1a.optim(accOf(sgd), accOf(mom), accOf(relu), versus(sgd, mom, page), versus(sgd, relu, page)));
+  }
+  const relus = page.filter((x) => x.experiment !== "q1a/lenet" && x.experiment !== "q1a/sgd");
+  out.push(underTrainedSentence(m, [base], "lenet") ?? "", underTrainedSentence(m, relus, "reluLenet") ?? "");
+  out.push(exclusions(m, page));
+  return out.filter(Boolean);
+}
+
+/**
+ * Why "all of the above" scores where it does, from the inference-mode train accuracy: below
+ * ReLU LeNet's train accuracy too → under-fitting; a larger train − test gap → over-fitting;
+ * otherwise the comparison alone.
+ */
+function allSentence(m: Messages, all: Summary, relu: Summary, page: Summary[]): string {
+  const c = versus(relu, all, page);
+  if (c.significant && c.delta < 0) {
+    if (Number.isFinite(all.trainAcc) && all.trainAcc < relu.trainAcc - 0.005) {
+      return m.q1a.allUnderfit(acc(all.testAcc), acc(relu.testAcc), acc(all.trainAcc), acc(relu.trainAcc));
+    }
+    if (Number.isFinite(all.gap) && all.gap > relu.gap + 0.005) {
+      return m.q1a.allOverfit(acc(all.testAcc), acc(relu.testAcc), acc(all.gap), acc(relu.gap));
+    }
+  }
+  return c.significant && c.delta > 0
+    ? m.q1a.allBetter(acc(all.testAcc), acc(relu.testAcc), c)
+    : m.q1a.allSame(acc(all.testAcc), acc(relu.testAcc), c);
+}
+
+export async function q1aAnswerBlock(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+  await showAnswer(ctx.m, q1aAnswer(ctx.m, runs, ctx.lang));
+}
+
+/** The four angles, with sources and what measures each. */
+export async function q1aAngles(ctx: NotebookContext): Promise<void> {
+  const m = ctx.m;
+  await showHtml(
+    tableHtml(m.q1a.angles.map(([angle, lit, measured]) => ({ angle, lit, measured })), [
+      { label: m.colAngle, cell: (r) => String(r.angle), numeric: false },
+      { label: "LeNet · AlexNet", cell: (r) => String(r.lit), numeric: false },
+      { label: m.colMeasured, cell: (r) => String(r.measured), numeric: false },
+    ], m.q1a.anglesCaption) + `<p class="sources">${esc(m.q1a.sources)}</p>`,
+    m.q1a.anglesCaption,
+  );
+}
+
+/** LeNet vs AlexNet structure, measured from the zoo at their usual input sizes. */
+export async function q1aStructure(ctx: NotebookContext): Promise<void> {
+  const m = ctx.m;
+  const rows = [["LeNet", "lenet"], ["AlexNet", "alexnet"]].map(([label, name]) => {
+    const model = buildModel(name);
+    const s = summarize(model);
+    const convs = s.layers.filter((l) => l.type === "Conv2D");
+    const row = {
+      model: label,
+      input: `${s.inputSize}×${s.inputSize}`,
+      convs: convs.length,
+      channels: convs.map((l) => l.outputShape[2]).join("-"),
+      dense: s.layers.filter((l) => l.type === "Dense").length,
+      params: s.trainable,
+      macs: s.macs,
+    };
+    model.dispose();
+    return row;
+  });
+  const [l, a] = rows;
+  await showHtml(
+    tableHtml(rows, [
+      { label: m.model, cell: (r) => String(r.model), numeric: false },
+      { label: m.input, cell: (r) => String(r.input), numeric: true },
+      { label: m.colConv, cell: (r) => String(r.convs), numeric: true },
+      { label: m.colChannels, cell: (r) => String(r.channels), numeric: false },
+      { label: m.colDense, cell: (r) => String(r.dense), numeric: true },
+      { label: m.colParams, cell: (r) => thousandsOf(Number(r.params)), numeric: true },
+      { label: m.colMacs, cell: (r) => thousandsOf(Number(r.macs)), numeric: true },
+    ], m.q1a.structureCaption) +
+      `<p>${
+        esc(
+          m.q1a.structureSentence(
+            a.convs - l.convs,
+            ratio(a.params / l.params),
+            ratio(a.macs / l.macs),
+            `${a.input} / ${l.input}`,
+          ),
+        )
+      }</p>`,
+    m.q1a.structureCaption,
+  );
+}
+
+/** The ablation table (no provenance columns: those are in Settings), the chart and the curves. */
+export async function q1aEvidence(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+  const m = ctx.m;
+  const page = summaries(runs, Q1A_ALL, ctx.lang);
+  const s = byName(page);
+  const relu = s.get("q1a/relu");
+  const table = (names: string[], vs: Summary | undefined, caption: string) =>
+    tableHtml<Summary>(names.flatMap((n) => s.get(n) ?? []), [
+      { label: m.experiment, cell: (x) => x.label, numeric: false },
+      { label: m.colTestAcc, cell: (x) => withHalf(x.testAcc, x.testAccHalf), numeric: true },
+      {
+        label: m.colDelta(vs?.label ?? ""),
+        cell: (x) => (vs && x !== vs ? deltaCell(versus(vs, x, page)) : ""),
+        numeric: true,
+      },
+      { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
+      { label: m.colGap, cell: (x) => acc(x.gap), numeric: true },
+      { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+    ], caption);
+  const seeds = seedRows(page, runs);
+  await showHtml(
+    table(Q1A, relu, m.q1a.ablationsCaption) +
+      accuracyChartHtml(m, Q1A.flatMap((n) => s.get(n) ?? []), m.q1a.ablationsCaption) +
+      curvesHtml(
+        m,
+        curvePoints(m, runs, ["q1a/lenet", "q1a/relu", "q1a/dropout", "q1a/alexnet-style"], ctx.lang),
+        m.q1a.curvesTitle,
+      ) +
+      table(["q1a/sgd", "q1a/momentum", "q1a/relu"], s.get("q1a/sgd"), m.q1a.optimCaption) +
+      (seeds.length
+        ? tableHtml(seeds, [
+          { label: m.experiment, cell: (r) => String(r.label), numeric: false },
+          { label: m.colSeed, cell: (r) => String(r.seed), numeric: true },
+          { label: m.colStatus, cell: (r) => m.status(String(r.status)), numeric: false },
+          { label: m.colTestAcc, cell: (r) => acc(Number(r.testAcc)), numeric: true },
+        ])
+        : ""),
+    m.q1a.ablationsCaption,
+  );
+}

@@ -1,0 +1,278 @@
+/**
+ * Question 3a — Why NiN and GoogLeNet are so much smaller: parameters by layer type and
+ * multiply-adds; GoogLeNet's 1×1 convolutions by role; counterfactual counts built from the zoo
+ * (GoogLeNet without its 1×1 reductions; NiN and GoogLeNet with AlexNet's dense head); and a
+ * measured answer to "does global average pooling slow training?" (ReLU LeNet, same network,
+ * GAP head vs dense head).
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { RunRecord } from "../exp/store.ts";
+import { summarize } from "../models/inspect.ts";
+import { buildModel } from "../models/registry.ts";
+import { showHtml } from "./display.ts";
+import { acc, type Lang, type Messages, pctOf, thousandsOf } from "./i18n.ts";
+import type { NotebookContext } from "./notebook.ts";
+import { Plot, plotHtml, tableHtml } from "./render.ts";
+import { byName, curvePoints, curvesHtml, exclusions, showAnswer, summaries, versus } from "./shared.ts";
+import { compare, summarizeRuns, type Summary } from "./analysis.ts";
+
+export const Q3A_MODELS: [string, string][] = [
+  ["AlexNet", "alexnet"],
+  ["VGG-11", "vgg11"],
+  ["NiN", "nin"],
+  ["GoogLeNet", "googlenet"],
+];
+/** GAP head (this question's run) against the dense head (question 1a's ReLU LeNet). */
+export const Q3A = ["q1a/relu", "q3a/lenet-gap"];
+
+export interface Totals {
+  model: string;
+  input: number;
+  params: number;
+  convK: number;
+  conv1: number;
+  dense: number;
+  other: number;
+  macs: number;
+  gap: boolean;
+}
+
+function totals(label: string, name: string): Totals {
+  const m = buildModel(name);
+  const s = summarize(m);
+  let conv1 = 0, convK = 0, dense = 0, other = 0;
+  m.layers.forEach((l, i) => {
+    const p = s.layers[i].trainable;
+    if (l.getClassName() === "Conv2D") {
+      const k = l.getConfig().kernelSize as number[];
+      if (k[0] * k[1] === 1) conv1 += p;
+      else convK += p;
+    } else if (l.getClassName() === "Dense") dense += p;
+    else other += p;
+  });
+  const t: Totals = {
+    model: label,
+    input: s.inputSize,
+    params: s.trainable,
+    convK,
+    conv1,
+    dense,
+    other,
+    macs: s.macs,
+    gap: m.layers.some((l) => l.getClassName() === "GlobalAveragePooling2D"),
+  };
+  m.dispose();
+  return t;
+}
+
+/** GoogLeNet's 1×1 convolution parameters by role. */
+export function oneByOneRoles(): {
+  reduction: number;
+  branch: number;
+  projection: number;
+  other: number;
+  total: number;
+} {
+  const m = buildModel("googlenet");
+  const s = summarize(m);
+  const r = { reduction: 0, branch: 0, projection: 0, other: 0, total: s.trainable };
+  m.layers.forEach((l, i) => {
+    if (l.getClassName() !== "Conv2D") return;
+    const k = l.getConfig().kernelSize as number[];
+    if (k[0] * k[1] !== 1) return;
+    const p = s.layers[i].trainable;
+    if (/_b[23]_1x1$/.test(l.name)) r.reduction += p;
+    else if (/_b1_1x1$/.test(l.name)) r.branch += p;
+    else if (/_b4_1x1$/.test(l.name)) r.projection += p;
+    else r.other += p;
+  });
+  m.dispose();
+  return r;
+}
+
+/** Parameters of AlexNet's classifier (flatten → 4096 → 4096 → 10) on a feature map, built and counted. */
+function denseHeadParams(features: number[]): number {
+  const input = tf.input({ shape: features });
+  const x = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
+  const h1 = tf.layers.dense({ units: 4096 }).apply(x) as tf.SymbolicTensor;
+  const h2 = tf.layers.dense({ units: 4096 }).apply(h1) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 10 }).apply(h2) as tf.SymbolicTensor;
+  const head = tf.model({ inputs: input, outputs: out });
+  const n = head.countParams();
+  head.dispose();
+  return n;
+}
+
+export interface Counterfactual {
+  what: string;
+  params: number;
+  actual: number;
+}
+
+/** Where each network's classifier starts: the layer whose output an AlexNet-style head would read. */
+const FEATURES: Record<string, [string, string]> = { NiN: ["nin", "pool3"], GoogLeNet: ["googlenet", "inception_5b"] };
+
+export function counterfactuals(m: Messages, t: Map<string, Totals>): Counterfactual[] {
+  const noRed = buildModel("googlenet", { reductions: false });
+  const noRedParams = summarize(noRed).trainable;
+  noRed.dispose();
+  const out: Counterfactual[] = [{
+    what: m.q3a.cfNoReductions,
+    params: noRedParams,
+    actual: t.get("GoogLeNet")!.params,
+  }];
+  for (const [label, [name, layer]] of Object.entries(FEATURES)) {
+    // The layers up to the features stay; the GAP classifier after them is replaced by AlexNet's.
+    const model = buildModel(name);
+    const s = summarize(model);
+    const at = s.layers.findIndex((l) => l.name === layer);
+    const kept = s.layers.slice(0, at + 1).reduce((a, l) => a + l.trainable, 0);
+    out.push({
+      what: m.q3a.cfDenseHead(label),
+      params: kept + denseHeadParams(s.layers[at].outputShape),
+      actual: s.trainable,
+    });
+    model.dispose();
+  }
+  return out;
+}
+
+export function q3aFacts() {
+  const t = new Map(Q3A_MODELS.map(([label, name]) => [label, totals(label, name)]));
+  return { t, roles: oneByOneRoles() };
+}
+
+export function q3aAnswer(
+  m: Messages,
+  facts: ReturnType<typeof q3aFacts>,
+  cf: Counterfactual[],
+  runs: RunRecord[],
+  lang: Lang,
+): string[] {
+  const { t, roles } = facts;
+  const alex = t.get("AlexNet")!, vgg = t.get("VGG-11")!, nin = t.get("NiN")!, goog = t.get("GoogLeNet")!;
+  const out = [
+    m.q3a.dense(
+      pctOf(alex.dense / alex.params),
+      pctOf(vgg.dense / vgg.params),
+      pctOf(nin.dense / nin.params),
+      pctOf(goog.dense / goog.params, 1),
+    ),
+    m.q3a.oneByOne(pctOf(roles.reduction / roles.total), thousandsOf(cf[0].params), thousandsOf(cf[0].actual)),
+    m.q3a.macs(
+      thousandsOf(nin.macs),
+      thousandsOf(alex.macs),
+      pctOf(goog.params / alex.params, 0),
+      pctOf(goog.macs / alex.macs, 0),
+    ),
+  ];
+  out.push(...gapSentences(m, runs, lang));
+  return out;
+}
+
+/** The measured GAP-vs-dense sentence, from epoch 1 and the final epoch of both heads. */
+export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string[] {
+  const page = summaries(runs, Q3A, lang);
+  const s = byName(page);
+  const dense = s.get("q1a/relu"), gap = s.get("q3a/lenet-gap");
+  if (!dense?.n || !gap?.n) return [m.missingRuns];
+  const epoch1 = (name: string) =>
+    summarizeRuns(
+      runs.filter((r) => r.experiment === name).map((r) => ({ ...r, testAcc: r.epochs[0]?.testAcc ?? NaN })),
+      [name],
+    )[0];
+  const d1 = epoch1("q1a/relu"), g1 = epoch1("q3a/lenet-gap");
+  const c1 = compare(d1, g1, [d1, g1]);
+  const cf = versus(dense, gap, page);
+  // Slower means behind early and caught up by the end; behind at the end too is a weaker model, not a slower one.
+  const verdict = c1.significant && c1.delta < 0
+    ? cf.significant && cf.delta < 0 ? m.q3a.gapWorse : m.q3a.gapYes
+    : c1.significant && c1.delta > 0
+    ? m.q3a.gapFaster
+    : m.q3a.gapNo;
+  return [
+    m.q3a.gapSlower(acc(g1.testAcc), acc(d1.testAcc), c1, acc(gap.testAcc), acc(dense.testAcc), cf) + " " + verdict,
+    exclusions(m, page),
+  ]
+    .filter(Boolean);
+}
+
+export async function q3aAnswerBlock(ctx: NotebookContext, runs: RunRecord[]) {
+  const facts = q3aFacts();
+  const cf = counterfactuals(ctx.m, facts.t);
+  await showAnswer(ctx.m, q3aAnswer(ctx.m, facts, cf, runs, ctx.lang));
+  return { facts, cf };
+}
+
+export async function q3aEvidence(
+  ctx: NotebookContext,
+  facts: ReturnType<typeof q3aFacts>,
+  cf: Counterfactual[],
+  runs: RunRecord[],
+): Promise<void> {
+  const m = ctx.m;
+  const rows = [...facts.t.values()];
+  const totalsTable = tableHtml<Totals>(rows, [
+    { label: m.model, cell: (r) => r.model, numeric: false },
+    { label: m.input, cell: (r) => String(r.input), numeric: true },
+    { label: m.colParams, cell: (r) => thousandsOf(r.params), numeric: true },
+    { label: m.q3a.colConvK, cell: (r) => thousandsOf(r.convK), numeric: true },
+    { label: m.q3a.colConv1, cell: (r) => thousandsOf(r.conv1), numeric: true },
+    { label: m.colDense, cell: (r) => thousandsOf(r.dense), numeric: true },
+    { label: m.q3a.colDenseShare, cell: (r) => pctOf(r.dense / r.params, 1), numeric: true },
+    { label: m.colMacs, cell: (r) => thousandsOf(r.macs), numeric: true },
+    { label: m.q3a.colGap, cell: (r) => (r.gap ? "✓" : "–"), numeric: false },
+  ], m.q3a.totalsCaption);
+  const bars = rows.flatMap((r) => [
+    { model: r.model, kind: m.q3a.colConvK, params: r.convK / 1e6 },
+    { model: r.model, kind: m.q3a.colConv1, params: r.conv1 / 1e6 },
+    { model: r.model, kind: m.colDense, params: r.dense / 1e6 },
+  ]);
+  const chart = plotHtml({
+    title: m.q3a.chartTitle,
+    width: 900,
+    height: 260,
+    marginLeft: 90,
+    color: { legend: true },
+    x: { label: m.axisParamsM, grid: true },
+    y: { label: null },
+    marks: [Plot.barX(bars, { x: "params", y: "model", fill: "kind" })],
+  });
+  const r = facts.roles;
+  const roles = tableHtml([
+    { role: m.q3a.roleReduction, p: r.reduction },
+    { role: m.q3a.roleBranch, p: r.branch },
+    { role: m.q3a.roleProjection, p: r.projection },
+    { role: m.q3a.roleStem, p: r.other },
+  ], [
+    { label: m.q3a.colRole, cell: (x) => x.role, numeric: false },
+    { label: m.colParams, cell: (x) => thousandsOf(x.p), numeric: true },
+    { label: m.q3a.colShare, cell: (x) => pctOf(x.p / r.total, 1), numeric: true },
+  ], m.q3a.oneByOneCaption);
+  const counter = tableHtml<Counterfactual>(cf, [
+    { label: m.q3a.colCounterfactual, cell: (x) => x.what, numeric: false },
+    { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
+    { label: m.q3a.colActual, cell: (x) => thousandsOf(x.actual), numeric: true },
+    { label: m.q3a.colTimes, cell: (x) => `${(x.params / x.actual).toFixed(1)}×`, numeric: true },
+  ], m.q3a.counterCaption);
+  const page = summaries(runs, Q3A, ctx.lang);
+  const gapTable = tableHtml<Summary>(page, [
+    { label: m.experiment, cell: (x) => x.label, numeric: false },
+    { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
+    {
+      label: m.q3a.colEpoch1,
+      cell: (x) => {
+        const v = runs.filter((rr) => rr.experiment === x.experiment).map((rr) => rr.epochs[0]?.testAcc ?? NaN);
+        return acc(v.reduce((a, b) => a + b, 0) / v.length);
+      },
+      numeric: true,
+    },
+    { label: m.colTestAcc, cell: (x) => acc(x.testAcc), numeric: true },
+    { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
+  ], m.q3a.gapCaption);
+  await showHtml(
+    totalsTable + chart + roles + counter + gapTable +
+      curvesHtml(m, curvePoints(m, runs, Q3A, ctx.lang), m.q3a.gapCurves),
+    m.q3a.totalsCaption,
+  );
+}

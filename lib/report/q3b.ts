@@ -1,0 +1,107 @@
+/**
+ * Question 3b — GoogLeNet and its successors, implemented and trained at one common width and
+ * input size: what each changed, its parameters, multiply-adds and time, accuracy with its
+ * interval against GoogLeNet's, per-seed rows when seeds disagree, and learning curves that show
+ * whether batch normalisation speeds early training (a comparison after epoch 1, not an assertion).
+ */
+import { experiment, type Preset, resolveConfig } from "../exp/experiments.ts";
+import type { RunRecord } from "../exp/store.ts";
+import { showHtml } from "./display.ts";
+import { acc, fixed, type Lang, type Messages, thousandsOf, withHalf } from "./i18n.ts";
+import type { NotebookContext } from "./notebook.ts";
+import { tableHtml } from "./render.ts";
+import {
+  accuracyChartHtml,
+  byName,
+  curvePoints,
+  curvesHtml,
+  deltaCell,
+  exclusions,
+  seedRows,
+  showAnswer,
+  summaries,
+  underTrainedSentence,
+  versus,
+} from "./shared.ts";
+import { compare, summarizeRuns, type Summary } from "./analysis.ts";
+
+export const Q3B = ["q3b/googlenet", "q3b/bn-inception", "q3b/inception-v3", "q3b/inception-resnet", "q3b/resnet18"];
+
+/** Width and input every Q3b model shares at a preset (a test proves they agree). */
+export function commonSize(preset: Preset): { width: number; input: number; epochs: number } {
+  const cfgs = Q3B.map((n) => resolveConfig(experiment(n), preset));
+  const width = (cfgs[0].modelOptions.width as number | undefined) ?? 1;
+  return { width, input: cfgs[0].inputSize, epochs: cfgs[0].epochs };
+}
+
+const widthText = (w: number) => (w === 1 ? "1" : w === 0.5 ? "½" : w === 0.25 ? "¼" : w === 0.125 ? "⅛" : String(w));
+
+/** Mean test accuracy after epoch 1, as a summary (for the early-training comparison). */
+function afterEpoch1(runs: RunRecord[], name: string): Summary | undefined {
+  return summarizeRuns(
+    runs.filter((r) => r.experiment === name && r.epochs.length).map((r) => ({ ...r, testAcc: r.epochs[0].testAcc })),
+    [name],
+  )[0];
+}
+
+export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: Lang): string[] {
+  const page = summaries(runs, Q3B, lang);
+  const s = byName(page);
+  const g = s.get("q3b/googlenet");
+  if (!g?.n) return [m.missingRuns];
+  const size = commonSize(preset);
+  const out = [
+    m.q3b.overview(
+      page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),
+      widthText(size.width),
+      size.input,
+      size.epochs,
+    ),
+  ];
+  const others = page.filter((x) => x !== g && x.n);
+  const vs = others.map((x) => ({ x, c: versus(g, x, page) }));
+  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => v.x.label);
+  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => v.x.label);
+  out.push(beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat);
+  if (behind.length) out.push(m.q3b.behind(behind));
+  const g1 = afterEpoch1(runs, "q3b/googlenet"), b1 = afterEpoch1(runs, "q3b/bn-inception");
+  if (g1?.n && b1?.n) out.push(m.q3b.bnEarly(acc(b1.testAcc), acc(g1.testAcc), compare(g1, b1, [g1, b1])));
+  out.push(underTrainedSentence(m, page, "googlenet") ?? "");
+  out.push(exclusions(m, page));
+  return out.filter(Boolean);
+}
+
+export async function q3bAnswerBlock(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+  await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang));
+}
+
+export async function q3bEvidence(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+  const m = ctx.m;
+  const page = summaries(runs, Q3B, ctx.lang);
+  const g = byName(page).get("q3b/googlenet");
+  const size = commonSize(ctx.preset);
+  const table = tableHtml<Summary>(page, [
+    { label: m.model, cell: (x) => x.label, numeric: false },
+    { label: m.q3b.colChanged, cell: (x) => m.q3b.changed[x.experiment] ?? "", numeric: false },
+    { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
+    { label: m.colMacs, cell: (x) => thousandsOf(x.macs), numeric: true },
+    { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
+    { label: m.colTestAcc, cell: (x) => withHalf(x.testAcc, x.testAccHalf), numeric: true },
+    { label: m.colDelta("GoogLeNet"), cell: (x) => (g && x !== g ? deltaCell(versus(g, x, page)) : ""), numeric: true },
+    { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
+  ], m.q3b.tableCaption(widthText(size.width), size.input, size.epochs));
+  const seeds = seedRows(page, runs);
+  await showHtml(
+    table + accuracyChartHtml(m, page, m.q3b.chartTitle) +
+      curvesHtml(m, curvePoints(m, runs, Q3B, ctx.lang), m.q3b.curvesTitle) +
+      (seeds.length
+        ? tableHtml(seeds, [
+          { label: m.model, cell: (r) => r.label, numeric: false },
+          { label: m.colSeed, cell: (r) => String(r.seed), numeric: true },
+          { label: m.colStatus, cell: (r) => m.status(r.status), numeric: false },
+          { label: m.colTestAcc, cell: (r) => acc(r.testAcc), numeric: true },
+        ], m.q3b.seedsCaption)
+        : ""),
+    m.q3b.tableCaption(widthText(size.width), size.input, size.epochs),
+  );
+}

@@ -1,0 +1,272 @@
+/**
+ * What every question page shares: summaries with localized labels, the answer block, the
+ * under-training check against the textbook's accuracies, charts (accuracy with intervals,
+ * learning curves with integer epoch ticks) and the settings-and-provenance block.
+ */
+import type { RunRecord } from "../exp/store.ts";
+import { experiment, LAPTOP_WHY, type Preset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
+import { pooledVariance } from "../util/stats.ts";
+import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
+import { acc, labelOf, type Lang, type Messages, points, withHalf } from "./i18n.ts";
+import { type Column, esc, Plot, plotHtml, tableHtml } from "./render.ts";
+import { showHtml } from "./display.ts";
+import { TEXTBOOK } from "./reported.ts";
+
+/** Summaries of `names` (in that order) with the page language's labels. */
+export function summaries(runs: RunRecord[], names: string[], lang: Lang): Summary[] {
+  return summarizeRuns(runs, names).map((s) => ({ ...s, label: labelOf(lang, s.experiment, s.label) }));
+}
+
+/** Look a summary up by experiment name. */
+export const byName = (s: Summary[]): Map<string, Summary> => new Map(s.map((x) => [x.experiment, x]));
+
+/** b − a with seed variance pooled over the page's summaries. */
+export const versus = (a: Summary, b: Summary, page: Summary[]): Comparison => compare(a, b, page);
+
+/** Degrees of freedom of the page's pooled seed variance (for the statistics note). */
+export const pageDf = (page: Summary[]): number => pooledVariance(page.map((s) => s.accs)).df;
+
+/** A table cell for a difference: "+1.2 (+0.4, +2.0)", or just the points when not judged. */
+export function deltaCell(c: Comparison): string {
+  if (!Number.isFinite(c.delta)) return "–";
+  return c.significant === null ? points(c.delta) : `${points(c.delta)} (${points(c.lo)}, ${points(c.hi)})`;
+}
+
+/** "0.905 ± 0.006" for a summary's test accuracy. */
+export const accOf = (s: Summary | undefined): string => (s ? withHalf(s.testAcc, s.testAccHalf) : "–");
+
+/**
+ * Labels of summaries that are clearly below a textbook accuracy: the upper end of their 95%
+ * interval is more than one point under it. Empty when every one is near or above.
+ */
+export function belowBar(s: Summary[], bar: number): string[] {
+  return s.filter((x) => x.n > 0 && x.testAcc + (Number.isFinite(x.testAccHalf) ? x.testAccHalf : 0) < bar - 0.01)
+    .map((x) => x.label);
+}
+
+/** The under-training sentence for a family, or null when nothing is below its bar. */
+export function underTrainedSentence(m: Messages, s: Summary[], family: keyof typeof TEXTBOOK): string | null {
+  const bar = TEXTBOOK[family];
+  const low = belowBar(s, bar.acc);
+  return low.length ? m.underTrained(low, `${bar.acc.toFixed(2)} (${bar.source[m.lang as Lang]})`) : null;
+}
+
+/** Names of runs left out of means on a page, as one sentence ("" when none). */
+export function exclusions(m: Messages, s: Summary[]): string {
+  const items = s.flatMap((x) =>
+    x.excluded.map((e) => `${x.label}: ${m.runFlag(e.seed, e.flag, Number.isFinite(e.testAcc) ? acc(e.testAcc) : "–")}`)
+  );
+  return m.excluded(items);
+}
+
+/** Sentences as they go on a page: empty ones dropped, each starting with a capital letter. */
+const sentencesOf = (xs: (string | null | undefined | false)[]): string[] =>
+  xs.filter((x): x is string => Boolean(x)).map((x) => x.charAt(0).toUpperCase() + x.slice(1));
+
+/** The answer block: a heading and 3–6 generated sentences, each one a list item. */
+export function answerHtml(m: Messages, sentences: (string | null | undefined | false)[]): string {
+  const items = sentencesOf(sentences);
+  return `<div class="cnnlab-answer"><h2>${esc(m.answer)}</h2><ul>${
+    items.map((x) => `<li>${esc(x)}</li>`).join("")
+  }</ul></div>`;
+}
+
+export async function showAnswer(m: Messages, sentences: (string | null | undefined | false)[]): Promise<void> {
+  const items = sentencesOf(sentences);
+  await showHtml(answerHtml(m, items), `${m.answer}\n${items.map((x) => `- ${x}`).join("\n")}`);
+}
+
+/** Test accuracy per experiment as bars with 95% intervals; the x axis zoomed to the data. */
+export function accuracyChartHtml(m: Messages, s: Summary[], title: string): string {
+  const ok = s.filter((x) => x.n > 0);
+  const lo = Math.min(...ok.map((x) => x.testAcc - (x.testAccHalf || 0)));
+  const hi = Math.max(...ok.map((x) => x.testAcc + (x.testAccHalf || 0)));
+  const pad = Math.max(0.01, (hi - lo) * 0.15);
+  return plotHtml({
+    title,
+    marginLeft: 250,
+    width: 900,
+    height: 50 + 26 * ok.length,
+    x: { label: m.axisTestAcc, grid: true, domain: [Math.max(0, lo - pad), Math.min(1, hi + pad)] },
+    y: { label: null, domain: ok.map((r) => r.label) },
+    marks: [
+      Plot.ruleY(ok, {
+        x1: (d: Summary) => d.testAcc - (d.testAccHalf || 0),
+        x2: (d: Summary) => d.testAcc + (d.testAccHalf || 0),
+        y: "label",
+        stroke: "#234",
+        strokeWidth: 2,
+      }),
+      Plot.dot(ok, { x: "testAcc", y: "label", fill: "#4c78a8", r: 4 }),
+      Plot.text(ok, { x: "testAcc", y: "label", text: (d: Summary) => d.testAcc.toFixed(3), dy: -9, fontSize: 10 }),
+    ],
+  });
+}
+
+export interface CurvePoint {
+  label: string;
+  epoch: number;
+  value: number;
+  metric: string;
+}
+
+/** Mean over usable seeds, per epoch, of test and inference-mode train accuracy. */
+export function curvePoints(m: Messages, runs: RunRecord[], names: string[], lang: Lang): CurvePoint[] {
+  const out: CurvePoint[] = [];
+  for (const name of names) {
+    const rs = runs.filter((r) => r.experiment === name && r.status === "ok" && r.testAcc > 0.15);
+    if (!rs.length) continue;
+    const label = labelOf(lang, name, rs[0].label);
+    const epochs = Math.max(...rs.map((r) => r.epochs.length));
+    for (let e = 0; e < epochs; e++) {
+      for (const [metric, key] of [[m.axisTestAccEpoch, "testAcc"], [m.axisTrainAccEpoch, "trainEvalAcc"]] as const) {
+        const v = rs.map((r) => r.epochs[e]?.[key]).filter((x): x is number => Number.isFinite(x));
+        if (v.length) out.push({ label, epoch: e + 1, value: v.reduce((a, b) => a + b, 0) / v.length, metric });
+      }
+    }
+  }
+  return out;
+}
+
+/** Learning curves (test and train accuracy per epoch), one panel per metric, integer epoch ticks. */
+export function curvesHtml(m: Messages, pts: CurvePoint[], title: string): string {
+  if (pts.length === 0) return ""; // every run at chance or failed: the tables name them
+  const maxEpoch = Math.max(1, ...pts.map((p) => p.epoch));
+  const ys = pts.map((p) => p.value);
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  return plotHtml({
+    title,
+    width: 900,
+    height: 340,
+    marginRight: 20,
+    color: { legend: true },
+    fx: { label: null },
+    x: { label: m.axisEpoch, ticks: Array.from({ length: maxEpoch }, (_, i) => i + 1), tickFormat: "d" },
+    y: { label: null, grid: true, domain: [Math.max(0, lo - 0.01), Math.min(1, hi + 0.01)] },
+    marks: [
+      Plot.line(pts, { x: "epoch", y: "value", stroke: "label", fx: "metric", marker: "dot" }),
+    ],
+  });
+}
+
+/** One row per seed when seeds disagree (sd above a point) or a run was left out. */
+export function seedRows(
+  s: Summary[],
+  runs: RunRecord[],
+): { label: string; seed: number; status: string; testAcc: number }[] {
+  const show = s.filter((x) => x.excluded.length || (Number.isFinite(x.testAccSd) && x.testAccSd > 0.01));
+  return show.flatMap((x) =>
+    runs.filter((r) => r.experiment === x.experiment).sort((a, b) => a.seed - b.seed).map((r) => ({
+      label: x.label,
+      seed: r.seed,
+      status: r.status === "ok" && !(r.testAcc > 0.15) ? "chance" : r.status,
+      testAcc: r.testAcc,
+    }))
+  );
+}
+
+// ---------------------------------------------------------------- settings and provenance
+
+const cfgCells = (name: string, preset: Preset) => {
+  const c = resolveConfig(experiment(name), preset);
+  const o = c.modelOptions as Record<string, unknown>;
+  const width = o.width ?? o.widthMultiplier ?? (o.ratio ? `1/${o.ratio}` : 1);
+  return {
+    experiment: name,
+    model: c.model,
+    input: `${c.inputSize}`,
+    width: String(width),
+    images: c.trainPerClass ? (c.trainPerClass * 10).toLocaleString("en-US") : "60,000",
+    epochs: String(c.epochs),
+    batch: String(c.batchSize),
+    optim: `${c.optim.optimizer} ${c.optim.lr}${c.optim.weightDecay ? `, wd ${c.optim.weightDecay}` : ""}`,
+    schedule: `${c.optim.schedule ?? "constant"}${
+      c.optim.warmupEpochs ? `, warmupEpochs ${c.optim.warmupEpochs}` : ""
+    }`,
+  };
+};
+
+/**
+ * The "Settings and provenance" block, once per page: the resolved configuration of each
+ * experiment, what the preset changed from the assignment's settings and why, then backend,
+ * device, precision, seeds, versions and commit of the records shown, and the statistics note.
+ */
+export function settingsHtml(m: Messages, preset: Preset, names: string[], runs: RunRecord[], df: number): string {
+  const lang = m.lang as Lang;
+  const used = runs.filter((r) => names.includes(r.experiment));
+  const rows = names.map((n) => cfgCells(n, preset));
+  const cols: Column[] = [
+    { label: m.experiment, cell: (r) => String(r.experiment), numeric: false },
+    { label: m.model, cell: (r) => String(r.model), numeric: false },
+    { label: m.input, cell: (r) => String(r.input), numeric: true },
+    { label: m.width, cell: (r) => String(r.width), numeric: true },
+    { label: m.trainImages, cell: (r) => String(r.images), numeric: true },
+    { label: m.epochs, cell: (r) => String(r.epochs), numeric: true },
+    { label: m.batch, cell: (r) => String(r.batch), numeric: true },
+    { label: m.optimizer, cell: (r) => String(r.optim), numeric: false },
+    { label: m.schedule, cell: (r) => String(r.schedule), numeric: false },
+  ];
+  // What the preset changed, per question group: the resolved values here and at the assignment's
+  // settings (the full preset), with the reason; a setting that is the same and has no reason is left out.
+  const groups = [...new Map(names.map((n) => [experiment(n).group, experiment(n)])).values()];
+  const knobRows = groups.flatMap((e) => {
+    const here = resolveConfig(e, preset), full = resolveConfig(e, "full");
+    const why = preset === "laptop" ? LAPTOP_WHY[e.group] : {};
+    const width = (c: typeof here) => {
+      const o = c.modelOptions as Record<string, unknown>;
+      return String(o.width ?? o.widthMultiplier ?? (o.ratio ? `1/${o.ratio}` : 1));
+    };
+    const images = (
+      n: number | null,
+      all: number,
+    ) => (n ? (n * 10).toLocaleString("en-US") : all.toLocaleString("en-US"));
+    const rows: [string, string, string, string | undefined][] = [
+      [m.input, `${here.inputSize}`, `${full.inputSize}`, why.inputSize?.[lang]],
+      [m.width, width(here), width(full), why.widthScale?.[lang]],
+      [m.trainImages, images(here.trainPerClass, 60_000), images(full.trainPerClass, 60_000), why.data?.[lang]],
+      [m.testImages, images(here.testPerClass, 10_000), images(full.testPerClass, 10_000), undefined],
+      [m.epochs, `${here.epochs}`, `${full.epochs}`, why.epochs?.[lang]],
+      [m.batch, `${here.batchSize}`, `${full.batchSize}`, undefined],
+      [m.seeds, presetSeeds(e, preset).join(", "), presetSeeds(e, "full").join(", "), why.seeds?.[lang]],
+    ];
+    return rows.filter(([, h, f, w]) => h !== f || w).map(([knob, h, f, w]) => ({
+      knob,
+      here: h,
+      full: f,
+      why: w ?? "",
+    }));
+  });
+  const uniq = (f: (r: RunRecord) => string | null | undefined) => [...new Set(used.map(f).filter(Boolean))].join("; ");
+  const facts: [string, string][] = [
+    [m.preset, preset],
+    [m.backend, uniq((r) => r.backend)],
+    [m.device, uniq((r) => r.device)],
+    [m.precision, uniq((r) => r.precision ?? "fp32")],
+    [m.seeds, uniq((r) => String(r.seed))],
+    [m.runs, String(used.length)],
+    [m.versions, uniq((r) => `cnnlab ${r.versions.cnnlab}, Deno ${r.versions.deno}, tfjs ${r.versions.tfjs}`)],
+    [m.commit, uniq((r) => r.gitCommit?.slice(0, 10))],
+    [m.trainedOn, uniq((r) => r.endedAt.slice(0, 10))],
+  ];
+  const whyRows = names.flatMap((n) =>
+    Object.entries(experiment(n).why).filter(([, v]) => v).map(([k, v]) => ({ experiment: n, knob: k, why: v![lang] }))
+  );
+  const dedup = whyRows.filter((r, i) => whyRows.findIndex((x) => x.knob === r.knob && x.why === r.why) === i);
+  return `<section class="cnnlab-settings"><h2>${esc(m.settings)}</h2>` +
+    `<p class="facts">${facts.filter(([, v]) => v).map(([k, v]) => `<b>${esc(k)}</b> ${esc(v)}`).join(" · ")}</p>` +
+    tableHtml(rows, cols) +
+    (knobRows.length
+      ? tableHtml(knobRows, [
+        { label: m.knob, cell: (r) => String(r.knob), numeric: false },
+        { label: m.value, cell: (r) => String(r.here), numeric: false },
+        { label: m.assignment, cell: (r) => String(r.full), numeric: false },
+        { label: m.why, cell: (r) => String(r.why), numeric: false },
+      ], m.presetChanged)
+      : "") +
+    tableHtml(dedup, [
+      { label: m.experiment, cell: (r) => String(r.experiment), numeric: false },
+      { label: m.knob, cell: (r) => String(r.knob), numeric: false },
+      { label: m.why, cell: (r) => String(r.why), numeric: false },
+    ], m.recipeWhy) +
+    `<p class="note">${esc(m.statsNote(df))}</p></section>`;
+}

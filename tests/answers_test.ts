@@ -1,0 +1,323 @@
+/**
+ * The pages' generated answers, fed synthetic records: a big effect, no effect, a seed at chance,
+ * an under-fitted and an over-fitted combination, reversed orderings, probes that keep or lose
+ * coarse information. Each sentence must say what the numbers say, in both languages, and the
+ * contradictions an earlier report printed ("+33 points, within the spread"; "does not keep
+ * coarse information out" on both branches of its own test) cannot come back.
+ */
+import assert from "node:assert/strict";
+import { experiment, resolveConfig } from "../lib/exp/experiments.ts";
+import type { RunRecord } from "../lib/exp/store.ts";
+import type { EpochMetrics } from "../lib/train/trainer.ts";
+import { compare, summarizeRuns } from "../lib/report/analysis.ts";
+import { type Lang, LANGS, messages } from "../lib/report/i18n.ts";
+import { q1aAnswer } from "../lib/report/q1a.ts";
+import { FLOOR, q1bAnswer, type Rung } from "../lib/report/q1b.ts";
+import { type Layer2a, pool2x2, q2aAnswer } from "../lib/report/q2.ts";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/backend/mod.ts";
+import { q3bAnswer } from "../lib/report/q3b.ts";
+import { gapSentences } from "../lib/report/q3a.ts";
+import { differenceInterval, t975 } from "../lib/util/stats.ts";
+
+interface Spec {
+  /** Final test accuracy per seed. */
+  accs: number[];
+  /** Test accuracy per epoch (the last is replaced by the seed's final accuracy); default flat. */
+  curve?: number[];
+  /** Inference-mode train accuracy at the end (default: test accuracy + 0.01). */
+  train?: number;
+  status?: "ok" | "diverged";
+  seconds?: number;
+}
+
+function records(name: string, spec: Spec): RunRecord[] {
+  const cfg = resolveConfig(experiment(name), "laptop");
+  const e = experiment(name);
+  return spec.accs.map((acc, i) => {
+    const curve = spec.curve ?? new Array(cfg.epochs).fill(acc);
+    const epochs: EpochMetrics[] = curve.map((a, k) => ({
+      epoch: k + 1,
+      trainLoss: 0.3,
+      trainAcc: a,
+      trainEvalLoss: 0.3,
+      trainEvalAcc: k === curve.length - 1 ? spec.train ?? acc + 0.01 : a + 0.01,
+      testLoss: 0.3,
+      testAcc: k === curve.length - 1 ? acc : a,
+      trainSeconds: spec.seconds ?? 10,
+      evalSeconds: 1,
+      imagesPerSecond: 1000,
+      lr: 0.001,
+      peakRssMB: 100,
+    }));
+    return {
+      experiment: name,
+      question: e.question,
+      label: e.label,
+      preset: "laptop",
+      seed: i + 1,
+      configHash: "synthetic",
+      status: spec.status ?? "ok",
+      backend: "native",
+      device: "test",
+      precision: "fp32",
+      params: 1000,
+      macs: 1000,
+      trainSeconds: (spec.seconds ?? 10) * curve.length,
+      evalSeconds: curve.length,
+      testAcc: spec.status === "diverged" ? NaN : acc,
+      testImages: 10_000,
+      imagesPerSecond: 1000,
+      peakRssMB: 100,
+      epochs,
+      config: cfg,
+      resumedFrom: 0,
+      versions: { cnnlab: "test", deno: "test", tfjs: "test" },
+      gitCommit: null,
+      startedAt: "2026-11-30T00:00:00Z",
+      endedAt: "2026-11-30T00:01:00Z",
+    } as RunRecord;
+  });
+}
+
+const en = messages("en"), zh = messages("zh");
+const joined = (xs: string[]) => xs.join("\n");
+
+/** English prose left on a zh page: runs of two or more English words, once names and units are removed. */
+function englishProse(text: string): string[] {
+  const allowed =
+    /\b(LeNet|AlexNet|VGG|GoogLeNet|BN-Inception|Inception|ResNet|NiN|ReLU|sigmoid|SGD|Adam|GAP|d2l|fc\d|conv\d?|block|v\d|px|MACs?|CIFAR|ImageNet|PCA|LRN|GPU|tanh|Fashion-MNIST|Ioffe|Szegedy|LeCun|Krizhevsky|Sutskever|Hinton|Xiao|Rasul|Vollgraf|deno|task|exp|run|preset|full|q\w+\/[\w@.-]+)\b/gi;
+  return (text.replace(allowed, " ").match(/\b[A-Za-z]{3,}(\s+[A-Za-z]{3,})+\b/g) ?? []);
+}
+
+Deno.test("statistics: a difference's interval covers seed spread and test-set sampling; t quantiles are right", () => {
+  assert.ok(Math.abs(t975(1) - 12.706) < 1e-3 && Math.abs(t975(8) - 2.306) < 1e-3);
+  assert.ok(Math.abs(t975(Infinity) - 1.96) < 1e-3);
+  // Identical seeds: only test-set sampling remains (10,000 images at 0.9: ±0.83 points for a difference).
+  const iv = differenceInterval({ values: [0.9, 0.9], testSize: 10_000 }, { values: [0.9, 0.9], testSize: 10_000 });
+  assert.ok(Math.abs((iv.hi - iv.lo) / 2 - t975(Infinity) * Math.sqrt(2 * 0.09 / 10_000)) < 1e-9);
+  assert.equal(iv.excludesZero, false);
+  // One seed everywhere: no seed-variance estimate, so no verdict.
+  assert.equal(
+    differenceInterval({ values: [0.8], testSize: 10_000 }, { values: [0.9], testSize: 10_000 }).excludesZero,
+    null,
+  );
+});
+
+Deno.test("a seed at chance is named and left out; '+33 points, within the spread' cannot be printed", () => {
+  const runs = [
+    ...records("q3b/googlenet", { accs: [0.88, 0.1] }),
+    ...records("q3b/bn-inception", { accs: [0.9, 0.902] }),
+    ...records("q3b/inception-v3", { accs: [0.86, 0.862] }),
+    ...records("q3b/inception-resnet", { accs: [0.91, 0.912] }),
+    ...records("q3b/resnet18", { accs: [0.915, 0.913] }),
+  ];
+  const [g] = summarizeRuns(runs, ["q3b/googlenet"]);
+  assert.equal(g.n, 1);
+  assert.equal(g.testAcc, 0.88, "the chance seed is not averaged in");
+  for (const lang of LANGS) {
+    const text = joined(q3bAnswer(messages(lang), runs, "laptop", lang));
+    assert.match(text, lang === "en" ? /seed 2 at chance \(0\.100\)/ : /种子 2 停在随机水平（0\.100）/);
+  }
+  const text = joined(q3bAnswer(en, runs, "laptop", "en"));
+  assert.doesNotMatch(text, /within the (seed )?spread/);
+  // ResNet-18 and Inception-ResNet beat GoogLeNet beyond the interval; v3 falls behind.
+  assert.match(text, /Inception-ResNet-v1 and ResNet-18 beat GoogLeNet beyond the 95% interval|ResNet-18 beat/);
+  assert.match(text, /Inception v3 falls? behind it beyond the interval/);
+  assert.match(text, /Inception v3 stays clearly below the textbook's 0\.89/);
+});
+
+Deno.test("Q3b: batch normalisation is credited with faster early training only when epoch 1 shows it", () => {
+  const rest = [
+    ...records("q3b/inception-v3", { accs: [0.86, 0.861] }),
+    ...records("q3b/inception-resnet", { accs: [0.91, 0.911] }),
+    ...records("q3b/resnet18", { accs: [0.915, 0.914] }),
+  ];
+  const same = [
+    ...records("q3b/googlenet", { accs: [0.89, 0.891], curve: [0.8, 0.85, 0.89] }),
+    ...records("q3b/bn-inception", { accs: [0.9, 0.901], curve: [0.8, 0.86, 0.9] }),
+    ...rest,
+  ];
+  const t1 = joined(q3bAnswer(en, same, "laptop", "en"));
+  assert.match(t1, /After one epoch BN-Inception reaches 0\.800 vs GoogLeNet's 0\.800/);
+  assert.doesNotMatch(t1, /sped up early training/);
+  const faster = [
+    ...records("q3b/googlenet", { accs: [0.89, 0.891], curve: [0.7, 0.85, 0.89] }),
+    ...records("q3b/bn-inception", { accs: [0.9, 0.901], curve: [0.85, 0.88, 0.9] }),
+    ...rest,
+  ];
+  assert.match(joined(q3bAnswer(en, faster, "laptop", "en")), /batch normalisation sped up early training here/);
+  assert.match(joined(q3bAnswer(zh, faster, "laptop", "zh")), /批量归一化加快了早期训练/);
+});
+
+function q1aRuns(relu: number[], all: Spec, extra: Partial<Record<string, number[]>> = {}): RunRecord[] {
+  return [
+    ...records("q1a/lenet", { accs: [0.86, 0.862] }),
+    ...records("q1a/relu", { accs: relu, train: relu[0] + 0.02 }),
+    ...["q1a/maxpool", "q1a/dropout", "q1a/augment", "q1a/deeper", "q1a/wider"].flatMap((n) =>
+      records(n, { accs: extra[n] ?? relu })
+    ),
+    ...records("q1a/alexnet-style", all),
+    ...records("q1a/sgd", { accs: [0.88, 0.881] }),
+    ...records("q1a/momentum", { accs: [0.895, 0.896] }),
+  ];
+}
+
+Deno.test("Q1a: big effects, no effects, under-fitting and over-fitting each get their own sentence", () => {
+  const relu = [0.905, 0.906];
+  // Under-fitted combination: lower test and lower train accuracy than ReLU LeNet.
+  let text = joined(q1aAnswer(en, q1aRuns(relu, { accs: [0.87, 0.871], train: 0.875 }), "en"));
+  assert.match(
+    text,
+    /from 0\.861 to 0\.90[56] after 4 epochs: \+4\.[45] points \(95% interval .*\), a real difference/,
+  );
+  assert.match(text, /It is the largest single effect measured on this page\./);
+  assert.match(text, /no other ingredient raised test accuracy beyond its 95% interval/);
+  assert.match(text, /under-fitted at this budget/);
+  assert.doesNotMatch(text, /over-fits/);
+  // Over-fitted: lower test accuracy but train accuracy well above ReLU LeNet's.
+  text = joined(q1aAnswer(en, q1aRuns(relu, { accs: [0.87, 0.871], train: 0.99 }), "en"));
+  assert.match(text, /the extra capacity over-fits at this budget/);
+  assert.doesNotMatch(text, /under-fitted/);
+  // Reversed: an ingredient that helps more than ReLU itself is named as the largest effect.
+  text = joined(q1aAnswer(en, q1aRuns(relu, { accs: [0.95, 0.951] }, { "q1a/wider": [0.97, 0.971] }), "en"));
+  assert.match(text, /The largest single effect measured on this page is “ReLU \+ 4× channels”/);
+  assert.match(text, /ReLU \+ 4× channels raised test accuracy beyond the 95% interval/);
+  // No effect anywhere: nothing is called real.
+  const flat = [
+    ...records("q1a/lenet", { accs: [0.9, 0.905] }),
+    ...["q1a/relu", "q1a/maxpool", "q1a/dropout", "q1a/augment", "q1a/deeper", "q1a/wider", "q1a/alexnet-style"]
+      .flatMap((n) => records(n, { accs: [0.902, 0.903] })),
+  ];
+  text = joined(q1aAnswer(en, flat, "en"));
+  assert.match(text, /not distinguishable from no difference/);
+  assert.doesNotMatch(text, /a real difference|largest single effect/);
+  for (const lang of LANGS) assert.ok(q1aAnswer(messages(lang), flat, lang).length >= 3);
+});
+
+Deno.test("Q1b: the 85% floor is judged on each step's whole interval; a seed at 0.849 is not 'kept'", () => {
+  const names = ["q1b/alexnet", "q1b/drop-fc2", "q1b/drop-conv4", "q1b/lr-0.004", "q1b/lr-0.002", "q1b/half-width"];
+  const accs: Record<string, number[]> = {
+    "q1b/alexnet": [0.88, 0.882],
+    "q1b/drop-fc2": [0.881, 0.879],
+    "q1b/drop-conv4": [0.875, 0.877],
+    "q1b/lr-0.004": [0.849, 0.856],
+    "q1b/lr-0.002": [0.878, 0.88],
+    "q1b/half-width": [0.87, 0.871],
+  };
+  const runs = names.flatMap((n) => records(n, { accs: accs[n] }));
+  const page = summarizeRuns(runs, names);
+  const rungs: Rung[] = [
+    { key: "a", label: "AlexNet as published", params: 1, macs: 1, secondsPerEpoch: 600, summary: null },
+    ...names.map((n, i) => ({
+      key: n.split("/")[1],
+      label: page[i].label,
+      params: 1,
+      macs: 1,
+      secondsPerEpoch: [30, 25, 20, 20.5, 20.2, 12][i],
+      summary: page[i],
+    })),
+  ];
+  const text = joined(q1bAnswer(en, rungs, runs, "en"));
+  assert.match(
+    text,
+    /5 of 6 trained steps keep test accuracy above 85% with their whole 95% interval; .*learning rate 0\.004 does not/,
+  );
+  assert.match(
+    text,
+    /fastest step that stays above the floor is “6: half the channels and dense width”: 12\.0 s per epoch, 2\.50× faster/,
+  );
+  assert.match(
+    text,
+    /\(20\.0 \/ 20\.5 \/ 20\.2 s\) differ by 3%, so the original's drop from 190\.9 s to 80\.0 s at step 4/,
+  );
+  assert.match(text, /cuts one epoch from 600 s to 30\.0 s \(20\.0×\)/);
+  assert.ok(page.every((s) => s.testAcc - s.testAccHalf < 1), `${FLOOR}`);
+  // Noisy timing: the same-network steps differ by more than 10%, and the page says so.
+  rungs[4].secondsPerEpoch = 30;
+  assert.match(joined(q1bAnswer(en, rungs, runs, "en")), /timing noise is large here/);
+});
+
+Deno.test("Q2a: 'coarse information is kept' and 'is lost' come from opposite probe results, never both", () => {
+  const rows = (first: number, last: number): Layer2a[] => [
+    { label: "AlexNet conv 1 (11×11/4)", model: "q2a/alexnet@96", layer: "conv1", shape: "", rf: 11, probe: 0.7 },
+    ...[1, 2, 3, 4, 5].map((k) => ({
+      label: `VGG block ${k}`,
+      model: "q2b/vgg11-r8@96",
+      layer: `vgg_block_${k}`,
+      shape: "",
+      rf: [4, 10, 24, 52, 108][k - 1],
+      probe: first + (last - first) * (k - 1) / 4,
+    })),
+  ];
+  const kept = joined(q2aAnswer(en, rows(0.7, 0.9)));
+  const lost = joined(q2aAnswer(en, rows(0.8, 0.6)));
+  assert.match(kept, /does not lose coarse information/);
+  assert.doesNotMatch(kept, /keep less/);
+  assert.match(lost, /the deep blocks keep less linearly readable coarse information than the first/);
+  assert.doesNotMatch(lost, /does not lose/);
+  assert.match(kept, /reach AlexNet's 11×11 first-layer field by VGG block 3 \(24 px\)/);
+});
+
+Deno.test("Q3a: global average pooling is said to slow training only when epoch 1 shows it", () => {
+  const slow = [
+    ...records("q1a/relu", { accs: [0.9, 0.901], curve: [0.85, 0.88, 0.89, 0.9] }),
+    ...records("q3a/lenet-gap", { accs: [0.9, 0.899], curve: [0.7, 0.8, 0.85, 0.9] }),
+  ];
+  assert.match(
+    joined(gapSentences(en, slow, "en")),
+    /Here it did: the GAP head started behind and caught up by the end\./,
+  );
+  const weaker = [
+    ...records("q1a/relu", { accs: [0.9, 0.901], curve: [0.85, 0.88, 0.89, 0.9] }),
+    ...records("q3a/lenet-gap", { accs: [0.8, 0.801], curve: [0.7, 0.75, 0.78, 0.8] }),
+  ];
+  assert.match(
+    joined(gapSentences(en, weaker, "en")),
+    /behind at the end too: at this budget it is a weaker classifier/,
+  );
+  assert.doesNotMatch(joined(gapSentences(en, weaker, "en")), /caught up/);
+  const same = [
+    ...records("q1a/relu", { accs: [0.9, 0.901], curve: [0.85, 0.88, 0.89, 0.9] }),
+    ...records("q3a/lenet-gap", { accs: [0.9, 0.899], curve: [0.85, 0.88, 0.89, 0.9] }),
+  ];
+  assert.match(joined(gapSentences(en, same, "en")), /Here it did not measurably slow training\./);
+});
+
+Deno.test("Chinese answers carry no English prose (names, units and code aside)", () => {
+  const runs = [
+    ...q1aRuns([0.905, 0.906], { accs: [0.87, 0.871], train: 0.875 }),
+    ...records("q3b/googlenet", { accs: [0.88, 0.1] }),
+    ...records("q3b/bn-inception", { accs: [0.9, 0.902] }),
+    ...records("q3b/inception-v3", { accs: [0.86, 0.862] }),
+    ...records("q3b/inception-resnet", { accs: [0.91, 0.912] }),
+    ...records("q3b/resnet18", { accs: [0.915, 0.913] }),
+  ];
+  const lang: Lang = "zh";
+  const text = joined([...q1aAnswer(zh, runs, lang), ...q3bAnswer(zh, runs, "laptop", lang)]);
+  assert.deepEqual(englishProse(text), [], text);
+  assert.ok(englishProse("this is English prose").length > 0, "the checker finds English");
+  // Every catalogue entry exists in both languages (zh is typed as en's type; this checks values too).
+  const keys = (o: object): string[] => Object.keys(o).sort();
+  assert.deepEqual(keys(zh), keys(en));
+  const c = compare(summarizeRuns(runs, ["q1a/lenet"])[0], summarizeRuns(runs, ["q1a/relu"])[0]);
+  assert.match(zh.diff(c), /个百分点（95% 区间/);
+});
+
+Deno.test("Q2a's probe features: pooling to 2×2 averages PyTorch's adaptive regions, odd and 1-pixel sides included", async () => {
+  await initBackend({ backend: "cpu", log: null });
+  for (const [h, w] of [[6, 6], [3, 3], [5, 4], [1, 1], [2, 7]]) {
+    const t = tf.randomNormal([2, h, w, 3], 0, 1, "float32", h * 10 + w) as tf.Tensor4D;
+    const got = await pool2x2(t).data();
+    const want = tf.tidy(() => {
+      const cuts = (len: number) => [0, 1].map((i) => [Math.floor((i * len) / 2), Math.ceil(((i + 1) * len) / 2)]);
+      const parts: tf.Tensor[] = [];
+      for (const [r0, r1] of cuts(h)) {
+        for (const [c0, c1] of cuts(w)) parts.push(t.slice([0, r0, c0, 0], [2, r1 - r0, c1 - c0, 3]).mean([1, 2]));
+      }
+      return tf.stack(parts, 1).reshape([2, 12]).dataSync();
+    });
+    assert.ok(got.every((v, i) => Math.abs(v - want[i]) < 1e-6), `${h}×${w}`);
+    t.dispose();
+  }
+});
