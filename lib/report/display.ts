@@ -24,9 +24,9 @@ export function showMarkdown(md: string): Promise<void> {
   return showHtml(`<div class="cnnlab-md">${markdownHtml(md)}</div>`, md);
 }
 
-export function showTable(
-  data: pl.DataFrame | Record<string, unknown>[],
-  columns: Column[],
+export function showTable<T = Record<string, unknown>>(
+  data: pl.DataFrame | T[],
+  columns: Column<T>[],
   caption?: string,
 ): Promise<void> {
   return showHtml(tableHtml(data, columns, caption), (caption ? caption + "\n" : "") + tableText(data, columns));
