@@ -12,7 +12,7 @@ import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { globPrefix, matchExperiments } from "../lib/exp/experiments.ts";
 import { markdownHtml, tableHtml } from "../lib/report/render.ts";
-import { acquireLock } from "../lib/exp/lock.ts";
+import { acquireLock, LockBusy, lockHolder } from "../lib/exp/lock.ts";
 import type { RunRecord } from "../lib/exp/store.ts";
 
 const PERMS = RUN_PERMISSIONS;
@@ -178,6 +178,25 @@ Deno.test("checkpoint: a damaged checkpoint of the right size is refused naming 
   );
   assert.doesNotMatch(r.err, /at file:/);
   assert.equal((await records(out)).length, 0);
+});
+
+Deno.test("locks: the heartbeat keeps a lock fresh while its owner's main thread is blocked (a long native step)", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/run.lock`;
+  Deno.env.set("CNNLAB_LOCK_STALE_SECONDS", "1");
+  try {
+    const lock = acquireLock(path);
+    await new Promise((r) => setTimeout(r, 300)); // the heartbeat thread starts
+    // Training's steps are synchronous FFI calls; block this thread for 2.5 stale periods.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);
+    assert.ok(lockHolder(path), "the lock went stale while its owner was alive but busy");
+    assert.throws(() => acquireLock(path), LockBusy);
+    lock.release();
+    assert.equal(lockHolder(path), null, "release removes the lock");
+  } finally {
+    Deno.env.delete("CNNLAB_LOCK_STALE_SECONDS");
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("locks: a run another live worker holds is skipped (or waited for); its checkpoint is never resumed by another", async () => {

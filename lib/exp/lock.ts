@@ -2,7 +2,8 @@
  * One exclusive lock per run (experiment, preset, configuration, seed), so that several
  * workers — processes on one machine, or jobs on machines sharing `CNNLAB_OUTPUTS` — never
  * train or resume the same run at once. A lock is a file created with O_EXCL holding the owner's
- * pid and host; while the owner lives it touches the file every few seconds (a heartbeat), so a
+ * pid and host; while the owner lives a worker thread touches the file every few seconds (a
+ * heartbeat that training's synchronous steps cannot starve), so a
  * lock whose file has not been touched for CNNLAB_LOCK_STALE_SECONDS (default 60) belongs to a
  * process that died, on this host or another, and is taken over. (Deno lets a process read
  * another's /proc entry only with --allow-all, so liveness is the heartbeat, not the pid.)
@@ -63,6 +64,13 @@ function age(path: string): number {
   }
 }
 
+/** Touch `path` every `everyMs` from a worker thread, whatever the main thread is doing. */
+function startHeartbeat(path: string, everyMs: number): Worker {
+  const w = new Worker(new URL("./lock_heartbeat.ts", import.meta.url).href, { type: "module" });
+  w.postMessage({ path, everyMs });
+  return w;
+}
+
 export interface Lock {
   path: string;
   release(): void;
@@ -82,22 +90,14 @@ export function acquireLock(path: string): Lock {
       const f = Deno.openSync(path, { write: true, createNew: true });
       f.writeSync(new TextEncoder().encode(JSON.stringify(me)));
       f.close();
-      const beat = setInterval(() => {
-        try {
-          const now = new Date();
-          Deno.utimeSync(path, now, now);
-        } catch {
-          // the file went away (released elsewhere): nothing to keep alive
-        }
-      }, Math.max(200, Math.min(5000, staleMs / 4)));
-      Deno.unrefTimer(beat);
+      const beat = startHeartbeat(path, Math.max(200, Math.min(5000, staleMs / 4)));
       let released = false;
       return {
         path,
         release() {
           if (released) return;
           released = true;
-          clearInterval(beat);
+          beat.terminate();
           const o = readOwner(path);
           if (o && o.pid === me.pid && o.host === me.host) Deno.removeSync(path);
         },
