@@ -42,8 +42,14 @@ async function run(script: string, args: string[], env: Record<string, string>):
 const exp = (outputs: string, args: string[], env: Record<string, string> = {}) =>
   run(EXP, args, { CNNLAB_OUTPUTS: outputs, ...env });
 
-/** Start `exp` and wait until it reports reaching a failpoint; returns the live child. */
-async function startUntil(outputs: string, args: string[], point: string, env: Record<string, string> = {}) {
+/** Start `exp` and wait until it reports reaching a failpoint (or prints `until`); returns the live child. */
+async function startUntil(
+  outputs: string,
+  args: string[],
+  point: string,
+  env: Record<string, string> = {},
+  until = `failpoint ${point} reached`,
+) {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMS, EXP, ...args],
     env: { NO_COLOR: "1", CNNLAB_OUTPUTS: outputs, CNNLAB_FAILPOINTS: point, ...LOCK_ENV, ...env },
@@ -52,7 +58,7 @@ async function startUntil(outputs: string, args: string[], point: string, env: R
   }).spawn();
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
-  while (!seen.includes(`failpoint ${point} reached`)) {
+  while (!seen.includes(until)) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`exp exited before failpoint ${point}:\n${seen}`);
     seen += value;
@@ -287,6 +293,20 @@ Deno.test("--force interrupted by Ctrl-C keeps the earlier ok record", async () 
   await drained;
   assert.equal(st.code, 1);
   assert.equal(await Deno.readTextFile(before.path), text, "the ok record was replaced");
+});
+
+Deno.test("Ctrl-C during an epoch of long synchronous steps stops after the current step, not at the epoch's end", async () => {
+  const out = await tmp();
+  // Smoke LeNet: 3 steps per epoch, each blocked 700 ms like a slow machine's native step.
+  const args = ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"];
+  const { child, drained } = await startUntil(out, args, "train.step=block:700", {}, "failpoint train.step blocking");
+  child.kill("SIGINT");
+  const st = await child.status;
+  await drained;
+  assert.equal(st.code, 1);
+  const [rec] = await records(out);
+  assert.equal(rec.r.status, "interrupted");
+  assert.match(String(rec.r.message), /during epoch 1;/, "the stop waited for the epoch's end");
 });
 
 async function withTmpfs(opts: string, f: (dir: string) => Promise<void>): Promise<boolean> {

@@ -2,6 +2,7 @@
  * The smallest pieces of training: one optimisation step and batched evaluation.
  * Both are leak-free (everything inside tf.tidy) and read back only two scalars.
  */
+import { eventLoopTurn } from "../util/turn.ts";
 import * as tf from "@tensorflow/tfjs";
 import { batches, type BatchOptions, NUM_CLASSES, type Split } from "../data/dataset.ts";
 import { adjustGradients } from "./optim.ts";
@@ -138,6 +139,7 @@ export async function evaluate(
     correct += (await c.data())[0];
     n += b.n;
     tf.dispose([l, c, b.x, b.y]);
+    await eventLoopTurn();
   }
   return { loss: lossSum / n, acc: correct / n, n };
 }

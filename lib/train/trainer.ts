@@ -13,7 +13,8 @@ import { evaluate, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { activationPlan, bindingLimitBytes, planBatch } from "../backend/webgpu.ts";
-import { failpoint } from "../util/failpoint.ts";
+import { failpoint, failpointBlock } from "../util/failpoint.ts";
+import { eventLoopTurn } from "../util/turn.ts";
 
 /** Everything that determines a run, fully resolved (the experiment's identity hashes this). */
 export interface TrainConfig {
@@ -289,7 +290,9 @@ export async function train(
           imagesPerSecond: ips,
           etaSeconds: left / ips,
         });
+        failpointBlock("train.step");
         await failpoint("train.step", `${epoch + 1}:${step}`);
+        await eventLoopTurn(); // lets Ctrl-C / SIGTERM and timers run now, not at the epoch's end
         if (hooks.stop?.requested) {
           const message = `interrupted during epoch ${epoch + 1}; rerun with --resume to continue from epoch ${epoch}`;
           return await stopRun("interrupted", message);

@@ -3,7 +3,9 @@
  * makes a process stop at the named points, announce it on stderr and wait there, so that a
  * test can SIGKILL it at an exact place (after which no cleanup code may run, as in a real
  * crash) or signal it and then let it go on: it resumes when the file named by
- * CNNLAB_FAILPOINT_RELEASE exists. Unset — the normal case — a failpoint costs one lookup.
+ * CNNLAB_FAILPOINT_RELEASE exists. `name=block:MS` instead blocks the thread synchronously for MS
+ * milliseconds every time the point is passed, announcing `failpoint <name> blocking` — a step as
+ * long as a slow machine's, without its cost. Unset — the normal case — a failpoint costs one lookup.
  */
 let points: Set<string> | null = null;
 
@@ -28,5 +30,16 @@ export async function failpoint(name: string, at: string | number): Promise<void
   while (true) {
     await new Promise((r) => setTimeout(r, 50));
     if (release && (await Deno.stat(release).then(() => true, () => false))) return;
+  }
+}
+
+/** Block synchronously (like a long native call) when CNNLAB_FAILPOINTS lists `name=block:MS`. */
+export function failpointBlock(name: string): void {
+  const p = active();
+  if (p.size === 0) return;
+  for (const spec of p) {
+    if (!spec.startsWith(`${name}=block:`)) continue;
+    Deno.stderr.writeSync(new TextEncoder().encode(`failpoint ${name} blocking\n`));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(spec.slice(name.length + 7)));
   }
 }
