@@ -9,6 +9,7 @@
  * another's /proc entry only with --allow-all, so liveness is the heartbeat, not the pid.)
  */
 import os from "node:os";
+import { Worker } from "node:worker_threads";
 
 export interface LockOwner {
   pid: number;
@@ -64,10 +65,30 @@ function age(path: string): number {
   }
 }
 
-/** Touch `path` every `everyMs` from a worker thread, whatever the main thread is doing. */
+/**
+ * The heartbeat, in a thread of its own: training steps are synchronous native calls whose
+ * promises resolve at once, so a timer on this thread starved for whole epochs (a 160 s VGG epoch
+ * let a second worker take over a live run). The thread is unref'd: it never keeps a process
+ * alive, and dies with it, so a lock always dies with its owner.
+ */
+const HEARTBEAT = `
+const { workerData } = require("node:worker_threads");
+const fs = require("node:fs");
+const touch = () => {
+  try {
+    const now = new Date();
+    fs.utimesSync(workerData.path, now, now);
+  } catch {
+    // the file went away (released, or taken over after a long stop): nothing to keep alive
+  }
+};
+touch();
+setInterval(touch, workerData.everyMs);
+`;
+
 function startHeartbeat(path: string, everyMs: number): Worker {
-  const w = new Worker(new URL("./lock_heartbeat.ts", import.meta.url).href, { type: "module" });
-  w.postMessage({ path, everyMs });
+  const w = new Worker(HEARTBEAT, { eval: true, workerData: { path, everyMs } });
+  w.unref();
   return w;
 }
 
@@ -97,7 +118,7 @@ export function acquireLock(path: string): Lock {
         release() {
           if (released) return;
           released = true;
-          beat.terminate();
+          void beat.terminate();
           const o = readOwner(path);
           if (o && o.pid === me.pid && o.host === me.host) Deno.removeSync(path);
         },
