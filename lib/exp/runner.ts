@@ -13,7 +13,15 @@ import { type Dataset, fashionMnist } from "../data/dataset.ts";
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
 import { train, type TrainHooks } from "../train/trainer.ts";
 import type { Progress } from "../train/progress.ts";
-import { configHash, type Experiment, EXPERIMENTS, type Preset, presetSeeds, resolveConfig } from "./experiments.ts";
+import {
+  configHash,
+  type Experiment,
+  experiment,
+  EXPERIMENTS,
+  type Preset,
+  presetSeeds,
+  resolveConfig,
+} from "./experiments.ts";
 import { acquireLock, type Lock, LockBusy, lockHolder } from "./lock.ts";
 import {
   checkpointDir,
@@ -78,12 +86,18 @@ export interface RunResult {
   seed: number;
 }
 
-/** Stored records of a preset that match the experiments' current configurations (stale ones left out). */
-export async function currentRecords(preset: Preset, names?: Iterable<string>): Promise<RunRecord[]> {
+/** Each experiment's configuration hash at a preset: those named, or every registered one. */
+export async function currentHashes(preset: Preset, names?: Iterable<string>): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  for (const e of names ? [...names].map((n) => EXPERIMENTS.get(n)!).filter(Boolean) : EXPERIMENTS.values()) {
+  for (const e of names ? [...names].map(experiment) : EXPERIMENTS.values()) {
     hashes.set(e.name, await configHash(resolveConfig(e, preset)));
   }
+  return hashes;
+}
+
+/** Stored records of a preset that match the experiments' current configurations (stale ones left out). */
+export async function currentRecords(preset: Preset, names?: Iterable<string>): Promise<RunRecord[]> {
+  const hashes = await currentHashes(preset, names);
   return (await loadRecords({ preset })).filter((r) => hashes.get(r.experiment) === r.configHash);
 }
 
@@ -127,13 +141,13 @@ export async function checkWritable(): Promise<void> {
 }
 
 /**
- * Fail before training, not after the first epoch: the outputs folder must be writable and
- * hold at least one checkpoint (weights + optimizer state ≈ 3 × 4 bytes per parameter) and a record.
+ * Fail before training, not after the first epoch: the outputs folder (already found writable by
+ * checkWritable() before the run's lock was taken) must hold at least one checkpoint (weights +
+ * optimizer state ≈ 3 × 4 bytes per parameter) and a record.
  */
-export async function checkOutputs(params: number): Promise<void> {
+export function checkOutputs(params: number): void {
   const root = outputsDir();
   const need = 3 * 4 * params + (1 << 20);
-  await checkWritable();
   try {
     const fs = statfsSync(root);
     const free = Number(fs.bavail) * Number(fs.bsize);

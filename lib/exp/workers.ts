@@ -10,11 +10,11 @@
 import { PROJECT_ROOT } from "../util/fs.ts";
 import { denoRunArgs } from "../util/deno.ts";
 import { fmtTime, progressLine, type ProgressReport, readProgressReport } from "../train/progress.ts";
-import { configHash, experiment, type Preset, resolveConfig } from "./experiments.ts";
+import { type Preset } from "./experiments.ts";
 import { lockHolder } from "./lock.ts";
 import { type Plan, type PlannedRun } from "./plan.ts";
 import { outputsDir, recordPath } from "./store.ts";
-import { lockPath } from "./runner.ts";
+import { currentHashes, lockPath } from "./runner.ts";
 
 export interface WorkerOutcome {
   /** Seconds of wall time the phase took. */
@@ -100,12 +100,7 @@ export async function trainPlan(
       if (buf.trim()) say(`[worker ${k + 1}] ${buf.trim()}`);
     })
   );
-  const hashes = new Map<string, string>();
-  for (const r of todo) {
-    if (!hashes.has(r.experiment)) {
-      hashes.set(r.experiment, await configHash(resolveConfig(experiment(r.experiment), plan.preset)));
-    }
-  }
+  const hashes = await currentHashes(plan.preset as Preset, new Set(todo.map((r) => r.experiment)));
   const runState = async (r: PlannedRun): Promise<"done" | "running" | "waiting"> => {
     const h = hashes.get(r.experiment)!;
     try {

@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs";
 import { batches, type Split } from "../data/dataset.ts";
 import { configHash, experiment, type Preset, resolveConfig } from "../exp/experiments.ts";
 import { checkpointDir, loadRecords, RecordError, type RunRecord, validateRecord } from "../exp/store.ts";
+import { currentHashes } from "../exp/runner.ts";
 import { PROJECT_ROOT } from "../util/fs.ts";
 import { blockActivations, summarize } from "../models/inspect.ts";
 import { buildModel } from "../models/registry.ts";
@@ -379,8 +380,7 @@ export const PUBLISHED_REFERENCE = `${PROJECT_ROOT}/outputs/published/results/fu
  * current configuration — from the store, else from the published records committed with the report.
  */
 export async function referenceRuns(): Promise<RunRecord[]> {
-  const hashes = new Map<string, string>();
-  for (const name of Q2B) hashes.set(name, await configHash(resolveConfig(experiment(name), "full")));
+  const hashes = await currentHashes("full", Q2B);
   const current = (r: RunRecord) => hashes.get(r.experiment) === r.configHash;
   const stored = (await loadRecords({ preset: "full" })).filter(current);
   if (stored.length) return stored;
