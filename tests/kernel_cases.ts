@@ -175,8 +175,17 @@ export function kernelSuite(backend: string, opts: { ignore?: boolean } = {}): v
     ...opts,
     name: `${backend} max-pool gradient is right for windows whose maximum is <= 0`,
     fn: async () => {
-      for (const [size, stride, pad] of [[3, 2, "valid"], [2, 2, "valid"], [3, 1, "same"], [3, 2, "same"]] as const) {
-        const xs = [2, 9, 9, 3];
+      // 19 channels: a full 8- or 16-lane vector and a remainder in the native kernel's channel loops.
+      const cases: [number, number, "valid" | "same", number][] = [
+        [3, 2, "valid", 3],
+        [2, 2, "valid", 3],
+        [3, 1, "same", 19],
+        [3, 2, "same", 19],
+        [5, 1, "same", 3],
+        [2, 3, "valid", 19], // stride > size: some pixels lie in no window
+      ];
+      for (const [size, stride, pad, channels] of cases) {
+        const xs = [2, 9, 9, channels];
         const f = (x: tf.Tensor) => {
           const y = tf.maxPool(x as tf.Tensor4D, size, stride, pad);
           return y.mul(tf.range(1, 1 + y.size).reshape(y.shape)).sum(); // distinct weight per output

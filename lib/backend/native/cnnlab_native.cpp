@@ -527,46 +527,121 @@ int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
   });
 }
 
+// Output positions [lo, hi) along an axis whose windows contain input index i.
+inline Span windows_over(int64_t i, int32_t stride, int32_t pad, int32_t k, int64_t no) {
+  const int64_t a = i + pad - k + 1;  // o * stride >= a
+  return {a <= 0 ? 0 : (a + stride - 1) / stride, std::min<int64_t>((i + pad) / stride + 1, no)};
+}
+
+// Bitwise select: `mask` is all ones (take a) or all zeros (take b). Written with integer
+// masks because GCC turns `m[c] = gt ? v : m[c]` into AVX masked stores (vmaskmovps), which
+// are ~10× slower than plain stores on AMD CPUs: that alone made this kernel 15× slower than
+// the forward pass.
+inline float select_bits(int32_t mask, float a, float b) {
+  int32_t ab, bb;
+  std::memcpy(&ab, &a, 4);
+  std::memcpy(&bb, &b, 4);
+  const int32_t r = (ab & mask) | (bb & ~mask);
+  float out;
+  std::memcpy(&out, &r, 4);
+  return out;
+}
+
+// Offset in the image (NHWC, W columns, C channels) of the first maximum per channel of
+// one window, or -1 where every tap is -inf or NaN: a strict `>` scan in tap order, with
+// m as scratch for the running maximum.
+inline void first_max(const float* xn, int64_t W, int64_t C, Span hs, Span ws, float* m, int32_t* at) {
+  std::fill(m, m + C, -INFINITY);
+  std::fill(at, at + C, -1);
+  for (int64_t h = hs.begin; h < hs.end; h++)
+    for (int64_t w = ws.begin; w < ws.end; w++) {
+      const int32_t off = int32_t((h * W + w) * C);
+      const float* in = xn + off;
+#pragma omp simd
+      for (int64_t c = 0; c < C; c++) {
+        const int32_t gt = -int32_t(in[c] > m[c]);  // all ones where in[c] is a new maximum
+        m[c] = select_bits(gt, in[c], m[c]);
+        at[c] = ((off + int32_t(c)) & gt) | (at[c] & ~gt);
+      }
+    }
+}
+
 // Max-pool gradient: dy goes to the first maximum of each window of x (tfjs's rule; a
-// window whose taps are all -inf or NaN passes nothing). Parallel over images so that
-// overlapping windows never race. Per window, channels innermost and branch-free: the
-// maximum first, then one pass over the taps that hands the still-unassigned gradient
-// (`left`) to every tap equal to the maximum and clears it, so only the first one gets it.
+// window whose taps are all -inf or NaN passes nothing). Per image (images in parallel):
+// first the position of each window's first maximum per channel (a strict `>` scan in tap
+// order), then a gather per input pixel over the windows that contain it, in the windows'
+// row-major order, so each dx value is the same sum, in the same order, as a scatter would
+// give. Channels innermost and branch-free in both passes.
 int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx) {
   return guard([&] {
     const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
     const int64_t OHh = p[POH], OWw = p[POW];
+    // Window spans per output row/column and the windows over each input row/column, once.
+    std::vector<Span> hwin(OHh), wwin(OWw), hover(H), wover(W);
+    for (int64_t o = 0; o < OHh; o++) hwin[o] = window(o, p[PSH], p[PPT], p[PKH], H);
+    for (int64_t o = 0; o < OWw; o++) wwin[o] = window(o, p[PSW], p[PPL], p[PKW], W);
+    for (int64_t i = 0; i < H; i++) hover[i] = windows_over(i, p[PSH], p[PPT], p[PKH], OHh);
+    for (int64_t i = 0; i < W; i++) wover[i] = windows_over(i, p[PSW], p[PPL], p[PKW], OWw);
+    if (p[PSH] >= p[PKH] && p[PSW] >= p[PKW]) {
+      // Windows never overlap (VGG's and AlexNet's 2×2/2 pools): each pixel takes the
+      // gradient of at most one window, written while the window's taps are in cache.
+      for_rows(N, [&](int64_t n) {
+        float* dxn = dx + n * H * W * C;
+        const float* xn = x + n * H * W * C;
+        const float* gn = dy + n * OHh * OWw * C;
+        thread_local std::vector<int32_t> where;
+        thread_local std::vector<float> best;
+        where.resize(C);
+        best.resize(C);
+        int32_t* at = where.data();
+        for (int64_t h = 0; h < H; h++)  // pixels in no window (the edges a valid pool drops)
+          for (int64_t w = 0; w < W; w++)
+            if (hover[h].begin >= hover[h].end || wover[w].begin >= wover[w].end)
+              std::fill(dxn + (h * W + w) * C, dxn + (h * W + w + 1) * C, 0.f);
+        for (int64_t oh = 0; oh < OHh; oh++)
+          for (int64_t ow = 0; ow < OWw; ow++) {
+            first_max(xn, W, C, hwin[oh], wwin[ow], best.data(), at);
+            const float* g = gn + (oh * OWw + ow) * C;
+            for (int64_t h = hwin[oh].begin; h < hwin[oh].end; h++)
+              for (int64_t w = wwin[ow].begin; w < wwin[ow].end; w++) {
+                const int32_t off = int32_t((h * W + w) * C);
+                float* d = dxn + off;
+#pragma omp simd
+                for (int64_t c = 0; c < C; c++) d[c] = 0.f + select_bits(-int32_t(at[c] == off + int32_t(c)), g[c], 0.f);
+              }
+          }
+      });
+      return;
+    }
     for_rows(N, [&](int64_t n) {
       float* dxn = dx + n * H * W * C;
       const float* xn = x + n * H * W * C;
-      std::memset(dxn, 0, sizeof(float) * H * W * C);
-      std::vector<float> best(C), left(C);
+      const float* gn = dy + n * OHh * OWw * C;
+      // Offset in the image of each window's first maximum per channel, or -1; reused across
+      // calls so that large maps do not fault in fresh pages for every image.
+      thread_local std::vector<int32_t> where;
+      thread_local std::vector<float> best;
+      where.resize(OHh * OWw * C);
+      best.resize(C);
       float* m = best.data();
-      float* l = left.data();
       for (int64_t oh = 0; oh < OHh; oh++) {
-        const auto [hs, he] = window(oh, p[PSH], p[PPT], p[PKH], H);
         for (int64_t ow = 0; ow < OWw; ow++) {
-          const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
-          std::fill(m, m + C, -INFINITY);
-          for (int64_t h = hs; h < he; h++)
-            for (int64_t w = ws; w < we; w++) {
-              const float* in = xn + (h * W + w) * C;
+          first_max(xn, W, C, hwin[oh], wwin[ow], m, where.data() + (oh * OWw + ow) * C);
+        }
+      }
+      for (int64_t h = 0; h < H; h++) {
+        const auto [ohs, ohe] = hover[h];
+        for (int64_t w = 0; w < W; w++) {
+          const auto [ows, owe] = wover[w];
+          const int32_t off = int32_t((h * W + w) * C);
+          float* d = dxn + off;
+          std::fill(d, d + C, 0.f);
+          for (int64_t oh = ohs; oh < ohe; oh++)
+            for (int64_t ow = ows; ow < owe; ow++) {
+              const int32_t* at = where.data() + (oh * OWw + ow) * C;
+              const float* g = gn + (oh * OWw + ow) * C;
 #pragma omp simd
-              for (int64_t c = 0; c < C; c++) m[c] = in[c] > m[c] ? in[c] : m[c];
-            }
-          const float* g = dy + ((n * OHh + oh) * OWw + ow) * C;
-#pragma omp simd
-          for (int64_t c = 0; c < C; c++) l[c] = m[c] > -INFINITY ? g[c] : 0.f;
-          for (int64_t h = hs; h < he; h++)
-            for (int64_t w = ws; w < we; w++) {
-              const float* in = xn + (h * W + w) * C;
-              float* d = dxn + (h * W + w) * C;
-#pragma omp simd
-              for (int64_t c = 0; c < C; c++) {
-                const bool hit = in[c] == m[c];
-                d[c] += hit ? l[c] : 0.f;
-                l[c] = hit ? 0.f : l[c];
-              }
+              for (int64_t c = 0; c < C; c++) d[c] += select_bits(-int32_t(at[c] == off + int32_t(c)), g[c], 0.f);
             }
         }
       }
