@@ -11,7 +11,7 @@ await initBackend({ backend: "wasm", log: null });
 import { broadcastPlan, NATIVE, nativeSettings, pooledMegabytes, setNativePrecision } from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
-import { batchNormTrain, BN_TRAIN_KERNEL } from "../lib/backend/batch_norm.ts";
+import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/backend/batch_norm.ts";
 import { Builder } from "../lib/models/common.ts";
 import { batches, fashionMnist } from "../lib/data/dataset.ts";
 import { alexnet } from "../lib/models/alexnet.ts";
@@ -205,6 +205,21 @@ Deno.test({
   },
 });
 
+Deno.test("batch norm's moving average in JS has exactly the bits of tfjs-layers' Sub, Mul, Sub on cpu", async () => {
+  await tf.setBackend("cpu");
+  const n = 4000;
+  // Wide exponent ranges, so that every float32 rounding step matters.
+  const orig = Float32Array.from(rand([n], 31), (v, i) => v * 10 ** ((i % 13) - 6));
+  const value = Float32Array.from(rand([n], 32), (v, i) => v * 10 ** ((i % 7) - 3));
+  for (const momentum of [0.99, 0.9, 0.1, 1 / 3]) {
+    const want = tf.tidy(() => {
+      const o = tf.tensor1d(orig);
+      return tf.sub(o, tf.mul(tf.sub(o, tf.tensor1d(value)), 1 - momentum)).dataSync();
+    });
+    assert.deepEqual([...movingAverage(orig, value, momentum)], [...want], `momentum ${momentum}`);
+  }
+});
+
 Deno.test("broadcastPlan merges axes along which both operands stay contiguous", () => {
   assert.deepEqual(broadcastPlan([2, 3, 4], [2, 3, 4], [2, 3, 4]), { dims: [24], as: [1], bs: [1] });
   assert.deepEqual(broadcastPlan([2, 3, 4], [], [2, 3, 4]), { dims: [24], as: [1], bs: [0] });
@@ -248,6 +263,7 @@ Deno.test({
         tf.tile(x, [1, 2, 1, 2]),
         tf.pad(x, [[0, 0], [1, 2], [3, 0], [0, 0]]),
         tf.pad(x, [[1, 0], [0, 0], [0, 0], [2, 1]], 0.5),
+        tf.pad(x.slice([0, 0, 0, 0], [6, 13, 11, 1]), [[0, 0], [2, 2], [2, 2], [0, 0]], -1), // a 1-channel image
       ],
     );
     cpu.forEach((want, i) => assert.ok(relErr(got[i], want) <= REL_BOUND, `output ${i}: ${relErr(got[i], want)}`));

@@ -687,11 +687,18 @@ int cn_pad4(const int32_t* shape, const int32_t* p, const float* x, float* y, fl
         return;
       }
       std::fill(out, out + p[4] * O3, value);
-      for (int64_t i2 = 0; i2 < D2; i2++) {
-        float* o = out + (i2 + p[4]) * O3;
-        std::fill(o, o + p[6], value);
-        std::memcpy(o + p[6], x + ((i0 * D1 + i1) * D2 + i2) * D3, sizeof(float) * D3);
-        std::fill(o + p[6] + D3, o + O3, value);
+      const float* in = x + (i0 * D1 + i1) * D2 * D3;
+      if (p[6] == 0 && p[7] == 0) {
+        // No channel padding (NHWC spatial padding): the row is one block. Copying it per
+        // pixel made padding a 1-channel image cost 8 ns a pixel in call overhead.
+        std::memcpy(out + p[4] * O3, in, sizeof(float) * D2 * D3);
+      } else {
+        for (int64_t i2 = 0; i2 < D2; i2++) {
+          float* o = out + (i2 + p[4]) * O3;
+          std::fill(o, o + p[6], value);
+          std::memcpy(o + p[6], in + i2 * D3, sizeof(float) * D3);
+          std::fill(o + p[6] + D3, o + O3, value);
+        }
       }
       std::fill(out + (D2 + p[4]) * O3, out + O2 * O3, value);
     });
