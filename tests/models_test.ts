@@ -9,6 +9,7 @@ import { googlenet } from "../lib/models/googlenet.ts";
 import { blockActivations, blockNames, summarize, trainableParams } from "../lib/models/inspect.ts";
 import { buildModel, modelEntry, MODELS } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
+import { keepMask } from "../lib/models/common.ts";
 
 await initBackend({ backend: "wasm", log: null });
 
@@ -20,6 +21,21 @@ function withModel<T>(m: tf.LayersModel, f: (m: tf.LayersModel) => T): T {
   }
 }
 const params = (name: string, opts = {}) => withModel(buildModel(name, opts), trainableParams);
+
+Deno.test("dropout's keep mask is exactly tfjs's randomUniform(...).less(keep) for the same seed", () => {
+  for (const rate of [0.5, 0.4, 0.2, 0.1]) {
+    for (const seed of [1, 12345, 2 ** 31 - 7]) {
+      const keep = 1 - rate;
+      const want = tf.tidy(() =>
+        tf.randomUniform([3, 1000], 0, 1, "float32", seed).less(keep).cast("float32").dataSync()
+      );
+      const got = keepMask(3000, keep, seed);
+      assert.deepEqual([...got], [...want], `rate ${rate}, seed ${seed}`);
+      const kept = got.reduce((a, b) => a + b, 0) / got.length;
+      assert.ok(Math.abs(kept - keep) < 0.03, `kept ${kept} of ${keep}`);
+    }
+  }
+});
 
 Deno.test("parameter counts equal the PyTorch definitions'", () => {
   assert.equal(params("lenet"), 61_706);

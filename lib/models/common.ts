@@ -4,6 +4,7 @@
  * every step), and input-size checking.
  */
 import * as tf from "@tensorflow/tfjs";
+import seedrandom from "seedrandom";
 import { Rng } from "../util/rng.ts";
 import { type ConvActivation, convBiasAct, relu } from "../backend/fused_conv.ts";
 import { fuseBatchNorm } from "../backend/batch_norm.ts";
@@ -156,6 +157,23 @@ function withReluOp(layer: tf.layers.Layer): tf.layers.Layer {
   return layer;
 }
 
+/** tfjs-core's generator for `tf.randomUniform` (seedrandom 3.0.5's alea, seeded by the seed's string). */
+const alea = (seedrandom as unknown as { alea: (seed: string) => () => number }).alea;
+
+/**
+ * Dropout's keep mask: 1 where `tf.randomUniform(shape, 0, 1, "float32", seed).less(keep)` is
+ * true — the same draws and the same float32 comparison, made in one JS loop instead of a
+ * uniform tensor plus Less and Cast kernels (the cpu Less kernel broadcasting a scalar took
+ * 10% of a laptop AlexNet step).
+ */
+export function keepMask(n: number, keep: number, seed: number): Float32Array {
+  const draw = alea(String(seed));
+  const k = Math.fround(keep);
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i++) mask[i] = Math.fround(draw()) < k ? 1 : 0;
+  return mask;
+}
+
 /**
  * Inverted dropout whose masks come from a seeded stream: step k of a run with seed s
  * always draws the same mask, and consecutive steps draw different ones.
@@ -183,7 +201,7 @@ export class SeededDropout extends tf.layers.Layer {
     const seed = this.#rng.fork();
     return tf.tidy(() => {
       const keep = 1 - this.rate;
-      const mask = tf.randomUniform(x.shape, 0, 1, "float32", seed).less(keep).cast("float32");
+      const mask = tf.tensor(keepMask(x.size, keep, seed), x.shape, "float32");
       return x.mul(mask).div(keep);
     });
   }
