@@ -82,6 +82,20 @@ export function batchNormTrain(
   ];
 }
 
+/**
+ * tfjs-layers' moving-average update, v ← v − (v − batch value) · (1 − momentum), with the
+ * float32 rounding of its three tensor ops (Sub, Mul, Sub) after each step: the same bits,
+ * computed in one JS loop over a few hundred channels instead of six kernel calls and two
+ * scalar tensors per layer and step (5% of an Inception v3 step). The kernels run only on
+ * the native backend, whose tensors live in JS memory, so reading them back is free.
+ */
+export function movingAverage(orig: Float32Array, value: Float32Array, momentum: number): Float32Array {
+  const decay = Math.fround(1 - momentum);
+  const out = new Float32Array(orig.length);
+  for (let i = 0; i < orig.length; i++) out[i] = orig[i] - Math.fround(Math.fround(orig[i] - value[i]) * decay);
+  return out;
+}
+
 /** See the module comment. The layer stays a tfjs BatchNormalization layer. */
 export function fuseBatchNorm(layer: tf.layers.Layer): void {
   const bn = layer as unknown as BatchNormInternals;
@@ -102,12 +116,10 @@ export function fuseBatchNorm(layer: tf.layers.Layer): void {
         bn.beta!.read() as tf.Tensor1D,
         bn.epsilon,
       );
-      // tfjs-layers' moving-average update, verbatim: v ← v − (v − batch value) · (1 − momentum).
       for (const [v, value] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
-        tf.tidy(() => {
-          const orig = v.read();
-          v.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - bn.momentum)));
-        });
+        const orig = v.read();
+        const next = movingAverage(orig.dataSync() as Float32Array, value.dataSync() as Float32Array, bn.momentum);
+        v.write(tf.tensor(next, orig.shape, "float32"));
       }
       return y;
     });
