@@ -6,15 +6,23 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { BackendError, initBackend } from "../lib/backend/mod.ts";
+import { BackendError, initBackend, releaseBackendMemory } from "../lib/backend/mod.ts";
 await initBackend({ backend: "wasm", log: null });
-import { broadcastPlan, NATIVE, nativeSettings, pooledMegabytes, setNativePrecision } from "../lib/backend/native.ts";
+import {
+  broadcastPlan,
+  NATIVE,
+  nativeSettings,
+  pooledMegabytes,
+  poolStats,
+  setNativePrecision,
+} from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/backend/batch_norm.ts";
 import { Builder } from "../lib/models/common.ts";
 import { batches, fashionMnist } from "../lib/data/dataset.ts";
 import { alexnet } from "../lib/models/alexnet.ts";
+import { lenet } from "../lib/models/lenet.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { both, COVERAGE_MODELS, kernelSuite, REL_BOUND } from "./kernel_cases.ts";
 import { rand, relErr } from "./helpers.ts";
@@ -122,6 +130,35 @@ Deno.test({
     // Buffers no one read are recycled.
     for (let i = 0; i < 10; i++) tf.tidy(() => tf.relu(tf.relu(tf.ones(shape))));
     assert.ok(pooledMegabytes() > 0, "the pool was used");
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "after a model, releaseBackendMemory empties the buffer pool; the next steps refill it and agree",
+  fn: async () => {
+    await tf.setBackend(NATIVE);
+    const x = tf.tensor(rand([16, 28, 28, 1], 41), [16, 28, 28, 1]);
+    const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 10), "int32");
+    const losses = async () => {
+      const m = lenet({ activation: "relu", pooling: "max", seed: 3 });
+      const opt = tf.train.sgd(0.05);
+      const out: number[] = [];
+      for (let i = 0; i < 3; i++) out.push((await trainStep(m, opt, x, y)).loss);
+      opt.dispose();
+      m.dispose();
+      return out;
+    };
+    const first = await losses();
+    assert.ok(pooledMegabytes() > 0, "a model's buffers stay pooled until released");
+    releaseBackendMemory();
+    assert.equal(pooledMegabytes(), 0);
+    const before = poolStats();
+    const again = await losses(); // primitives rebuilt, buffers allocated afresh
+    assert.ok(poolStats().fresh > before.fresh, "buffers were allocated again");
+    assert.deepEqual(again, first);
+    tf.dispose([x, y]);
+    releaseBackendMemory();
   },
 });
 

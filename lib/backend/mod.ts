@@ -14,6 +14,7 @@ import {
   parsePrecision,
   type Precision,
   prepareNative,
+  releaseNativeMemory,
   setNativePrecision,
 } from "./native.ts";
 import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
@@ -93,6 +94,14 @@ export function setPrecision(p: Precision): void {
     throw e;
   }
   current = { ...current, precision: p };
+}
+
+/**
+ * Give back what the backend keeps for the model that just finished (native: pooled output
+ * buffers, cached primitives); a no-op elsewhere. Call after disposing the model.
+ */
+export function releaseBackendMemory(): void {
+  if (tf.getBackend() === NATIVE) releaseNativeMemory();
 }
 
 /** CPU model and core count (node:os; needs --allow-sys, else the model reads "unknown CPU"). */

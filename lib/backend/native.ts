@@ -32,6 +32,7 @@ const SMALL = 2048;
 
 const SYMBOLS = {
   cn_set_threads: { parameters: ["i32"], result: "i32" },
+  cn_release: { parameters: [], result: "i32" },
   cn_error: { parameters: ["buffer", "i32"], result: "i32" },
   cn_isa: { parameters: ["buffer", "i32"], result: "i32" },
   cn_conv_fwd: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "f32"], result: "i32" },
@@ -178,10 +179,25 @@ const mine = new WeakSet<Float32Array>();
 /** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
 const seen = new WeakSet<object>();
 
+/** Output buffers allocated fresh vs taken from the pool (and the fresh ones' bytes); below POOL_MIN, "small". */
+const poolCounts = { fresh: 0, reused: 0, freshBytes: 0, small: 0 };
+export function poolStats(): typeof poolCounts {
+  return { ...poolCounts };
+}
+
 function alloc(n: number): Float32Array {
-  if (n < POOL_MIN) return new Float32Array(n);
+  if (n < POOL_MIN) {
+    poolCounts.small++;
+    return new Float32Array(n);
+  }
   const a = pool.get(n)?.pop();
-  if (a) pooledBytes -= a.byteLength;
+  if (a) {
+    pooledBytes -= a.byteLength;
+    poolCounts.reused++;
+  } else {
+    poolCounts.fresh++;
+    poolCounts.freshBytes += 4 * n;
+  }
   const b = a ?? new Float32Array(n);
   mine.add(b);
   return b;
@@ -195,6 +211,18 @@ function release(v: unknown): void {
   list.push(v);
   pool.set(v.length, list);
   pooledBytes += v.byteLength;
+}
+
+/**
+ * Drop the pooled output buffers and the library's cached primitives and scratchpad. The
+ * trainer calls it when a model is done: its buffer sizes and layer shapes will not come
+ * back, and kept, they would fill the pool's cap (later models could then pool nothing)
+ * and hold a worker's memory at its peak across every run of a report.
+ */
+export function releaseNativeMemory(): void {
+  pool.clear();
+  pooledBytes = 0;
+  if (lib) check(lib.cn_release(), "release");
 }
 
 /** Megabytes of freed output buffers currently held for reuse (at most CNNLAB_POOL_MB, default 2048). */

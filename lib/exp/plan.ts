@@ -6,7 +6,7 @@
  * workers longest-first, which gives the predicted wall time per question and in total.
  */
 import * as tf from "@tensorflow/tfjs";
-import { cpuHasBf16, currentBackend, setPrecision } from "../backend/mod.ts";
+import { cpuHasBf16, currentBackend, releaseBackendMemory, setPrecision } from "../backend/mod.ts";
 import { precisionFor } from "./bf16.ts";
 import { NATIVE, nativeSettings, setNativeThreads } from "../backend/native.ts";
 import { buildModel } from "../models/registry.ts";
@@ -86,6 +86,7 @@ export async function calibrate(cfg: TrainConfig, opts: { seconds?: number } = {
     tf.dispose([x, y, xe]);
     optimizer.dispose();
     model.dispose();
+    releaseBackendMemory();
   }
 }
 

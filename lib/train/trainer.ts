@@ -13,6 +13,7 @@ import { evaluate, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { activationPlan, bindingLimitBytes, planBatch } from "../backend/webgpu.ts";
+import { releaseBackendMemory } from "../backend/mod.ts";
 import { failpoint, failpointBlock } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
 
@@ -348,5 +349,6 @@ export async function train(
   } finally {
     optimizer.dispose();
     model.dispose();
+    releaseBackendMemory();
   }
 }

@@ -387,6 +387,15 @@ void bn_apply(const float* x, int64_t rows, int64_t C, const float* mean, const 
 
 extern "C" {
 
+// Free the cached primitives (with their internal reorder buffers) and the scratchpad: a
+// finished model's shapes will not come back, and a worker trains many models in turn.
+int cn_release() {
+  return guard([&] {
+    g_cache.clear();
+    std::vector<uint8_t>().swap(g_scratch);
+  });
+}
+
 int cn_set_threads(int n) {
   g_threads = n > 0 ? n : 1;
   omp_set_num_threads(g_threads);
