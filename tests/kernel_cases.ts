@@ -56,6 +56,10 @@ export const CONV_CASES: { x: number[]; k: number; cin: number; cout: number; s:
   { x: [1, 17, 17], k: 5, cin: 6, cout: 16, s: 1, pad: "valid" },
   { x: [2, 9, 7], k: 3, cin: 5, cout: 7, s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 12, 12], k: 5, cin: 4, cout: 3, s: 4, pad: "same" },
+  // The native backend's NHWC path (no negative padding): 1×1 and 3×3, odd channel counts.
+  { x: [2, 11, 11], k: 1, cin: 13, cout: 22, s: 2, pad: "same" },
+  { x: [3, 13, 13], k: 3, cin: 6, cout: 10, s: 2, pad: "same" },
+  { x: [2, 6, 6], k: 1, cin: 19, cout: 9, s: 1, pad: "valid" },
 ];
 
 /** Every registered model (narrowed where an option allows: kernels do not depend on widths). */

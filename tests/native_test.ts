@@ -24,7 +24,7 @@ import { batches, fashionMnist } from "../lib/data/dataset.ts";
 import { alexnet } from "../lib/models/alexnet.ts";
 import { lenet } from "../lib/models/lenet.ts";
 import { trainStep } from "../lib/train/step.ts";
-import { both, COVERAGE_MODELS, kernelSuite, REL_BOUND } from "./kernel_cases.ts";
+import { both, CONV_CASES, COVERAGE_MODELS, kernelSuite, REL_BOUND } from "./kernel_cases.ts";
 import { rand, relErr } from "./helpers.ts";
 
 const build = await buildNative();
@@ -130,6 +130,23 @@ Deno.test({
     // Buffers no one read are recycled.
     for (let i = 0; i < 10; i++) tf.tidy(() => tf.relu(tf.relu(tf.ones(shape))));
     assert.ok(pooledMegabytes() > 0, "the pool was used");
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "with CNNLAB_CONV_LAYOUT=blocked (the layouts off AVX2) the convolution cases pass too",
+  fn: async () => {
+    // The layout is chosen once per process, so the other one is checked in a child.
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["test", "-A", "--filter", "native conv k", `${import.meta.dirname}/native_test.ts`],
+      env: { CNNLAB_CONV_LAYOUT: "blocked", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, text.slice(-2000));
+    assert.match(text, new RegExp(`ok \\| ${CONV_CASES.length} passed`));
   },
 });
 

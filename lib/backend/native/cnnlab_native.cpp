@@ -9,9 +9,10 @@
 // - Integer parameters arrive in one int32 array; every entry returns 0 on success or -1
 //   with a message retrievable by cn_error (copied into the caller's buffer: reading a
 //   returned char* would need unscoped --allow-ffi).
-// - oneDNN primitives are created with scratchpad_mode::user and format_tag::any (blocked
-//   layouts), cached by (shape, threads, precision); user NHWC/HWIO data is reordered in
-//   and out around each call. The thread count is re-applied on every entry because
+// - oneDNN primitives are created with scratchpad_mode::user, cached by (shape, threads,
+//   precision). On AVX2, convolutions take fp32 activations in NHWC as they are (act_tag);
+//   otherwise, and for weights, format_tag::any (blocked layouts), with the user's
+//   NHWC/HWIO data reordered in and out around each call. The thread count is re-applied on every entry because
 //   omp_set_num_threads is per OS thread.
 #include <dnnl.hpp>
 #include <omp.h>
@@ -164,6 +165,27 @@ ConvDims conv_dims(const int32_t* p) {
 }
 
 // Activation codes shared with native.ts.
+// Layout oneDNN sees for convolution activations. On AVX2 CPUs, fp32: our own NHWC, so that
+// no reorder runs around a convolution: oneDNN 2.6's AVX2 jit kernels take NHWC directly,
+// and with the blocked layouts it would pick, reorders NHWC <-> nChw8c took 21% of oneDNN's
+// time in a GoogLeNet@48 step (AMD EPYC). Elsewhere tag::any as before: on AVX-512 oneDNN 2.6 ran NHWC
+// descriptors as im2col + GEMM at 0.4-0.75x the blocked kernels' speed (measured on the
+// project's AVX-512 Xeon), and bf16 changes the data type anyway. Also blocked where the right
+// or bottom padding is negative (a strided window that stops short of the edge, e.g. 1x1/2
+// on an even map): there the NHWC 1x1 kernel computes wrong filter gradients for some
+// channel counts (3 -> 5 on 8x8: 41% error; tests/kernel_cases.ts). CNNLAB_CONV_LAYOUT=blocked
+// restores blocked layouts everywhere, for benchmarks.
+tag act_tag(const ConvDims& d) {
+  static const bool nhwc_isa = [] {
+    const char* v = getenv("CNNLAB_CONV_LAYOUT");
+    if (v != nullptr && std::string(v) == "blocked") return false;
+    const auto isa = get_effective_cpu_isa();
+    return isa == cpu_isa::avx2 || isa == cpu_isa::avx2_vnni;
+  }();
+  const bool negative_pad = d.pr[0] < 0 || d.pr[1] < 0;
+  return nhwc_isa && d.cdt == dt::f32 && !negative_pad ? tag::nhwc : tag::any;
+}
+
 enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5 };
 
 void add_act(post_ops& po, int act, float alpha) {
@@ -191,9 +213,9 @@ void add_act(post_ops& po, int act, float alpha) {
 }
 
 convolution_forward::primitive_desc conv_fwd_pd(const ConvDims& d, bool bias, const primitive_attr& attr) {
-  auto src = memory::desc(d.src, d.cdt, tag::any);
+  auto src = memory::desc(d.src, d.cdt, act_tag(d));
   auto wei = memory::desc(d.wei, d.cdt, tag::any);
-  auto dst = memory::desc(d.dst, dt::f32, tag::any);
+  auto dst = memory::desc(d.dst, dt::f32, act_tag(d));
   if (bias) {
     auto b = memory::desc(d.bias, dt::f32, tag::x);
     return convolution_forward::primitive_desc(
@@ -235,9 +257,9 @@ Prim& conv_bwd_data(const int32_t* p) {
   if (!slot) {
     auto d = conv_dims(p);
     auto hint = conv_fwd_pd(d, false, primitive_attr());
-    auto dsrc = memory::desc(d.src, dt::f32, tag::any);
+    auto dsrc = memory::desc(d.src, dt::f32, act_tag(d));
     auto wei = memory::desc(d.wei, d.cdt, tag::any);
-    auto ddst = memory::desc(d.dst, d.cdt, tag::any);
+    auto ddst = memory::desc(d.dst, d.cdt, act_tag(d));
     auto pd = convolution_backward_data::primitive_desc(
         convolution_backward_data::desc(algorithm::convolution_direct, dsrc, wei, ddst, d.strides, d.dil, d.pl, d.pr),
         user_scratch_attr(), eng(), hint);
@@ -258,9 +280,9 @@ Prim& conv_bwd_weights(const int32_t* p, bool bias) {
   if (!slot) {
     auto d = conv_dims(p);
     auto hint = conv_fwd_pd(d, bias, primitive_attr());
-    auto src = memory::desc(d.src, d.cdt, tag::any);
+    auto src = memory::desc(d.src, d.cdt, act_tag(d));
     auto dwei = memory::desc(d.wei, dt::f32, tag::any);
-    auto ddst = memory::desc(d.dst, d.cdt, tag::any);
+    auto ddst = memory::desc(d.dst, d.cdt, act_tag(d));
     auto attr = user_scratch_attr();
     auto pd = bias ? convolution_backward_weights::primitive_desc(
                          convolution_backward_weights::desc(algorithm::convolution_direct, src, dwei,
