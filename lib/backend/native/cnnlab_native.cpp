@@ -602,7 +602,8 @@ inline void first_max(const float* xn, int64_t W, int64_t C, Span hs, Span ws, f
 // first the position of each window's first maximum per channel (a strict `>` scan in tap
 // order), then a gather per input pixel over the windows that contain it, in the windows'
 // row-major order, so each dx value is the same sum, in the same order, as a scatter would
-// give. Channels innermost and branch-free in both passes.
+// give (disjoint windows: each window's taps written right after its scan). Channels
+// innermost and branch-free in both passes.
 int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx) {
   return guard([&] {
     const int64_t N = p[PN], H = p[PH], W = p[PW], C = p[PC];
@@ -613,17 +614,22 @@ int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx
     for (int64_t o = 0; o < OWw; o++) wwin[o] = window(o, p[PSW], p[PPL], p[PKW], W);
     for (int64_t i = 0; i < H; i++) hover[i] = windows_over(i, p[PSH], p[PPT], p[PKH], OHh);
     for (int64_t i = 0; i < W; i++) wover[i] = windows_over(i, p[PSW], p[PPL], p[PKW], OWw);
-    if (p[PSH] >= p[PKH] && p[PSW] >= p[PKW]) {
-      // Windows never overlap (VGG's and AlexNet's 2×2/2 pools): each pixel takes the
-      // gradient of at most one window, written while the window's taps are in cache.
-      for_rows(N, [&](int64_t n) {
-        float* dxn = dx + n * H * W * C;
-        const float* xn = x + n * H * W * C;
-        const float* gn = dy + n * OHh * OWw * C;
-        thread_local std::vector<int32_t> where;
-        thread_local std::vector<float> best;
-        where.resize(C);
-        best.resize(C);
+    // Windows never overlap (VGG's and AlexNet's 2×2/2 pools): each pixel takes the gradient of
+    // at most one window, written while the window's taps are in cache.
+    const bool disjoint = p[PSH] >= p[PKH] && p[PSW] >= p[PKW];
+    for_rows(N, [&](int64_t n) {
+      float* dxn = dx + n * H * W * C;
+      const float* xn = x + n * H * W * C;
+      const float* gn = dy + n * OHh * OWw * C;
+      // Offset in the image of each window's first maximum per channel, or -1 (one window at a
+      // time when windows are disjoint); reused across calls so that large maps do not fault in
+      // fresh pages for every image.
+      thread_local std::vector<int32_t> where;
+      thread_local std::vector<float> best;
+      where.resize(disjoint ? C : OHh * OWw * C);
+      best.resize(C);
+      float* m = best.data();
+      if (disjoint) {
         int32_t* at = where.data();
         for (int64_t h = 0; h < H; h++)  // pixels in no window (the edges a valid pool drops)
           for (int64_t w = 0; w < W; w++)
@@ -631,7 +637,7 @@ int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx
               std::fill(dxn + (h * W + w) * C, dxn + (h * W + w + 1) * C, 0.f);
         for (int64_t oh = 0; oh < OHh; oh++)
           for (int64_t ow = 0; ow < OWw; ow++) {
-            first_max(xn, W, C, hwin[oh], wwin[ow], best.data(), at);
+            first_max(xn, W, C, hwin[oh], wwin[ow], m, at);
             const float* g = gn + (oh * OWw + ow) * C;
             for (int64_t h = hwin[oh].begin; h < hwin[oh].end; h++)
               for (int64_t w = wwin[ow].begin; w < wwin[ow].end; w++) {
@@ -641,25 +647,11 @@ int cn_max_pool_bwd(const int32_t* p, const float* x, const float* dy, float* dx
                 for (int64_t c = 0; c < C; c++) d[c] = 0.f + select_bits(-int32_t(at[c] == off + int32_t(c)), g[c], 0.f);
               }
           }
-      });
-      return;
-    }
-    for_rows(N, [&](int64_t n) {
-      float* dxn = dx + n * H * W * C;
-      const float* xn = x + n * H * W * C;
-      const float* gn = dy + n * OHh * OWw * C;
-      // Offset in the image of each window's first maximum per channel, or -1; reused across
-      // calls so that large maps do not fault in fresh pages for every image.
-      thread_local std::vector<int32_t> where;
-      thread_local std::vector<float> best;
-      where.resize(OHh * OWw * C);
-      best.resize(C);
-      float* m = best.data();
-      for (int64_t oh = 0; oh < OHh; oh++) {
-        for (int64_t ow = 0; ow < OWw; ow++) {
-          first_max(xn, W, C, hwin[oh], wwin[ow], m, where.data() + (oh * OWw + ow) * C);
-        }
+        return;
       }
+      for (int64_t oh = 0; oh < OHh; oh++)
+        for (int64_t ow = 0; ow < OWw; ow++)
+          first_max(xn, W, C, hwin[oh], wwin[ow], m, where.data() + (oh * OWw + ow) * C);
       for (int64_t h = 0; h < H; h++) {
         const auto [ohs, ohe] = hover[h];
         for (int64_t w = 0; w < W; w++) {
