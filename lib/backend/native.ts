@@ -183,25 +183,17 @@ const mine = new WeakSet<Float32Array>();
 /** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
 const seen = new WeakSet<object>();
 
-/** Output buffers allocated fresh vs taken from the pool (and the fresh ones' bytes); below POOL_MIN, "small". */
-const poolCounts = { fresh: 0, reused: 0, freshBytes: 0, small: 0 };
-export function poolStats(): typeof poolCounts {
-  return { ...poolCounts };
+/** Pool-sized output buffers allocated fresh (not taken from the pool) since the process started. */
+let fresh = 0;
+export function freshBufferCount(): number {
+  return fresh;
 }
 
 function alloc(n: number): Float32Array {
-  if (n < POOL_MIN) {
-    poolCounts.small++;
-    return new Float32Array(n);
-  }
+  if (n < POOL_MIN) return new Float32Array(n);
   const a = pool.get(n)?.pop();
-  if (a) {
-    pooledBytes -= a.byteLength;
-    poolCounts.reused++;
-  } else {
-    poolCounts.fresh++;
-    poolCounts.freshBytes += 4 * n;
-  }
+  if (a) pooledBytes -= a.byteLength;
+  else fresh++;
   const b = a ?? new Float32Array(n);
   mine.add(b);
   return b;

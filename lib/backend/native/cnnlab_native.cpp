@@ -12,8 +12,8 @@
 // - oneDNN primitives are created with scratchpad_mode::user, cached by (shape, threads,
 //   precision). On AVX2, convolutions take fp32 activations in NHWC as they are (act_tag);
 //   otherwise, and for weights, format_tag::any (blocked layouts), with the user's
-//   NHWC/HWIO data reordered in and out around each call. The thread count is re-applied on every entry because
-//   omp_set_num_threads is per OS thread.
+//   NHWC/HWIO data reordered in and out around each call. The thread count is re-applied
+//   on every entry because omp_set_num_threads is per OS thread.
 #include <dnnl.hpp>
 #include <omp.h>
 
@@ -164,13 +164,12 @@ ConvDims conv_dims(const int32_t* p) {
   return d;
 }
 
-// Activation codes shared with native.ts.
 // Layout oneDNN sees for convolution activations. On AVX2 CPUs, fp32: our own NHWC, so that
 // no reorder runs around a convolution: oneDNN 2.6's AVX2 jit kernels take NHWC directly,
 // and with the blocked layouts it would pick, reorders NHWC <-> nChw8c took 21% of oneDNN's
-// time in a GoogLeNet@48 step (AMD EPYC). Elsewhere tag::any as before: on AVX-512 oneDNN 2.6 ran NHWC
-// descriptors as im2col + GEMM at 0.4-0.75x the blocked kernels' speed (measured on the
-// project's AVX-512 Xeon), and bf16 changes the data type anyway. Also blocked where the right
+// time in a GoogLeNet@48 step (AMD EPYC). Elsewhere tag::any as before: on AVX-512 oneDNN
+// 2.6 ran NHWC descriptors as im2col + GEMM at 0.4-0.75x the blocked kernels' speed
+// (measured on the project's AVX-512 Xeon), and bf16 changes the data type anyway. Also blocked where the right
 // or bottom padding is negative (a strided window that stops short of the edge, e.g. 1x1/2
 // on an even map): there the NHWC 1x1 kernel computes wrong filter gradients for some
 // channel counts (3 -> 5 on 8x8: 41% error; tests/kernel_cases.ts). CNNLAB_CONV_LAYOUT=blocked
@@ -186,6 +185,7 @@ tag act_tag(const ConvDims& d) {
   return nhwc_isa && d.cdt == dt::f32 && !negative_pad ? tag::nhwc : tag::any;
 }
 
+// Activation codes shared with native.ts.
 enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5 };
 
 void add_act(post_ops& po, int act, float alpha) {
