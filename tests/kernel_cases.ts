@@ -60,6 +60,12 @@ export const CONV_CASES: { x: number[]; k: number; cin: number; cout: number; s:
   { x: [2, 11, 11], k: 1, cin: 13, cout: 22, s: 2, pad: "same" },
   { x: [3, 13, 13], k: 3, cin: 6, cout: 10, s: 2, pad: "same" },
   { x: [2, 6, 6], k: 1, cin: 19, cout: 9, s: 1, pad: "valid" },
+  // Kernels larger than their input (taps that only read padding; the native backend cuts them
+  // off): 3×3 on 1×1, 3×3/2 from 2×2 to 1×1, 5×5 on 2×3 (rows cut, columns kept), 5×5/2 on 3×1.
+  { x: [3, 1, 1], k: 3, cin: 9, cout: 11, s: 1, pad: "same" },
+  { x: [2, 2, 2], k: 3, cin: 6, cout: 5, s: 2, pad: "same" },
+  { x: [2, 2, 3], k: 5, cin: 4, cout: 7, s: 1, pad: "same" },
+  { x: [2, 3, 1], k: 5, cin: 3, cout: 4, s: 2, pad: [[0, 0], [2, 2], [2, 2], [0, 0]] },
 ];
 
 /** Every registered model (narrowed where an option allows: kernels do not depend on widths). */
