@@ -5,6 +5,10 @@
  *
  *   deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128]
  *                   [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
+ *   deno task bench --profile googlenet@32 [--batch 32] [--backends native] [--steps 8] [--json FILE]
+ *
+ * --profile prints where one model's training step goes instead (bench/profile.ts): per
+ * kernel, per oneDNN primitive (reorders included), JS self time, allocation.
  *
  * Every (model, backend) pair runs in its own child process so that peak RSS belongs to
  * that pair alone. Backends that cannot start here are listed and skipped. When python3
@@ -20,6 +24,7 @@ import { FusedAdam } from "../lib/train/optim.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
 import { textTable } from "../lib/util/table.ts";
+import { formatProfile, parseChild, profileOne } from "./profile.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
 const DEFAULT_MODELS = [
@@ -55,6 +60,9 @@ function usage(msg: string): never {
   console.error(`bench: ${msg}`);
   console.error(
     "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
+  );
+  console.error(
+    "       deno task bench --profile MODEL@SIZE [--batch 32] [--backends native] [--precision fp32] [--steps 8] [--json FILE]",
   );
   Deno.exit(2);
 }
@@ -192,6 +200,51 @@ async function runTorch(
   return rows;
 }
 
+/** `--profile`: one (model, backend) pair, profiled in a child whose stdout carries oneDNN's log. */
+async function runProfile(
+  m: { name: string; size: number },
+  backendArg: string,
+  precision: string,
+  batch: number,
+  steps: number,
+  jsonFile: string,
+) {
+  let backend: BackendName;
+  try {
+    backend = parseBackendName(backendArg);
+  } catch (e) {
+    usage((e as Error).message);
+  }
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-ffi",
+      import.meta.filename!,
+      "--profile-one",
+      `${m.name}@${m.size}:${backend}`,
+      "--batch",
+      String(batch),
+      "--precision",
+      precision,
+      "--steps",
+      String(steps),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
+    console.error(`bench: profiling ${m.name}@${m.size} on ${backend}: ${err.replace(/^.*?Error: /, "")}`);
+    Deno.exit(1);
+  }
+  const p = parseChild(new TextDecoder().decode(out.stdout), steps);
+  console.log(formatProfile(p));
+  if (jsonFile) await writeFileAtomic(jsonFile, JSON.stringify(p, null, 2) + "\n");
+}
+
 async function main() {
   const args = [...Deno.args];
   const opt = (name: string, def: string): string => {
@@ -203,6 +256,10 @@ async function main() {
     return v;
   };
   const one = opt("one", "");
+  const profileOneArg = opt("profile-one", "");
+  const profile = opt("profile", "");
+  const steps = Number(opt("steps", "8"));
+  if (!Number.isInteger(steps) || steps <= 0) usage(`--steps must be a positive integer`);
   const precisionArg = opt("precision", "fp32");
   const noTorch = args.includes("--no-torch");
   if (noTorch) args.splice(args.indexOf("--no-torch"), 1);
@@ -215,6 +272,20 @@ async function main() {
     const [spec, backend] = one.split(":");
     const { name, size } = parseModel(spec);
     await measureOne(name, size, parseBackendName(backend), precisionArg, batch, seconds);
+    return;
+  }
+  if (profileOneArg) {
+    const [spec, backend] = profileOneArg.split(":");
+    const { name, size } = parseModel(spec);
+    await profileOne(name, size, parseBackendName(backend), precisionArg, batch, steps);
+    return;
+  }
+  if (profile) {
+    const backendArg = opt("backends", "native");
+    const jsonFile = opt("json", "");
+    if (args.length) usage(`unexpected argument '${args[0]}'`);
+    if (precisionArg === "both") usage("--profile takes one --precision");
+    await runProfile(parseModel(profile), backendArg, precisionArg, batch, steps, jsonFile);
     return;
   }
   const models = opt("models", DEFAULT_MODELS.join(",")).split(",").map(parseModel);

@@ -33,6 +33,7 @@ const SMALL = 2048;
 const SYMBOLS = {
   cn_set_threads: { parameters: ["i32"], result: "i32" },
   cn_release: { parameters: [], result: "i32" },
+  cn_verbose: { parameters: ["i32"], result: "i32" },
   cn_error: { parameters: ["buffer", "i32"], result: "i32" },
   cn_isa: { parameters: ["buffer", "i32"], result: "i32" },
   cn_conv_fwd: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "f32"], result: "i32" },
@@ -219,6 +220,15 @@ export function releaseNativeMemory(): void {
   pool.clear();
   pooledBytes = 0;
   if (lib) check(lib.cn_release(), "release");
+}
+
+/**
+ * oneDNN's execution log on stdout (level 2: one `onednn_verbose,exec,…,ms` line per primitive
+ * run; 0: off), for `deno task bench --profile`. Needs the library loaded.
+ */
+export function setNativeVerbose(level: 0 | 2): void {
+  if (!lib) throw new NativeError("the native library is not loaded");
+  check(lib.cn_verbose(level), "verbose");
 }
 
 /** Megabytes of freed output buffers currently held for reuse (at most CNNLAB_POOL_MB, default 2048). */

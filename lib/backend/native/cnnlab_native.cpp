@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -488,6 +489,16 @@ int cn_release() {
     g_cache.clear();
     std::vector<uint8_t>().swap(g_scratch);
     for (auto& v : g_crop) std::vector<float>().swap(v);
+  });
+}
+
+// oneDNN's per-primitive log (level 2: every execution with its time in ms) on stdout, for
+// `deno task bench --profile`; stdout is flushed on every switch so the lines stay in order
+// with the caller's own output.
+int cn_verbose(int level) {
+  return guard([&] {
+    std::fflush(stdout);
+    if (dnnl_set_verbose(level) != dnnl_success) throw std::runtime_error("dnnl_set_verbose failed");
   });
 }
 
