@@ -6,6 +6,7 @@ import { eventLoopTurn } from "../util/turn.ts";
 import * as tf from "@tensorflow/tfjs";
 import { batches, type BatchOptions, NUM_CLASSES, type Split } from "../data/dataset.ts";
 import { adjustGradients } from "./optim.ts";
+import { withEarlyRelease } from "./early_release.ts";
 
 /** Mean softmax cross-entropy of logits against integer labels, with optional label smoothing. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
@@ -84,7 +85,7 @@ export async function trainStep(
   };
   let loss: tf.Scalar;
   if (micro >= n && !opts.weightDecay && !opts.clipNorm) {
-    loss = optimizer.minimize(lossFn(x, y), true, vars)!;
+    loss = withEarlyRelease(() => optimizer.minimize(lossFn(x, y), true, vars)!);
   } else {
     let grads: Record<string, tf.Tensor> | null = null;
     let lossSum: tf.Scalar = tf.scalar(0);
@@ -92,7 +93,7 @@ export async function trainStep(
       const size = Math.min(micro, n - start);
       const w = size / n;
       const [xs, ys] = micro >= n ? [x, y] : [x.slice(start, size), y.slice(start, size)];
-      const r = tf.variableGrads(lossFn(xs, ys), vars);
+      const r = withEarlyRelease(() => tf.variableGrads(lossFn(xs, ys), vars));
       if (xs !== x) tf.dispose([xs, ys]);
       const prev = grads as Record<string, tf.Tensor> | null;
       grads = Object.fromEntries(
