@@ -1,5 +1,5 @@
 /**
- * convBiasAct and relu (lib/backend/fused_conv.ts), the paths every conv layer and every
+ * convBiasAct and relu (lib/ops/fused_conv.ts), the paths every conv layer and every
  * ReLU layer take: agreement with tfjs's unfused ops on the cpu backend for linear, ReLU
  * and sigmoid, with and without bias (pre-activations of exactly 0 included), no input
  * gradient where none is needed, no leaked tensors, and layers that stay ordinary tfjs
@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { CONV_KERNEL, type ConvActivation, convBiasAct, relu, RELU_KERNEL } from "../lib/backend/fused_conv.ts";
+import { CONV_KERNEL, type ConvActivation, convBiasAct, relu, RELU_KERNEL } from "../lib/ops/fused_conv.ts";
 import { Builder } from "../lib/models/common.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { rand, relErr } from "./helpers.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { rand, relErr } from "./helpers.ts";
 import { lenet } from "../lib/models/lenet.ts";
-import { type ConvActivation, convBiasAct } from "../lib/backend/fused_conv.ts";
+import { type ConvActivation, convBiasAct } from "../lib/ops/fused_conv.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 
 export const REL_BOUND = 1e-5;

@@ -18,7 +18,7 @@ import {
 } from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
-import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/backend/batch_norm.ts";
+import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/ops/batch_norm.ts";
 import { Builder } from "../lib/models/common.ts";
 import { batches, fashionMnist } from "../lib/data/dataset.ts";
 import { alexnet } from "../lib/models/alexnet.ts";

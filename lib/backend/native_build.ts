@@ -4,10 +4,13 @@
  * present; the backend refuses a library built from other sources than the current ones.
  */
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
+import { cppHeader } from "./native/codes.ts";
 
 export const NATIVE_SOURCE = `${PROJECT_ROOT}/lib/backend/native/cnnlab_native.cpp`;
 export const NATIVE_DIR = `${PROJECT_ROOT}/build/native`;
 export const NATIVE_LIB = `${NATIVE_DIR}/libcnnlab_native.so`;
+/** The op codes and parameter orders of native/codes.ts as C++, written before each build. */
+export const NATIVE_CODES_HEADER = `${NATIVE_DIR}/cnnlab_codes.h`;
 /** Beside the library: SHA-256 of the source it was built from. */
 export const NATIVE_STAMP = `${NATIVE_LIB}.sha256`;
 
@@ -21,10 +24,10 @@ const DNNL_INCLUDES = ["/usr/include", "/opt/homebrew/include", "/usr/local/incl
  */
 const LINK_FLAGS = ["-Wl,-z,nodelete"];
 
-/** Hash of the source and the build flags: a change to either rebuilds the library. */
+/** Hash of the source, the generated codes header and the build flags: a change to any rebuilds the library. */
 export async function sourceHash(): Promise<string> {
   const src = await Deno.readFile(NATIVE_SOURCE);
-  const flags = new TextEncoder().encode(`\n${LINK_FLAGS.join(" ")}`);
+  const flags = new TextEncoder().encode(`\n${cppHeader()}\n${LINK_FLAGS.join(" ")}`);
   const bytes = new Uint8Array(src.length + flags.length);
   bytes.set(src);
   bytes.set(flags, src.length);
@@ -89,6 +92,7 @@ export async function buildNative(opts: { force?: boolean } = {}): Promise<Build
     };
   }
   await Deno.mkdir(NATIVE_DIR, { recursive: true });
+  await Deno.writeTextFile(NATIVE_CODES_HEADER, cppHeader());
   const tmp = `${NATIVE_LIB}.tmp-${Deno.pid}`;
   const lib = include === "/usr/include" ? [] : [`-L${include.replace(/include$/, "lib")}`];
   const args = [
@@ -99,6 +103,7 @@ export async function buildNative(opts: { force?: boolean } = {}): Promise<Build
     "-shared",
     "-fPIC",
     `-I${include}`,
+    `-I${NATIVE_DIR}`,
     "-o",
     tmp,
     NATIVE_SOURCE,

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import seedrandom from "seedrandom";
 import { Rng } from "../util/rng.ts";
-import { type ConvActivation, convBiasAct, relu } from "../backend/fused_conv.ts";
-import { fuseBatchNorm } from "../backend/batch_norm.ts";
+import { type ConvActivation, convBiasAct, relu } from "../ops/fused_conv.ts";
+import { fuseBatchNorm } from "../ops/batch_norm.ts";
 
 export class ModelError extends Error {
   override name = "ModelError";
@@ -75,7 +75,7 @@ export class Builder {
 
   /**
    * Batch norm with PyTorch's defaults (momentum 0.1 in its convention, eps 1e-5); trains
-   * through the native backend's fused kernels where available (lib/backend/batch_norm.ts).
+   * through the native backend's fused kernels where available (lib/ops/batch_norm.ts).
    */
   batchNorm(name?: string): tf.layers.Layer {
     const layer = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: name ?? this.name("bn") });
@@ -83,7 +83,7 @@ export class Builder {
     return layer;
   }
 
-  /** A ReLU layer whose gradient is one masking pass (lib/backend/fused_conv.ts). */
+  /** A ReLU layer whose gradient is one masking pass (lib/ops/fused_conv.ts). */
   relu(name?: string): tf.layers.Layer {
     return withReluOp(tf.layers.reLU({ name: name ?? this.name("relu") }));
   }

@@ -1,7 +1,8 @@
 // cnnlab's native CPU kernels: oneDNN convolutions and matmuls plus OpenMP loops for
 // pooling, element-wise ops (any broadcast), reductions, batch norm (inference and the training
 // pair with its gradient) and a fused Adam update.
-// Loaded by lib/backend/native.ts with Deno.dlopen; built by `deno task setup`.
+// Loaded by lib/backend/native/ffi.ts with Deno.dlopen; built by `deno task setup` (with the op codes and
+// parameter orders of lib/backend/native/codes.ts written to cnnlab_codes.h).
 //
 // Conventions (all calls are synchronous and serialised by the single JS thread):
 // - Tensors are plain row-major float32 buffers owned by the caller (NHWC activations,
@@ -16,6 +17,8 @@
 //   on every entry because omp_set_num_threads is per OS thread.
 #include <dnnl.hpp>
 #include <omp.h>
+
+#include "cnnlab_codes.h"  // op codes and parameter orders, generated from codes.ts
 
 #include <algorithm>
 #include <cmath>
@@ -163,8 +166,7 @@ int guard(F&& f) {
 }
 
 // ---- convolution ---------------------------------------------------------------------
-// p: N H W Ci Co KH KW sh sw dh dw pt pl pb pr OH OW act bf16   (dilation as tfjs: 1 = none)
-enum { N_, H_, W_, CI, CO, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR, OH, OW, ACT, BF16, NCONV };
+// p: CONV_PARAMS (codes.ts): N H W Ci Co KH KW sh sw dh dw pt pl pb pr OH OW act bf16 (dilation as tfjs: 1 = none)
 
 struct ConvDims {
   memory::dims src, wei, dst, bias, strides, dil, pl, pr;
@@ -208,9 +210,6 @@ tag act_tag(const ConvDims& d) {
   return nhwc_isa && d.cdt == dt::f32 && !negative_pad ? tag::nhwc : tag::any;
 }
 
-// Activation codes shared with native.ts.
-enum Act { A_LINEAR = 0, A_RELU = 1, A_SIGMOID = 2, A_ELU = 3, A_RELU6 = 4, A_LEAKY = 5 };
-
 void add_act(post_ops& po, int act, float alpha) {
   switch (act) {
     case A_LINEAR:
@@ -227,7 +226,7 @@ void add_act(post_ops& po, int act, float alpha) {
     case A_RELU6:
       po.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 6.f);
       break;
-    case A_LEAKY:
+    case A_LEAKYRELU:
       po.append_eltwise(1.f, algorithm::eltwise_relu, alpha, 0.f);
       break;
     default:
@@ -329,8 +328,7 @@ Prim& conv_bwd_weights(const int32_t* p, bool bias) {
 }
 
 // ---- matmul --------------------------------------------------------------------------
-// p: batchA batchB M K N transA transB act bf16 ; C[b] = op(A[b]) x op(B[b]) (+ bias[N]).
-enum { MBA, MBB, MM, MK, MN, MTA, MTB, MACT, MBF16, NMM };
+// p: MATMUL_PARAMS (codes.ts): batchA batchB M K N transA transB act bf16; C[b] = op(A[b]) x op(B[b]) (+ bias[N]).
 
 Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
   auto key = key_of("mm", p, NMM, bias + (int)(alpha * 1e6f) * 2);
@@ -364,8 +362,7 @@ Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
 }
 
 // ---- pooling (NHWC, own loops: reorders around oneDNN pooling cost more than pooling) --
-// p: N H W C KH KW sh sw pt pl OH OW
-enum { PN, PH, PW, PC, PKH, PKW, PSH, PSW, PPT, PPL, POH, POW, NPOOL };
+// p: POOL_PARAMS (codes.ts): N H W C KH KW sh sw pt pl OH OW
 
 // In-bounds taps [begin, end) of the window of output position o along an axis of size n.
 struct Span {
@@ -649,7 +646,7 @@ int cn_matmul(const int32_t* p, const float* a, const float* b, const float* bia
   });
 }
 
-// Max (kind 0) or average (kind 1) pooling forward. Average divides by the number of
+// Max (POOL_MAX) or average (POOL_AVG) pooling forward. Average divides by the number of
 // in-bounds taps, as tfjs does.
 int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
   return guard([&] {
@@ -662,7 +659,7 @@ int cn_pool_fwd(const int32_t* p, int kind, const float* x, float* y) {
       for (int64_t ow = 0; ow < OWw; ow++) {
         const auto [ws, we] = window(ow, p[PSW], p[PPL], p[PKW], W);
         float* out = y + ((n * OHh + oh) * OWw + ow) * C;
-        if (kind == 0) {
+        if (kind == POOL_MAX) {
           std::fill(acc.begin(), acc.end(), -INFINITY);
           for (int64_t h = hs; h < he; h++)
             for (int64_t w = ws; w < we; w++) {
@@ -882,11 +879,7 @@ int cn_tile4(const int32_t* shape, const int32_t* reps, const float* x, float* y
 }
 
 // ---- element-wise --------------------------------------------------------------------
-// Unary op codes shared with native.ts.
-enum Unary {
-  U_RELU, U_SIGMOID, U_EXP, U_LOG, U_SQRT, U_RSQRT, U_SQUARE, U_NEG, U_STEP, U_ABS, U_TANH, U_RECIP, U_RELU6, U_ELU,
-  U_LEAKY
-};
+// Op codes: the Unary and Binary enums of cnnlab_codes.h (generated from codes.ts).
 
 int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
   return guard([&] {
@@ -909,10 +902,10 @@ int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
       case U_STEP: LOOP(v > 0.f ? 1.f : (v != v ? v : alpha))
       case U_ABS: LOOP(std::fabs(v))
       case U_TANH: LOOP(std::tanh(v))
-      case U_RECIP: LOOP(1.f / v)
+      case U_RECIPROCAL: LOOP(1.f / v)
       case U_RELU6: LOOP(v < 0.f ? 0.f : (v > 6.f ? 6.f : v))
       case U_ELU: LOOP(v >= 0.f ? v : std::exp(v) - 1.f)
-      case U_LEAKY: LOOP(v >= 0.f ? v : alpha * v)
+      case U_LEAKYRELU: LOOP(v >= 0.f ? v : alpha * v)
       default:
         throw std::runtime_error("unknown unary op " + std::to_string(op));
     }
@@ -924,21 +917,20 @@ int cn_unary(int op, const float* x, float* y, int64_t n, float alpha) {
 
 namespace {
 
-// Binary op codes shared with native.ts. B_RELU_BWD and B_SIGMOID_BWD: an activation's
-// input gradient from a = dy and b = the activation's output.
-enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_MAX, B_MIN, B_SQDIFF, B_RELU_BWD, B_SIGMOID_BWD };
+// B_RELUBACKPROP and B_SIGMOIDBACKPROP: an activation's input gradient from a = dy and b = the
+// activation's output.
 
 template <int OP>
 inline float bin(float x, float y) {
   if constexpr (OP == B_ADD) return x + y;
   if constexpr (OP == B_SUB) return x - y;
-  if constexpr (OP == B_MUL) return x * y;
-  if constexpr (OP == B_DIV) return x / y;
-  if constexpr (OP == B_MAX) return x > y ? x : (x != x ? x : y);
-  if constexpr (OP == B_MIN) return x < y ? x : (x != x ? x : y);
-  if constexpr (OP == B_SQDIFF) return (x - y) * (x - y);
-  if constexpr (OP == B_RELU_BWD) return y > 0.f ? x : 0.f;
-  if constexpr (OP == B_SIGMOID_BWD) return x * (y * (1.f - y));
+  if constexpr (OP == B_MULTIPLY) return x * y;
+  if constexpr (OP == B_REALDIV) return x / y;
+  if constexpr (OP == B_MAXIMUM) return x > y ? x : (x != x ? x : y);
+  if constexpr (OP == B_MINIMUM) return x < y ? x : (x != x ? x : y);
+  if constexpr (OP == B_SQUAREDDIFFERENCE) return (x - y) * (x - y);
+  if constexpr (OP == B_RELUBACKPROP) return y > 0.f ? x : 0.f;
+  if constexpr (OP == B_SIGMOIDBACKPROP) return x * (y * (1.f - y));
   return 0.f;
 }
 
@@ -950,7 +942,7 @@ inline void bin_run(const float* a, const float* b, float* z, int64_t len) {
 }
 
 // out = a op b with broadcasting: out has shape dims[0..nd), and operand element (i0, ...)
-// sits at sum(i_k * as[k]) (stride 0 along a broadcast axis). native.ts merges axes first,
+// sits at sum(i_k * as[k]) (stride 0 along a broadcast axis). kernels/elementwise.ts merges axes first,
 // so the innermost axis is as long as possible. Parallel over tiles of at most 16k
 // elements of one innermost run.
 template <int OP>
@@ -996,13 +988,13 @@ int cn_binary(int op, const float* a, const int64_t* as, const float* b, const i
     switch (op) {
       case B_ADD: binary_nd<B_ADD>(a, as, b, bs, out, dims, nd); break;
       case B_SUB: binary_nd<B_SUB>(a, as, b, bs, out, dims, nd); break;
-      case B_MUL: binary_nd<B_MUL>(a, as, b, bs, out, dims, nd); break;
-      case B_DIV: binary_nd<B_DIV>(a, as, b, bs, out, dims, nd); break;
-      case B_MAX: binary_nd<B_MAX>(a, as, b, bs, out, dims, nd); break;
-      case B_MIN: binary_nd<B_MIN>(a, as, b, bs, out, dims, nd); break;
-      case B_SQDIFF: binary_nd<B_SQDIFF>(a, as, b, bs, out, dims, nd); break;
-      case B_RELU_BWD: binary_nd<B_RELU_BWD>(a, as, b, bs, out, dims, nd); break;
-      case B_SIGMOID_BWD: binary_nd<B_SIGMOID_BWD>(a, as, b, bs, out, dims, nd); break;
+      case B_MULTIPLY: binary_nd<B_MULTIPLY>(a, as, b, bs, out, dims, nd); break;
+      case B_REALDIV: binary_nd<B_REALDIV>(a, as, b, bs, out, dims, nd); break;
+      case B_MAXIMUM: binary_nd<B_MAXIMUM>(a, as, b, bs, out, dims, nd); break;
+      case B_MINIMUM: binary_nd<B_MINIMUM>(a, as, b, bs, out, dims, nd); break;
+      case B_SQUAREDDIFFERENCE: binary_nd<B_SQUAREDDIFFERENCE>(a, as, b, bs, out, dims, nd); break;
+      case B_RELUBACKPROP: binary_nd<B_RELUBACKPROP>(a, as, b, bs, out, dims, nd); break;
+      case B_SIGMOIDBACKPROP: binary_nd<B_SIGMOIDBACKPROP>(a, as, b, bs, out, dims, nd); break;
       default:
         throw std::runtime_error("unknown binary op " + std::to_string(op));
     }
