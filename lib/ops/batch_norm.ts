@@ -40,9 +40,19 @@ function registerGradient(): void {
         const r = tf.engine().runKernel(BN_GRAD_KERNEL, inputs, { varianceEpsilon: attrs.varianceEpsilon, paramsOnly });
         return Array.isArray(r) ? r : [r];
       };
+      // The input gradient's kernel computes the scale gradient on the way (the same sums, the
+      // same bits); kept as plain values, it spares the scale closure a second pass over x and
+      // dy, and nothing is left to dispose when no one asks for it.
+      let dscaleValues: tf.TypedArray | null = null;
       return {
-        x: () => grad(false)[0],
+        x: () => {
+          const [dx, dscale, doffset] = grad(false);
+          dscaleValues = dscale.dataSync();
+          tf.dispose([dscale, doffset]);
+          return dx;
+        },
         scale: () => {
+          if (dscaleValues) return tf.tensor(dscaleValues, scale.shape, "float32");
           const [dscale, doffset] = grad(true);
           doffset.dispose();
           return dscale;

@@ -61,8 +61,8 @@ function batchNormTrain(args: KernelArgs): Info[] {
 }
 
 /**
- * Kernel `CnnlabBatchNormGrad` {x, dy, mean, variance, scale, dmean, dvariance}: [dx], or
- * [dscale, doffset] with attr paramsOnly (one pass over x and dy instead of two).
+ * Kernel `CnnlabBatchNormGrad` {x, dy, mean, variance, scale, dmean, dvariance}: [dx, dscale,
+ * doffset], or [dscale, doffset] with attr paramsOnly (one pass over x and dy instead of two).
  */
 function batchNormGrad(args: KernelArgs): Info[] {
   const { x, dy, mean, variance, scale, dmean, dvariance } = args.inputs as Record<string, Info>;
@@ -89,7 +89,8 @@ function batchNormGrad(args: KernelArgs): Info[] {
     ),
     "BatchNormGrad",
   );
-  return dx ? [out(b, x.shape, dx)] : [out(b, [C], dscale), out(b, [C], doffset)];
+  const params = [out(b, [C], dscale), out(b, [C], doffset)];
+  return dx ? [out(b, x.shape, dx), ...params] : params;
 }
 
 export const batchNormKernels: NativeKernel[] = [
