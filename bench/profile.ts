@@ -21,6 +21,7 @@ import { buildModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { textTable } from "../lib/util/table.ts";
+import type { Spec } from "./train_bench.ts";
 
 const RESULT = "@@profile ";
 const VERBOSE_BEGIN = "@@onednn-begin";
@@ -104,16 +105,10 @@ async function jsProfile(step: () => Promise<void>, steps: number): Promise<Row[
 }
 
 /** Child: profile one (model, backend) pair; print oneDNN's log between markers, then the result. */
-export async function profileOne(
-  model: string,
-  size: number,
-  backend: BackendName,
-  precision: string,
-  batch: number,
-  steps: number,
-): Promise<void> {
+export async function profileOne(spec: Spec, backend: BackendName, precision: string, steps: number): Promise<void> {
+  const { model, size, batch } = spec;
   const info = await initBackend({ backend, precision, log: null });
-  const m = buildModel(model, { inputSize: size });
+  const m = buildModel(model, { ...spec.options, inputSize: size });
   const opt = new FusedAdam(1e-3);
   const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
   const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
@@ -161,7 +156,7 @@ export async function profileOne(
   }
   const k = sorted(kernels);
   const r: StepProfile = {
-    model,
+    model: spec.label,
     size,
     batch,
     backend: info.name,

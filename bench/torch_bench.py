@@ -5,6 +5,10 @@ inputs, on this CPU. Run by bench/train_bench.ts when python3 can import torch
 this script sets torch's thread count (default: all cores), PyTorch's best setting here.
 
     python3 bench/torch_bench.py --models lenet@28,alexnet@224 [--batch 128] [--seconds 10] [--threads 2]
+    python3 bench/torch_bench.py --graph g.json --label q3b/googlenet --size 48 [--batch 128]
+
+--graph builds the network from a layer graph that bench/model_graph.ts wrote (any zoo model
+and configuration: the report's own widths and sizes); --models uses the hand-written twins.
 
 Prints one JSON object per model: {model, size, batch, steps, seconds, trainImagesPerSecond,
 peakRssMB, torch, threads}. Unknown models print {model, size, error}.
@@ -127,9 +131,82 @@ MODELS = {
 }
 
 
-def measure(name, size, batch, seconds):
+class GraphNet(nn.Module):
+    """The network of a layer graph written by bench/model_graph.ts (NHWC shapes there; NCHW
+    here, PyTorch's fast layout): any zoo model at any width, depth or input size."""
+
+    def __init__(self, graph):
+        super().__init__()
+        self.nodes = graph["nodes"]
+        self.outputs = graph["outputs"]
+        self.mods = nn.ModuleDict()
+        shapes = {n["name"]: n["shape"] for n in self.nodes}
+        for n in self.nodes:
+            k, name = n["kind"], n["name"].replace(".", "_")
+            cin = shapes[n["inputs"][0]][-1] if n["inputs"] else None
+            if k == "conv":
+                t, b, l, r = n["pads"]
+                sym = t == b and l == r
+                conv = nn.Conv2d(cin, n["filters"], tuple(n["kernel"]), tuple(n["strides"]),
+                                 padding=(t, l) if sym else 0, bias=n["bias"])
+                layers = ([] if sym else [nn.ZeroPad2d((l, r, t, b))]) + [conv] + act(n["activation"])
+                self.mods[name] = nn.Sequential(*layers)
+            elif k in ("maxpool", "avgpool"):
+                t, b, l, r = n["pads"]
+                size, strides = tuple(n["size"]), tuple(n["strides"])
+                if k == "maxpool":
+                    pad = [] if t == b == l == r == 0 else [nn.ConstantPad2d((l, r, t, b), float("-inf"))]
+                    self.mods[name] = nn.Sequential(*pad, nn.MaxPool2d(size, strides))
+                elif t == b and l == r and 2 * t <= size[0] and 2 * l <= size[1]:
+                    self.mods[name] = nn.AvgPool2d(size, strides, padding=(t, l), count_include_pad=False)
+                else:
+                    self.mods[name] = nn.Sequential(nn.ZeroPad2d((l, r, t, b)), nn.AvgPool2d(size, strides))
+            elif k == "dense":
+                self.mods[name] = nn.Sequential(nn.Linear(cin, n["units"], bias=n["bias"]), *act(n["activation"]))
+            elif k == "batchnorm":
+                bn = nn.BatchNorm2d if len(n["shape"]) == 3 else nn.BatchNorm1d
+                self.mods[name] = bn(n["shape"][-1], eps=n["epsilon"], momentum=1 - n["momentum"])
+            elif k == "relu":
+                self.mods[name] = nn.ReLU()
+            elif k == "zeropad":
+                t, b, l, r = n["pads"]
+                self.mods[name] = nn.ZeroPad2d((l, r, t, b))
+            elif k == "activation":
+                self.mods[name] = nn.Sequential(*act(n["activation"]))
+            elif k == "dropout":
+                self.mods[name] = nn.Dropout(n["rate"])
+            elif k == "flatten":
+                self.mods[name] = nn.Flatten()
+            elif k not in ("input", "concat", "add", "gap", "rescaling"):
+                raise ValueError(f"layer {n['name']}: unknown kind {k}")
+
+    def forward(self, x):
+        vals = {}
+        for n in self.nodes:
+            k, name = n["kind"], n["name"].replace(".", "_")
+            xs = [vals[i] for i in n["inputs"]]
+            if k == "input":
+                vals[n["name"]] = x
+            elif k == "concat":
+                vals[n["name"]] = torch.cat(xs, 1)
+            elif k == "add":
+                vals[n["name"]] = sum(xs[1:], xs[0])
+            elif k == "gap":
+                vals[n["name"]] = xs[0].mean((2, 3))
+            elif k == "rescaling":
+                vals[n["name"]] = xs[0] * n["scale"] + n["offset"]
+            else:
+                vals[n["name"]] = self.mods[name](xs[0])
+        return [vals[o] for o in self.outputs]
+
+
+def act(a):
+    return {"linear": [], "relu": [nn.ReLU()], "sigmoid": [nn.Sigmoid()]}[a]
+
+
+def measure(name, size, batch, seconds, graph=None):
     torch.manual_seed(0)
-    model = MODELS[name](size)
+    model = GraphNet(graph) if graph else MODELS[name](size)
     x = torch.rand(batch, 1, size, size)
     y = torch.randint(0, 10, (batch,))
     with torch.no_grad():
@@ -140,7 +217,8 @@ def measure(name, size, batch, seconds):
 
     def step():
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        out = model(x)
+        loss = sum(loss_fn(o, y) for o in out) if isinstance(out, list) else loss_fn(out, y)
         loss.backward()
         opt.step()
 
@@ -161,13 +239,21 @@ def measure(name, size, batch, seconds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--models", required=True)
+    ap.add_argument("--models", help="name@size,... of the hand-written twins below")
+    ap.add_argument("--graph", help="a layer graph written by bench/model_graph.ts (JSON)")
+    ap.add_argument("--label", help="the name to report for --graph (e.g. an experiment)")
+    ap.add_argument("--size", type=int, help="input side for --graph")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    for spec in a.models.split(","):
+    if a.graph:
+        with open(a.graph) as f:
+            graph = json.load(f)
+        print(json.dumps(measure(a.label or a.graph, a.size, a.batch, a.seconds, graph)), flush=True)
+        return
+    for spec in (a.models or "").split(","):
         name, size = spec.split("@")
         if name not in MODELS:
             print(json.dumps({"model": name, "size": int(size), "error": "no PyTorch twin"}), flush=True)

@@ -5,7 +5,12 @@
  *
  *   deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128]
  *                   [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
+ *   deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--backends native] [--json FILE]
  *   deno task bench --profile googlenet@32 [--batch 32] [--backends native] [--steps 8] [--json FILE]
+ *
+ * --experiments benchmarks the report's own configurations: each experiment's model, width
+ * options, input size and batch at the preset (PyTorch builds the same network from its layer
+ * graph, bench/model_graph.ts); --batch overrides the preset's batch.
  *
  * --profile prints where one model's training step goes instead (bench/profile.ts): per
  * kernel, per oneDNN primitive (reorders included), JS self time, allocation.
@@ -18,7 +23,9 @@
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
-import { buildModel, MODELS } from "../lib/models/registry.ts";
+import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
+import { experiment, parsePreset, resolveConfig, selectExperiments } from "../lib/exp/experiments.ts";
+import { modelGraph } from "./model_graph.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { summarize } from "../lib/models/inspect.ts";
@@ -38,8 +45,24 @@ const DEFAULT_MODELS = [
   "resnet18@96",
 ];
 
-export interface BenchResult {
+/** One thing to measure: a zoo model at a size, or an experiment's configuration at a preset. */
+export interface Spec {
+  /** The model's name, or the experiment's (then `model` is its architecture). */
+  label: string;
   model: string;
+  size: number;
+  batch: number;
+  options: ModelOptions;
+  /** Measured in PyTorch through its layer graph (experiments) instead of a hand-written twin. */
+  graph: boolean;
+}
+
+export interface BenchResult {
+  /** The zoo model, or the experiment whose configuration was measured. */
+  model: string;
+  /** For an experiment: its architecture and model options. */
+  architecture?: string;
+  options?: ModelOptions;
   size: number;
   batch: number;
   /** Ours: a cnnlab backend; PyTorch's rows say "pytorch". */
@@ -62,6 +85,9 @@ function usage(msg: string): never {
     "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
   );
   console.error(
+    "       deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--batch N] [--backends native] [--json FILE]",
+  );
+  console.error(
     "       deno task bench --profile MODEL@SIZE [--batch 32] [--backends native] [--precision fp32] [--steps 8] [--json FILE]",
   );
   Deno.exit(2);
@@ -75,16 +101,10 @@ function parseModel(s: string): { name: string; size: number } {
 }
 
 /** Child: measure one (model, backend) pair and print one JSON line. */
-async function measureOne(
-  model: string,
-  size: number,
-  backend: BackendName,
-  precision: string,
-  batch: number,
-  seconds: number,
-) {
+async function measureOne(spec: Spec, backend: BackendName, precision: string, seconds: number) {
+  const { model, size, batch } = spec;
   const info = await initBackend({ backend, precision, log: null });
-  const m = buildModel(model, { inputSize: size });
+  const m = buildModel(model, { ...spec.options, inputSize: size });
   const macs = summarize(m).macs;
   const opt = new FusedAdam(1e-3);
   const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
@@ -103,7 +123,8 @@ async function measureOne(
   }
   const dt = (performance.now() - t0) / 1000;
   const r: BenchResult = {
-    model,
+    model: spec.label,
+    ...(spec.graph ? { architecture: model, options: spec.options } : {}),
     size,
     batch,
     backend: info.name,
@@ -155,60 +176,72 @@ async function torchPython(): Promise<string | null> {
  */
 async function runTorch(
   py: string,
-  models: { name: string; size: number }[],
-  batch: number,
+  specs: Spec[],
   seconds: number,
   macsOf: Map<string, number>,
 ): Promise<BenchResult[]> {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
   const rows: BenchResult[] = [];
-  for (const m of models) {
-    const cmd = new Deno.Command(py, {
-      args: [script, "--models", `${m.name}@${m.size}`, "--batch", String(batch), "--seconds", String(seconds)],
-      env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
-      stdout: "piped",
-      stderr: "piped",
-    });
-    const out = await cmd.output();
-    if (!out.success) {
-      const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
-      console.error(`bench: ${m.name}@${m.size} on PyTorch failed: ${why}`);
-    }
-    for (const line of new TextDecoder().decode(out.stdout).trim().split("\n").filter(Boolean)) {
-      const r = JSON.parse(line);
-      if (r.error) {
-        console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.error}`);
-        continue;
+  const dir = await Deno.makeTempDir({ prefix: "cnnlab-bench-" });
+  try {
+    for (const m of specs) {
+      const what = m.graph
+        ? ["--graph", `${dir}/graph.json`, "--label", m.label, "--size", String(m.size)]
+        : ["--models", `${m.model}@${m.size}`];
+      if (m.graph) {
+        const model = buildModel(m.model, { ...m.options, inputSize: m.size });
+        await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(modelGraph(model)));
+        model.dispose();
       }
-      const macs = macsOf.get(`${r.model}@${r.size}`) ?? 0;
-      rows.push({
-        model: r.model,
-        size: r.size,
-        batch: r.batch,
-        backend: "pytorch",
-        precision: "fp32",
-        device: `${cpuDescription()} (PyTorch ${r.torch}, ${r.threads} threads)`,
-        steps: r.steps,
-        seconds: r.seconds,
-        trainImagesPerSecond: r.trainImagesPerSecond,
-        gflops: (6 * macs * r.trainImagesPerSecond) / 1e9,
-        peakRssMB: r.peakRssMB,
+      const cmd = new Deno.Command(py, {
+        args: [script, ...what, "--batch", String(m.batch), "--seconds", String(seconds)],
+        env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
+        stdout: "piped",
+        stderr: "piped",
       });
-      console.error(`bench: ${r.model}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
+      const out = await cmd.output();
+      if (!out.success) {
+        const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+        console.error(`bench: ${m.label}@${m.size} on PyTorch failed: ${why}`);
+      }
+      rows.push(...torchRows(out.stdout, m, macsOf));
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  return rows;
+}
+
+/** The rows torch_bench.py printed for one spec. */
+function torchRows(stdout: Uint8Array, m: Spec, macsOf: Map<string, number>): BenchResult[] {
+  const rows: BenchResult[] = [];
+  for (const line of new TextDecoder().decode(stdout).trim().split("\n").filter(Boolean)) {
+    const r = JSON.parse(line);
+    if (r.error) {
+      console.error(`bench: ${m.label}@${m.size} on PyTorch: ${r.error}`);
+      continue;
+    }
+    rows.push({
+      model: m.label,
+      ...(m.graph ? { architecture: m.model, options: m.options } : {}),
+      size: r.size,
+      batch: r.batch,
+      backend: "pytorch",
+      precision: "fp32",
+      device: `${cpuDescription()} (PyTorch ${r.torch}, ${r.threads} threads)`,
+      steps: r.steps,
+      seconds: r.seconds,
+      trainImagesPerSecond: r.trainImagesPerSecond,
+      gflops: (6 * (macsOf.get(`${m.label}@${m.size}`) ?? 0) * r.trainImagesPerSecond) / 1e9,
+      peakRssMB: r.peakRssMB,
+    });
+    console.error(`bench: ${m.label}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
   }
   return rows;
 }
 
 /** `--profile`: one (model, backend) pair, profiled in a child whose stdout carries oneDNN's log. */
-async function runProfile(
-  m: { name: string; size: number },
-  backendArg: string,
-  precision: string,
-  batch: number,
-  steps: number,
-  jsonFile: string,
-) {
+async function runProfile(spec: Spec, backendArg: string, precision: string, steps: number, jsonFile: string) {
   let backend: BackendName;
   try {
     backend = parseBackendName(backendArg);
@@ -224,9 +257,7 @@ async function runProfile(
       "--allow-ffi",
       import.meta.filename!,
       "--profile-one",
-      `${m.name}@${m.size}:${backend}`,
-      "--batch",
-      String(batch),
+      `${backend}:${JSON.stringify(spec)}`,
       "--precision",
       precision,
       "--steps",
@@ -237,7 +268,7 @@ async function runProfile(
   }).output();
   if (!out.success) {
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
-    console.error(`bench: profiling ${m.name}@${m.size} on ${backend}: ${err.replace(/^.*?Error: /, "")}`);
+    console.error(`bench: profiling ${spec.label}@${spec.size} on ${backend}: ${err.replace(/^.*?Error: /, "")}`);
     Deno.exit(1);
   }
   const p = parseChild(new TextDecoder().decode(out.stdout), steps);
@@ -264,31 +295,72 @@ async function main() {
   const noTorch = args.includes("--no-torch");
   if (noTorch) args.splice(args.indexOf("--no-torch"), 1);
   if (!["fp32", "bf16", "both"].includes(precisionArg)) usage(`--precision must be fp32, bf16 or both`);
-  const batch = Number(opt("batch", "128"));
+  const batchArg = opt("batch", "");
+  const batch = Number(batchArg || "128");
   const seconds = Number(opt("seconds", "10"));
   if (!Number.isInteger(batch) || batch <= 0) usage(`--batch must be a positive integer`);
   if (!(seconds > 0)) usage(`--seconds must be positive`);
   if (one) {
-    const [spec, backend] = one.split(":");
-    const { name, size } = parseModel(spec);
-    await measureOne(name, size, parseBackendName(backend), precisionArg, batch, seconds);
+    const [backend, ...json] = one.split(":");
+    await measureOne(JSON.parse(json.join(":")) as Spec, parseBackendName(backend), precisionArg, seconds);
     return;
   }
   if (profileOneArg) {
-    const [spec, backend] = profileOneArg.split(":");
-    const { name, size } = parseModel(spec);
-    await profileOne(name, size, parseBackendName(backend), precisionArg, batch, steps);
+    const [backend, ...json] = profileOneArg.split(":");
+    await profileOne(JSON.parse(json.join(":")) as Spec, parseBackendName(backend), precisionArg, steps);
     return;
   }
   if (profile) {
     const backendArg = opt("backends", "native");
     const jsonFile = opt("json", "");
-    if (args.length) usage(`unexpected argument '${args[0]}'`);
+    const preset = opt("preset", "laptop");
     if (precisionArg === "both") usage("--profile takes one --precision");
-    await runProfile(parseModel(profile), backendArg, precisionArg, batch, steps, jsonFile);
+    let spec: Spec;
+    if (profile.includes("/")) {
+      try {
+        const c = resolveConfig(experiment(profile), parsePreset(preset));
+        const b = batchArg ? batch : c.batchSize;
+        spec = { label: profile, model: c.model, size: c.inputSize, batch: b, options: c.modelOptions, graph: true };
+      } catch (e) {
+        usage((e as Error).message);
+      }
+    } else {
+      const { name, size } = parseModel(profile);
+      spec = { label: name, model: name, size, batch, options: {}, graph: false };
+    }
+    if (args.length) usage(`unexpected argument '${args[0]}'`);
+    await runProfile(spec, backendArg, precisionArg, steps, jsonFile);
     return;
   }
-  const models = opt("models", DEFAULT_MODELS.join(",")).split(",").map(parseModel);
+  const experimentsArg = opt("experiments", "");
+  const presetArg = opt("preset", "laptop");
+  const modelsArg = opt("models", experimentsArg ? "" : DEFAULT_MODELS.join(","));
+  const specs: Spec[] = modelsArg.split(",").filter(Boolean).map((m) => {
+    const { name, size } = parseModel(m);
+    return { label: name, model: name, size, batch, options: {}, graph: false };
+  });
+  if (experimentsArg) {
+    let preset;
+    try {
+      preset = parsePreset(presetArg);
+      for (const pattern of experimentsArg.split(",")) {
+        for (const e of selectExperiments(pattern)) {
+          const c = resolveConfig(e, preset);
+          const b = batchArg ? batch : c.batchSize;
+          specs.push({
+            label: e.name,
+            model: c.model,
+            size: c.inputSize,
+            batch: b,
+            options: c.modelOptions,
+            graph: true,
+          });
+        }
+      }
+    } catch (e) {
+      usage((e as Error).message);
+    }
+  }
   const backendsArg = opt("backends", "");
   const jsonFile = opt("json", "");
   if (args.length) usage(`unexpected argument '${args[0]}'`);
@@ -298,24 +370,28 @@ async function main() {
   } catch (e) {
     usage((e as Error).message);
   }
-  console.error(`bench: ${cpuDescription()}; batch ${batch}; ≥${seconds} s per measurement`);
+  const batches = [...new Set(specs.map((s) => s.batch))].join(", ");
+  console.error(`bench: ${cpuDescription()}; batch ${batches}; ≥${seconds} s per measurement`);
   const results: BenchResult[] = [];
   await initBackend({ backend: "cpu", log: null }); // only to build the models and count their MACs
   const macsOf = new Map(
-    models.map((m) => [`${m.name}@${m.size}`, summarize(buildModel(m.name, { inputSize: m.size })).macs]),
+    specs.map((
+      m,
+    ) => [`${m.label}@${m.size}`, summarize(buildModel(m.model, { ...m.options, inputSize: m.size })).macs]),
   );
   const py = noTorch ? null : await torchPython();
   if (!noTorch && !py) {
     console.error("bench: PyTorch not importable; for the comparison: apt-get install python3-torch libopenblas0");
   }
-  const torchRows = py ? await runTorch(py, models, batch, seconds, macsOf) : [];
+  const torch = py ? await runTorch(py, specs, seconds, macsOf) : [];
   const runs: [BackendName, string][] = backends.flatMap((b): [BackendName, string][] =>
     b !== "native" ? [[b, "fp32"]] : precisionArg === "both" ? [[b, "fp32"], [b, "bf16"]] : [[b, precisionArg]]
   );
   for (const [backend, precision] of runs) {
-    for (const { name, size } of models) {
+    for (const spec of specs) {
+      const { label: name, size } = spec;
       // The pure-JS backend is ~100× slower: give it the minimum (3 steps) on LeNet only.
-      if (backend === "cpu" && name !== "lenet") {
+      if (backend === "cpu" && spec.model !== "lenet") {
         console.error(`bench: skipping ${name}@${size} on cpu (hours per measurement)`);
         continue;
       }
@@ -328,9 +404,7 @@ async function main() {
           "--allow-ffi",
           import.meta.filename!,
           "--one",
-          `${name}@${size}:${backend}`,
-          "--batch",
-          String(batch),
+          `${backend}:${JSON.stringify(spec)}`,
           "--precision",
           precision,
           "--seconds",
@@ -347,7 +421,7 @@ async function main() {
         continue;
       }
       const r = JSON.parse(text.split("\n").pop()!) as BenchResult;
-      const ref = torchRows.find((t) => t.model === name && t.size === size);
+      const ref = torch.find((t) => t.model === name && t.size === size && t.batch === spec.batch);
       if (ref) r.vsPytorch = r.trainImagesPerSecond / ref.trainImagesPerSecond;
       console.error(
         `bench: ${name}@${size} on ${backend} (${precision}): ${r.trainImagesPerSecond.toFixed(1)} img/s, ${
@@ -357,7 +431,7 @@ async function main() {
       results.push(r);
     }
   }
-  results.push(...torchRows);
+  results.push(...torch);
   console.log(table(results));
   if (jsonFile) await writeFileAtomic(jsonFile, JSON.stringify(results, null, 2) + "\n");
 }
