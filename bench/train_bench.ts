@@ -30,6 +30,7 @@ import { trainStep } from "../lib/train/step.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
+import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 
@@ -251,6 +252,7 @@ async function runProfile(spec: Spec, backendArg: string, precision: string, ste
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      V8_FLAGS,
       "--allow-read",
       "--allow-env",
       "--allow-sys",
@@ -398,6 +400,7 @@ async function main() {
       const cmd = new Deno.Command(Deno.execPath(), {
         args: [
           "run",
+          V8_FLAGS,
           "--allow-read",
           "--allow-env",
           "--allow-sys",
