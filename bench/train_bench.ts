@@ -241,6 +241,12 @@ function torchRows(stdout: Uint8Array, m: Spec, macsOf: Map<string, number>): Be
   return rows;
 }
 
+/** `deno run` of this script as the child that measures (`--one`) or profiles (`--profile-one`) one spec. */
+function childArgs(role: "--one" | "--profile-one", backend: BackendName, spec: Spec): string[] {
+  const perms = ["--allow-read", "--allow-env", "--allow-sys", "--allow-ffi"];
+  return ["run", V8_FLAGS, ...perms, import.meta.filename!, role, `${backend}:${JSON.stringify(spec)}`];
+}
+
 /** `--profile`: one (model, backend) pair, profiled in a child whose stdout carries oneDNN's log. */
 async function runProfile(spec: Spec, backendArg: string, precision: string, steps: number, jsonFile: string) {
   let backend: BackendName;
@@ -251,15 +257,7 @@ async function runProfile(spec: Spec, backendArg: string, precision: string, ste
   }
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      V8_FLAGS,
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
-      import.meta.filename!,
-      "--profile-one",
-      `${backend}:${JSON.stringify(spec)}`,
+      ...childArgs("--profile-one", backend, spec),
       "--precision",
       precision,
       "--steps",
@@ -399,15 +397,7 @@ async function main() {
       }
       const cmd = new Deno.Command(Deno.execPath(), {
         args: [
-          "run",
-          V8_FLAGS,
-          "--allow-read",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-ffi",
-          import.meta.filename!,
-          "--one",
-          `${backend}:${JSON.stringify(spec)}`,
+          ...childArgs("--one", backend, spec),
           "--precision",
           precision,
           "--seconds",

@@ -30,7 +30,7 @@ Deno.test("deno.json's training tasks run with V8_FLAGS, and the others do not n
 Deno.test("child processes started through denoRunArgs and by the bench carry V8_FLAGS", async () => {
   assert.deepEqual(denoRunArgs("x.ts", ["a"]).slice(0, 2), ["run", V8_FLAGS]);
   const bench = await Deno.readTextFile(`${PROJECT_ROOT}/bench/train_bench.ts`);
-  const runs = bench.match(/"run",\s*\n\s*[^\n]+/g) ?? [];
-  assert.ok(runs.length >= 2, "the bench starts its measurements as deno run children");
-  for (const r of runs) assert.match(r, /"run",\s*V8_FLAGS,/);
+  const runs = bench.match(/\["run",[^\]]*/g) ?? [];
+  assert.ok(runs.length >= 1, "the bench starts its measurements as deno run children");
+  for (const r of runs) assert.match(r, /^\["run", V8_FLAGS,/);
 });
