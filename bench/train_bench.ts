@@ -24,7 +24,14 @@ import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
-import { experiment, parsePreset, resolveConfig, selectExperiments } from "../lib/exp/experiments.ts";
+import {
+  type Experiment,
+  experiment,
+  parsePreset,
+  type Preset,
+  resolveConfig,
+  selectExperiments,
+} from "../lib/exp/experiments.ts";
 import { modelGraph } from "./model_graph.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
@@ -99,6 +106,19 @@ function parseModel(s: string): { name: string; size: number } {
   if (!m) usage(`bad model '${s}': expected name@size, e.g. alexnet@96`);
   if (!MODELS.has(m[1])) usage(`unknown model '${m[1]}'; valid: ${[...MODELS.keys()].join(", ")}`);
   return { name: m[1], size: Number(m[2]) };
+}
+
+/** A zoo model at a size (`name@size`), measured at `batch`. */
+function modelSpec(s: string, batch: number): Spec {
+  const { name, size } = parseModel(s);
+  return { label: name, model: name, size, batch, options: {}, graph: false };
+}
+
+/** An experiment's configuration at a preset; `batch` (when given) overrides the preset's. */
+function experimentSpec(e: Experiment, preset: Preset, batch: number | null): Spec {
+  const c = resolveConfig(e, preset);
+  const b = batch ?? c.batchSize;
+  return { label: e.name, model: c.model, size: c.inputSize, batch: b, options: c.modelOptions, graph: true };
 }
 
 /** Child: measure one (model, backend) pair and print one JSON line. */
@@ -316,17 +336,12 @@ async function main() {
     const preset = opt("preset", "laptop");
     if (precisionArg === "both") usage("--profile takes one --precision");
     let spec: Spec;
-    if (profile.includes("/")) {
-      try {
-        const c = resolveConfig(experiment(profile), parsePreset(preset));
-        const b = batchArg ? batch : c.batchSize;
-        spec = { label: profile, model: c.model, size: c.inputSize, batch: b, options: c.modelOptions, graph: true };
-      } catch (e) {
-        usage((e as Error).message);
-      }
-    } else {
-      const { name, size } = parseModel(profile);
-      spec = { label: name, model: name, size, batch, options: {}, graph: false };
+    try {
+      spec = profile.includes("/")
+        ? experimentSpec(experiment(profile), parsePreset(preset), batchArg ? batch : null)
+        : modelSpec(profile, batch);
+    } catch (e) {
+      usage((e as Error).message);
     }
     if (args.length) usage(`unexpected argument '${args[0]}'`);
     await runProfile(spec, backendArg, precisionArg, steps, jsonFile);
@@ -335,27 +350,12 @@ async function main() {
   const experimentsArg = opt("experiments", "");
   const presetArg = opt("preset", "laptop");
   const modelsArg = opt("models", experimentsArg ? "" : DEFAULT_MODELS.join(","));
-  const specs: Spec[] = modelsArg.split(",").filter(Boolean).map((m) => {
-    const { name, size } = parseModel(m);
-    return { label: name, model: name, size, batch, options: {}, graph: false };
-  });
+  const specs: Spec[] = modelsArg.split(",").filter(Boolean).map((m) => modelSpec(m, batch));
   if (experimentsArg) {
-    let preset;
     try {
-      preset = parsePreset(presetArg);
+      const preset = parsePreset(presetArg);
       for (const pattern of experimentsArg.split(",")) {
-        for (const e of selectExperiments(pattern)) {
-          const c = resolveConfig(e, preset);
-          const b = batchArg ? batch : c.batchSize;
-          specs.push({
-            label: e.name,
-            model: c.model,
-            size: c.inputSize,
-            batch: b,
-            options: c.modelOptions,
-            graph: true,
-          });
-        }
+        for (const e of selectExperiments(pattern)) specs.push(experimentSpec(e, preset, batchArg ? batch : null));
       }
     } catch (e) {
       usage((e as Error).message);
