@@ -32,7 +32,7 @@ import {
   resolveConfig,
   selectExperiments,
 } from "../lib/exp/experiments.ts";
-import { modelGraph } from "./model_graph.ts";
+import { type ModelGraph, modelGraph } from "./model_graph.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { summarize } from "../lib/models/inspect.ts";
@@ -200,6 +200,7 @@ async function runTorch(
   specs: Spec[],
   seconds: number,
   macsOf: Map<string, number>,
+  graphOf: Map<string, ModelGraph>,
 ): Promise<BenchResult[]> {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
   const rows: BenchResult[] = [];
@@ -209,11 +210,7 @@ async function runTorch(
       const what = m.graph
         ? ["--graph", `${dir}/graph.json`, "--label", m.label, "--size", String(m.size)]
         : ["--models", `${m.model}@${m.size}`];
-      if (m.graph) {
-        const model = buildModel(m.model, { ...m.options, inputSize: m.size });
-        await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(modelGraph(model)));
-        model.dispose();
-      }
+      if (m.graph) await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(graphOf.get(`${m.label}@${m.size}`)));
       const cmd = new Deno.Command(py, {
         args: [script, ...what, "--batch", String(m.batch), "--seconds", String(seconds)],
         env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
@@ -373,17 +370,20 @@ async function main() {
   const batches = [...new Set(specs.map((s) => s.batch))].join(", ");
   console.error(`bench: ${cpuDescription()}; batch ${batches}; ≥${seconds} s per measurement`);
   const results: BenchResult[] = [];
-  await initBackend({ backend: "cpu", log: null }); // only to build the models and count their MACs
-  const macsOf = new Map(
-    specs.map((
-      m,
-    ) => [`${m.label}@${m.size}`, summarize(buildModel(m.model, { ...m.options, inputSize: m.size })).macs]),
-  );
+  // Each model built once, here, on the cpu backend: its MACs, and for PyTorch its layer graph.
+  await initBackend({ backend: "cpu", log: null });
+  const macsOf = new Map<string, number>(), graphOf = new Map<string, ModelGraph>();
+  for (const m of specs) {
+    const model = buildModel(m.model, { ...m.options, inputSize: m.size });
+    macsOf.set(`${m.label}@${m.size}`, summarize(model).macs);
+    if (m.graph) graphOf.set(`${m.label}@${m.size}`, modelGraph(model));
+    model.dispose();
+  }
   const py = noTorch ? null : await torchPython();
   if (!noTorch && !py) {
     console.error("bench: PyTorch not importable; for the comparison: apt-get install python3-torch libopenblas0");
   }
-  const torch = py ? await runTorch(py, specs, seconds, macsOf) : [];
+  const torch = py ? await runTorch(py, specs, seconds, macsOf, graphOf) : [];
   const runs: [BackendName, string][] = backends.flatMap((b): [BackendName, string][] =>
     b !== "native" ? [[b, "fp32"]] : precisionArg === "both" ? [[b, "fp32"], [b, "bf16"]] : [[b, precisionArg]]
   );
