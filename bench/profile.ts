@@ -15,13 +15,10 @@
 import process from "node:process";
 import { Session } from "node:inspector";
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, initBackend } from "../lib/backend/mod.ts";
+import type { BackendName } from "../lib/backend/mod.ts";
 import { freshBufferCount, NATIVE, setNativeVerbose } from "../lib/backend/native.ts";
-import { buildModel } from "../lib/models/registry.ts";
-import { trainStep } from "../lib/train/step.ts";
-import { FusedAdam } from "../lib/train/optim.ts";
 import { textTable } from "../lib/util/table.ts";
-import type { Spec } from "./train_bench.ts";
+import { type Spec, stepFixture } from "./fixture.ts";
 
 const RESULT = "@@profile ";
 const VERBOSE_BEGIN = "@@onednn-begin";
@@ -106,15 +103,8 @@ async function jsProfile(step: () => Promise<void>, steps: number): Promise<Row[
 
 /** Child: profile one (model, backend) pair; print oneDNN's log between markers, then the result. */
 export async function profileOne(spec: Spec, backend: BackendName, precision: string, steps: number): Promise<void> {
-  const { model, size, batch } = spec;
-  const info = await initBackend({ backend, precision, log: null });
-  const m = buildModel(model, { ...spec.options, inputSize: size });
-  const opt = new FusedAdam(1e-3);
-  const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
-  const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
-  const step = async () => {
-    await trainStep(m, opt, x, y);
-  };
+  const { size, batch } = spec;
+  const { info, opt, step } = await stepFixture(spec, backend, precision);
   for (let i = 0; i < 3; i++) await step(); // primitives, buffers, the pool
 
   // The optimizer's update runs outside tfjs kernels on the native backend (Adam in place).

@@ -21,7 +21,6 @@
  * OPENBLAS_NUM_THREADS=1, one process per model) and the table gains our/PyTorch ratios.
  */
 import process from "node:process";
-import * as tf from "@tensorflow/tfjs";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 import {
@@ -33,13 +32,12 @@ import {
   selectExperiments,
 } from "../lib/exp/experiments.ts";
 import { type ModelGraph, modelGraph } from "./model_graph.ts";
-import { trainStep } from "../lib/train/step.ts";
-import { FusedAdam } from "../lib/train/optim.ts";
 import { summarize } from "../lib/models/inspect.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
 import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
+import { type Spec, stepFixture } from "./fixture.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
 const DEFAULT_MODELS = [
@@ -52,18 +50,6 @@ const DEFAULT_MODELS = [
   "googlenet@96",
   "resnet18@96",
 ];
-
-/** One thing to measure: a zoo model at a size, or an experiment's configuration at a preset. */
-export interface Spec {
-  /** The model's name, or the experiment's (then `model` is its architecture). */
-  label: string;
-  model: string;
-  size: number;
-  batch: number;
-  options: ModelOptions;
-  /** Measured in PyTorch through its layer graph (experiments) instead of a hand-written twin. */
-  graph: boolean;
-}
 
 export interface BenchResult {
   /** The zoo model, or the experiment whose configuration was measured. */
@@ -124,21 +110,17 @@ function experimentSpec(e: Experiment, preset: Preset, batch: number | null): Sp
 /** Child: measure one (model, backend) pair and print one JSON line. */
 async function measureOne(spec: Spec, backend: BackendName, precision: string, seconds: number) {
   const { model, size, batch } = spec;
-  const info = await initBackend({ backend, precision, log: null });
-  const m = buildModel(model, { ...spec.options, inputSize: size });
+  const { info, model: m, step } = await stepFixture(spec, backend, precision);
   const macs = summarize(m).macs;
-  const opt = new FusedAdam(1e-3);
-  const x = tf.randomUniform([batch, size, size, 1], 0, 1, "float32", 1);
-  const y = tf.randomUniform([batch], 0, 10, "int32", 2) as tf.Tensor1D;
   // Warm-up: first steps compile shaders / allocate / pack weights.
   const warm = performance.now();
-  await trainStep(m, opt, x, y);
+  await step();
   const firstStep = (performance.now() - warm) / 1000;
-  if (firstStep < seconds / 4) await trainStep(m, opt, x, y);
+  if (firstStep < seconds / 4) await step();
   let steps = 0;
   const t0 = performance.now();
   while (steps < 3 || (performance.now() - t0) / 1000 < seconds) {
-    await trainStep(m, opt, x, y);
+    await step();
     steps++;
     if (steps >= 1000) break;
   }
