@@ -77,6 +77,34 @@ Deno.test({
 
 Deno.test({
   ...opts,
+  name: "native ResizeBilinear has the cpu kernel's bits, up and down, in every corner mode",
+  fn: async () => {
+    // The trainer resizes every batch: records made with the JavaScript kernel must replay
+    // exactly. The 128×28×28→48 case differs in 78 of its outputs when the C++ is compiled with
+    // FMA contraction (which rounds once where tfjs rounds twice).
+    const cases: [number[], [number, number], boolean, boolean][] = [
+      [[128, 28, 28, 1], [48, 48], false, false],
+      [[4, 28, 28, 1], [224, 224], false, false],
+      [[7, 28, 28, 3], [33, 17], true, false],
+      [[7, 28, 28, 3], [33, 17], false, true],
+      [[40, 30, 13, 2], [11, 6], false, true],
+      [[40, 30, 13, 2], [1, 60], true, false],
+    ];
+    for (const [shape, sz, alignCorners, halfPixel] of cases) {
+      const [cpu, got] = await both(
+        NATIVE,
+        [{ shape, data: rand(shape, 21) }],
+        (x) => [tf.image.resizeBilinear(x as tf.Tensor4D, sz, alignCorners, halfPixel)],
+      );
+      assert.equal(got[0].length, cpu[0].length);
+      const differ = got[0].filter((v, i) => !Object.is(v, cpu[0][i])).length;
+      assert.equal(differ, 0, `${shape} → ${sz}, alignCorners ${alignCorners}, halfPixelCenters ${halfPixel}`);
+    }
+  },
+});
+
+Deno.test({
+  ...opts,
   name: "native binary ops match cpu for full, scalar, row-vector, middle-axis and two-sided broadcasts",
   fn: async () => {
     const shape = [3, 15, 16, 12];

@@ -878,6 +878,52 @@ int cn_tile4(const int32_t* shape, const int32_t* reps, const float* x, float* y
   });
 }
 
+// Bilinear resize of NHWC images, s = [N H W C] to [N OH OW C], with the arithmetic of
+// tfjs's cpu kernel (tfjs-backend-cpu ResizeBilinear.js): source positions, weights and the
+// interpolation in double, each output rounded once to float. So a batch resized here has
+// the bits of one resized by tf.image.resizeBilinear on cpu, and the runs recorded with the
+// JavaScript kernel replay exactly. FMA contraction would round differently: it is off here.
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+int cn_resize_bilinear(const int32_t* s, int32_t OH, int32_t OW, int32_t align_corners,
+                       int32_t half_pixel, const float* x, float* y) {
+  return guard([&] {
+    const int64_t N = s[0], H = s[1], W = s[2], C = s[3];
+    const bool ar = align_corners && OH > 1, ac = align_corners && OW > 1;
+    const double row_ratio = double(ar ? H - 1 : H) / double(ar ? OH - 1 : OH);
+    const double col_ratio = double(ac ? W - 1 : W) / double(ac ? OW - 1 : OW);
+    struct Tap {
+      int64_t lo, hi;
+      double frac;
+    };
+    auto tap = [&](double ratio, int64_t o, int64_t n) {
+      const double src = half_pixel ? ratio * (double(o) + 0.5) - 0.5 : ratio * double(o);
+      const double lo = std::max(0.0, std::floor(src));
+      return Tap{int64_t(lo), std::min<int64_t>(n - 1, int64_t(std::ceil(src))), src - lo};
+    };
+    std::vector<Tap> cols(OW);
+    for (int64_t c = 0; c < OW; c++) cols[c] = tap(col_ratio, c, W);
+    for_rows(N * OH, [&](int64_t r) {
+      const int64_t b = r / OH;
+      const Tap t = tap(row_ratio, r % OH, H);
+      const float* top = x + (b * H + t.lo) * W * C;
+      const float* bot = x + (b * H + t.hi) * W * C;
+      float* o = y + r * OW * C;
+      for (int64_t c = 0; c < OW; c++) {
+        const Tap& u = cols[c];
+        for (int64_t d = 0; d < C; d++) {
+          const double tl = top[u.lo * C + d], tr = top[u.hi * C + d];
+          const double bl = bot[u.lo * C + d], br = bot[u.hi * C + d];
+          const double upper = tl + (tr - tl) * u.frac;
+          const double lower = bl + (br - bl) * u.frac;
+          o[c * C + d] = float(upper + (lower - upper) * t.frac);
+        }
+      }
+    });
+  });
+}
+#pragma GCC pop_options
+
 // ---- element-wise --------------------------------------------------------------------
 // Op codes: the Unary and Binary enums of cnnlab_codes.h (generated from codes.ts).
 

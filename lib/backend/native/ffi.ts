@@ -28,6 +28,10 @@ const SYMBOLS = {
   cn_reduce_rows: { parameters: ["buffer", "i64", "i64", "i64", "buffer", "i32"], result: "i32" },
   cn_copy_block: { parameters: ["buffer", "i64", "buffer", "i64", "i64", "i64"], result: "i32" },
   cn_tile4: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  cn_resize_bilinear: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer", "buffer"],
+    result: "i32",
+  },
   cn_batch_norm: {
     parameters: ["buffer", "i64", "i64", "buffer", "buffer", "buffer", "buffer", "f32", "buffer"],
     result: "i32",

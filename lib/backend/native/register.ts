@@ -17,6 +17,7 @@ import { convKernels } from "./kernels/conv.ts";
 import { matmulKernels } from "./kernels/matmul.ts";
 import { poolKernels } from "./kernels/pool.ts";
 import { shapeKernels } from "./kernels/shape.ts";
+import { imageKernels } from "./kernels/image.ts";
 import { elementwiseKernels } from "./kernels/elementwise.ts";
 import { reduceKernels } from "./kernels/reduce.ts";
 import { batchNormKernels } from "./kernels/batch_norm.ts";
@@ -28,6 +29,7 @@ export const NATIVE_KERNELS: readonly NativeKernel[] = [
   ...matmulKernels,
   ...poolKernels,
   ...shapeKernels,
+  ...imageKernels,
   ...elementwiseKernels,
   ...reduceKernels,
   ...batchNormKernels,
