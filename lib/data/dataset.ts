@@ -212,6 +212,12 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
       if (skip) continue;
       const src = i * PIXELS;
       const dst = k * PIXELS;
+      if (!doFlip && dy === 0 && dx === 0) {
+        // The image as it is (every image without augmentation): one pass, no bounds checks,
+        // the same arithmetic. It was 0.4 ms of LeNet's 13 ms step at batch 128.
+        for (let p = 0; p < PIXELS; p++) px[dst + p] = split.images[src + p] * scale - off;
+        continue;
+      }
       for (let r = 0; r < SIDE; r++) {
         const sr = r + dy;
         for (let c = 0; c < SIDE; c++) {
