@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { activationPlan, overrideBindingLimit, planBatch, probeAdapter, WebGpuError } from "../lib/backend/webgpu.ts";
+import {
+  activationPlan,
+  overrideBindingLimit,
+  planBatch,
+  planRunBatches,
+  probeAdapter,
+  WebGpuError,
+} from "../lib/backend/webgpu.ts";
 import { buildModel } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { rand, relErr } from "./helpers.ts";
@@ -175,6 +182,20 @@ Deno.test({
       () => planBatch(m, 1, "split", per - 1),
       /a weight of lenet is 0\.2 MiB, over this adapter's storage-buffer binding limit .* cannot run on this adapter/,
     );
+    // The trainer's plan: training and evaluation batches both cut to what fits, and why.
+    overrideBindingLimit(limit);
+    try {
+      const p = planRunBatches(m, 32, 256, "split");
+      assert.deepEqual([p.microBatch, p.evalBatch], [20, 20]);
+      assert.match(p.note ?? "", /batch 32 exceeds .* accumulating gradients over slices of 20/);
+      assert.deepEqual(planRunBatches(m, 16, 16, "split"), { microBatch: 16, evalBatch: 16, note: null });
+      assert.throws(() => planRunBatches(m, 32, 256, "error"), /the largest batch that fits is 20/);
+      await initBackend({ backend: "cpu", log: null });
+      assert.deepEqual(planRunBatches(m, 32, 256, "error"), { microBatch: 32, evalBatch: 256, note: null });
+      await initBackend({ backend: "webgpu", log: null });
+    } finally {
+      overrideBindingLimit(null);
+    }
     m.dispose();
     // Split steps give the same losses as whole-batch steps (LeNet has no batch norm).
     const whole = await lossesOf("lenet", 28, 32, 3);

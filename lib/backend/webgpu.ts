@@ -255,3 +255,35 @@ export function planBatch(
   }
   return p.maxBatch;
 }
+
+/** How a run's batches go on the current backend. */
+export interface RunBatches {
+  /** The slice each training step accumulates gradients over (the batch itself when it fits). */
+  microBatch: number;
+  /** Examples per evaluation batch. */
+  evalBatch: number;
+  /** Why the batch is split, for the run's log (null when it is not). */
+  note: string | null;
+}
+
+/**
+ * The trainer's batches for `batchSize` (evaluation in batches of `evalBatch`): on WebGPU,
+ * sliced to fit this adapter's storage-buffer binding limit (or an error, with mode "error");
+ * on every other backend, as asked.
+ */
+export function planRunBatches(
+  model: tf.LayersModel,
+  batchSize: number,
+  evalBatch: number,
+  mode: "split" | "error",
+): RunBatches {
+  if (tf.getBackend() !== "webgpu") return { microBatch: batchSize, evalBatch, note: null };
+  const microBatch = planBatch(model, batchSize, mode);
+  return {
+    microBatch,
+    evalBatch: Math.max(1, Math.min(evalBatch, activationPlan(model, limitBytes).maxBatch)),
+    note: microBatch < batchSize
+      ? `batch ${batchSize} exceeds this GPU's storage-buffer binding limit; accumulating gradients over slices of ${microBatch}`
+      : null,
+  };
+}

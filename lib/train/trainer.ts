@@ -9,10 +9,10 @@ import { SeededDropout } from "../models/common.ts";
 import { buildModel, type ModelOptions } from "../models/registry.ts";
 import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
 import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setLearningRate } from "./optim.ts";
-import { evaluate, trainStep } from "./step.ts";
+import { evaluate, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { activationPlan, bindingLimitBytes, planBatch } from "../backend/webgpu.ts";
+import { planRunBatches } from "../backend/webgpu.ts";
 import { releaseBackendMemory } from "../backend/mod.ts";
 import { failpoint, failpointBlock } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
@@ -186,6 +186,16 @@ function reseedDropout(model: tf.LayersModel, seed: number, epoch: number): void
   });
 }
 
+/** What a training step of this run does beyond forward, backward and update (its loss terms, decay, clipping). */
+export function stepOptions(cfg: TrainConfig): StepOptions {
+  return {
+    labelSmoothing: cfg.labelSmoothing,
+    auxWeight: cfg.auxWeight,
+    weightDecay: cfg.optim.weightDecay,
+    clipNorm: cfg.optim.clipNorm,
+  };
+}
+
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
 export async function train(
@@ -228,15 +238,9 @@ export async function train(
         await progress.epochEnd(`${title}: resumed after epoch ${ck.epoch}`);
       }
     }
-    if (tf.getBackend() === "webgpu") {
-      microBatch = planBatch(model, cfg.batchSize, hooks.oversize ?? "split");
-      evalBatch = Math.max(1, Math.min(evalBatch, activationPlan(model, bindingLimitBytes()).maxBatch));
-      if (microBatch < cfg.batchSize) {
-        await progress.epochEnd(
-          `${title}: batch ${cfg.batchSize} exceeds this GPU's storage-buffer binding limit; accumulating gradients over slices of ${microBatch}`,
-        );
-      }
-    }
+    const plan = planRunBatches(model, cfg.batchSize, evalBatch, hooks.oversize ?? "split");
+    ({ microBatch, evalBatch } = plan);
+    if (plan.note) await progress.epochEnd(`${title}: ${plan.note}`);
     const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
     const runStart = performance.now();
     let imagesDone = 0;
@@ -258,13 +262,7 @@ export async function train(
       ) {
         lr = learningRateAt(cfg.optim, epoch + step / steps, cfg.epochs);
         setLearningRate(optimizer, lr);
-        const r = await trainStep(model, optimizer, b.x, b.y, {
-          labelSmoothing: cfg.labelSmoothing,
-          auxWeight: cfg.auxWeight,
-          weightDecay: cfg.optim.weightDecay,
-          clipNorm: cfg.optim.clipNorm,
-          microBatch,
-        });
+        const r = await trainStep(model, optimizer, b.x, b.y, { ...stepOptions(cfg), microBatch });
         tf.dispose([b.x, b.y]);
         step++;
         if (!Number.isFinite(r.loss)) {
