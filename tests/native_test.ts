@@ -17,6 +17,7 @@ import {
   setNativePrecision,
 } from "../lib/backend/native.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
+import { alloc, arenaMegabytes, clearPool, escape, release, wasSeen } from "../lib/backend/native/buffers.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/ops/batch_norm.ts";
 import { Builder } from "../lib/models/common.ts";
@@ -158,6 +159,40 @@ Deno.test({
     // Buffers no one read are recycled.
     for (let i = 0; i < 10; i++) tf.tidy(() => tf.relu(tf.relu(tf.ones(shape))));
     assert.ok(pooledMegabytes() > 0, "the pool was used");
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "the arena merges freed neighbours: a gradient larger than any one freed activation reuses them",
+  fn: () => {
+    // A backward pass frees small deep-layer buffers and then asks for larger ones; reused
+    // only at their exact size (the pool before the arena), they sat beside fresh memory.
+    clearPool();
+    const m = 100_000;
+    const a = alloc(m), b = alloc(m), c = alloc(3 * m);
+    assert.equal(a.buffer, b.buffer);
+    assert.equal(b.byteOffset, a.byteOffset + 4 * Math.ceil(m / 16) * 16, "carved one after the other");
+    const size = arenaMegabytes();
+    release(a);
+    release(b);
+    const d = alloc(2 * m);
+    assert.equal(d.buffer, a.buffer);
+    assert.equal(d.byteOffset, a.byteOffset, "the two freed blocks, merged, hold the larger request");
+    assert.equal(arenaMegabytes(), size, "no new memory");
+    // Escaping moves values out: a copy of their own (never recycled), and the block is free again.
+    d.fill(7);
+    const out = escape(d);
+    assert.notEqual(out.buffer, d.buffer);
+    assert.deepEqual([out.length, out[0], out[2 * m - 1]], [2 * m, 7, 7]);
+    assert.ok(wasSeen(out));
+    assert.equal(alloc(2 * m).byteOffset, a.byteOffset);
+    // A block from before clearPool() comes back without touching the new arena.
+    clearPool();
+    const e = alloc(m);
+    release(c);
+    assert.equal(alloc(m).byteOffset, e.byteOffset + 4 * Math.ceil(m / 16) * 16);
+    clearPool();
   },
 });
 

@@ -38,9 +38,13 @@ export class NativeBackend extends MathBackendCPU {
     return super.readSync(dataId);
   }
 
-  /** The tensor's buffer is visible outside the native kernels: never recycle or mutate it. */
+  /**
+   * The tensor's values are about to be visible outside the native kernels: from now on they
+   * are an array of their own (moved out of the arena), never recycled nor mutated.
+   */
   escape(dataId: object): void {
-    escape(this.data.get(dataId)?.values);
+    const d = this.data.get(dataId);
+    if (d) d.values = escape(d.values);
   }
 }
 

@@ -1,74 +1,172 @@
 /**
- * The pool of output buffers the native kernels write into.
+ * The arena the native kernels' output buffers are carved from.
  *
  * The first write to a fresh multi-megabyte Float32Array costs ~4 µs per 4 KiB page here
  * (a 75 MB activation: 50–85 ms of page faults, against 6 ms to refill a warm one), more
- * than most kernels themselves. So native kernels take their outputs from a pool of
- * buffers freed by disposed tensors. A buffer is recycled only while nothing else can see
- * it: reading it (dataSync/data) or passing it to a JavaScript kernel (which may keep a view
- * or share the array under another tensor) removes it from the pool's care for good.
+ * than most kernels themselves. So outputs are views into a few large chunks that stay
+ * resident: a freed block returns to its chunk's free list and merges with its free
+ * neighbours, and a request takes the smallest free block that holds it.
+ *
+ * It replaced a pool of whole arrays reused only at their exact size. A training step
+ * allocates its activations going forward and their gradients going backward, where every
+ * layer's gradient is larger than anything the deeper layers have freed; so the exact-size
+ * pool held forward and backward sizes side by side, about twice the step's live peak
+ * (VGG-11/8@224 batch 128: 1,318 MB pooled for a live peak of 596; GoogLeNet@96: 1,325 for
+ * 557). Blocks that merge serve the gradients from the activations already released.
+ *
+ * A buffer is ours only while nothing else can see it. Reading a tensor (dataSync/data) or
+ * passing it to a JavaScript kernel (which may keep a view of it, or share the array under
+ * another tensor) first moves its values out of the arena into an array of their own
+ * (`escape`), which is never recycled nor updated in place.
  */
 
 /**
- * Buffers below this many elements (4 KiB) are left to the garbage collector. It was 64 Ki
+ * Requests below this many elements (4 KiB) are left to the garbage collector. It was 64 Ki
  * elements; pooling the 4 KiB–256 KiB ones too (an Inception v3@48 step allocates ~600 of
  * them) made two concurrent laptop workers 4–12% faster on the Q3b models (AMD EPYC).
  */
 const POOL_MIN = 1 << 10;
-const poolCap = Number(Deno.env.get("CNNLAB_POOL_MB") ?? 2048) * 2 ** 20;
-const pool = new Map<number, Float32Array[]>();
-let pooledBytes = 0;
-/** Buffers allocated here that no one outside the native kernels has seen. */
-const mine = new WeakSet<Float32Array>();
+/** Blocks start on 64-byte boundaries (one cache line; AVX-512 loads). */
+const ALIGN = 16;
+/** Floats per chunk unless a request is larger (256 MiB; pages count only once touched). */
+const CHUNK = 1 << 26;
+const capBytes = Number(Deno.env.get("CNNLAB_POOL_MB") ?? 2048) * 2 ** 20;
+
+interface Chunk {
+  data: Float32Array;
+  /** Free blocks [offset, length] in floats, sorted by offset, never adjacent. */
+  free: [number, number][];
+  /** Dropped by clearPool(): its blocks are not reused. */
+  dropped: boolean;
+}
+interface Block {
+  chunk: Chunk;
+  offset: number;
+  length: number;
+}
+
+let chunks: Chunk[] = [];
+let arenaBytes = 0;
+let freeFloats = 0;
+/** The block behind each output buffer that no one outside the native kernels has seen. */
+const blocks = new WeakMap<Float32Array, Block>();
 /** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
 const seen = new WeakSet<object>();
 
-/** Pool-sized output buffers allocated fresh (not taken from the pool) since the process started. */
+/** Output buffers that needed memory the arena did not have (a new chunk, or beyond the cap). */
 let fresh = 0;
 export function freshBufferCount(): number {
   return fresh;
 }
 
-/** An output buffer of n floats: from the pool when one of that length is free, else fresh. */
+/** The smallest free block of at least `len` floats: [chunk, index in its free list]. */
+function bestFit(len: number): [Chunk, number] | null {
+  let best: [Chunk, number] | null = null;
+  let bestLen = Infinity;
+  for (const c of chunks) {
+    for (let i = 0; i < c.free.length; i++) {
+      const l = c.free[i][1];
+      if (l >= len && l < bestLen) {
+        best = [c, i];
+        bestLen = l;
+        if (l === len) return best;
+      }
+    }
+  }
+  return best;
+}
+
+/** An output buffer of n floats: a block of the arena, else (beyond the cap, or tiny) an array of its own. */
 export function alloc(n: number): Float32Array {
   if (n < POOL_MIN) return new Float32Array(n);
-  const a = pool.get(n)?.pop();
-  if (a) pooledBytes -= a.byteLength;
-  else fresh++;
-  const b = a ?? new Float32Array(n);
-  mine.add(b);
-  return b;
+  const len = Math.ceil(n / ALIGN) * ALIGN;
+  let fit = bestFit(len);
+  if (!fit) {
+    fresh++;
+    const floats = Math.max(len, CHUNK);
+    if (arenaBytes + floats * 4 > capBytes) return new Float32Array(n);
+    const chunk: Chunk = { data: new Float32Array(floats), free: [[0, floats]], dropped: false };
+    chunks.push(chunk);
+    arenaBytes += floats * 4;
+    freeFloats += floats;
+    fit = [chunk, 0];
+  }
+  const [chunk, i] = fit;
+  const [offset, l] = chunk.free[i];
+  if (l === len) chunk.free.splice(i, 1);
+  else chunk.free[i] = [offset + len, l - len];
+  freeFloats -= len;
+  const v = chunk.data.subarray(offset, offset + n);
+  blocks.set(v, { chunk, offset, length: len });
+  return v;
 }
 
-/** A disposed tensor's values: back to the pool when they are ours and unseen. */
+/** Return a block to its chunk's free list, merged with the free blocks on either side. */
+function giveBack(b: Block): void {
+  if (b.chunk.dropped) return;
+  const f = b.chunk.free;
+  let i = 0, hi = f.length; // first free block after this one
+  while (i < hi) {
+    const mid = (i + hi) >> 1;
+    if (f[mid][0] < b.offset) i = mid + 1;
+    else hi = mid;
+  }
+  let start = b.offset, end = b.offset + b.length;
+  const prev = i > 0 && f[i - 1][0] + f[i - 1][1] === start;
+  const next = i < f.length && f[i][0] === end;
+  if (prev) start = f[i - 1][0];
+  if (next) end = f[i][0] + f[i][1];
+  f.splice(prev ? i - 1 : i, (prev ? 1 : 0) + (next ? 1 : 0), [start, end - start]);
+  freeFloats += b.length;
+}
+
+/** A disposed tensor's values: their block back to the arena when they are ours and unseen. */
 export function release(v: unknown): void {
-  if (!(v instanceof Float32Array) || !mine.has(v)) return;
-  mine.delete(v);
-  if (pooledBytes + v.byteLength > poolCap) return;
-  const list = pool.get(v.length) ?? [];
-  list.push(v);
-  pool.set(v.length, list);
-  pooledBytes += v.byteLength;
+  if (!(v instanceof Float32Array)) return;
+  const b = blocks.get(v);
+  if (!b) return;
+  blocks.delete(v);
+  giveBack(b);
 }
 
-/** Values visible outside the native kernels (read, or given to a JavaScript kernel): never recycled nor mutated. */
-export function escape(v: unknown): void {
-  if (v instanceof Float32Array) mine.delete(v);
-  if (v && typeof v === "object") seen.add(v);
+/**
+ * Values about to be visible outside the native kernels (read, or given to a JavaScript
+ * kernel): arena values are copied to an array of their own and their block freed. Returns
+ * what the tensor holds from now on, which is never recycled nor mutated.
+ */
+export function escape<T>(v: T): T {
+  let out: unknown = v;
+  if (v instanceof Float32Array) {
+    const b = blocks.get(v);
+    if (b) {
+      out = v.slice();
+      blocks.delete(v);
+      giveBack(b);
+    }
+  }
+  if (out && typeof out === "object") seen.add(out);
+  return out as T;
 }
 
-/** Whether `escape` was ever called on these values (in-place updates must leave them alone). */
+/** Whether these values were ever handed out by `escape` (in-place updates must leave them alone). */
 export function wasSeen(v: object): boolean {
   return seen.has(v);
 }
 
-/** Drop every pooled buffer. */
+/** Drop the arena (blocks still held by live tensors stay valid, and are not reused). */
 export function clearPool(): void {
-  pool.clear();
-  pooledBytes = 0;
+  for (const c of chunks) c.dropped = true;
+  chunks = [];
+  arenaBytes = 0;
+  freeFloats = 0;
 }
 
-/** Megabytes of freed output buffers currently held for reuse (at most CNNLAB_POOL_MB, default 2048). */
+/** Megabytes of the arena free for reuse (the arena is at most CNNLAB_POOL_MB, default 2048). */
 export function pooledMegabytes(): number {
-  return pooledBytes / 2 ** 20;
+  return (freeFloats * 4) / 2 ** 20;
+}
+
+/** Megabytes the arena holds in all, free or in use. */
+export function arenaMegabytes(): number {
+  return arenaBytes / 2 ** 20;
 }
