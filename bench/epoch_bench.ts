@@ -10,7 +10,7 @@
  * trainer's own step alone (same model, optimizer, step options and batch size, on one fixed
  * batch) for --step-seconds before and again after the epochs, and states what the rest of
  * an epoch costs: each epoch's images per second of training alone and of training plus its
- * evaluation, as fractions of the step-only rate (issue 15's goal: within 10%, i.e. ≥ 0.9).
+ * evaluation, as fractions of the step-only rate (the goal: within 10% of it, with evaluation).
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";

@@ -214,7 +214,8 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
       const dst = k * PIXELS;
       if (!doFlip && dy === 0 && dx === 0) {
         // The image as it is (every image without augmentation): one pass, no bounds checks,
-        // the same arithmetic. It was 0.4 ms of LeNet's 13 ms step at batch 128.
+        // the same arithmetic: 0.27 ms for a batch of 128 where the bounds-checked path took
+        // 0.33 (LeNet's step takes 13).
         for (let p = 0; p < PIXELS; p++) px[dst + p] = split.images[src + p] * scale - off;
         continue;
       }

@@ -55,16 +55,17 @@ interface Block {
 let chunks: Chunk[] = [];
 let arenaBytes = 0;
 let freeFloats = 0;
-/** Free arrays below ARENA_MIN by length, and the arrays of that pool no one else has seen. */
+/** Free arrays below ARENA_MIN, by length. */
 const small = new Map<number, Float32Array[]>();
 let smallBytes = 0;
+/** The arrays below ARENA_MIN handed out here that no one outside the native kernels has seen. */
 const mine = new WeakSet<Float32Array>();
 /** The block behind each output buffer that no one outside the native kernels has seen. */
 const blocks = new WeakMap<Float32Array, Block>();
 /** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
 const seen = new WeakSet<object>();
 
-/** Output buffers that needed memory the arena did not have (a new chunk, or beyond the cap). */
+/** Output buffers that needed new memory: a new chunk, a small array of a length not pooled, or beyond the cap. */
 let fresh = 0;
 export function freshBufferCount(): number {
   return fresh;
@@ -87,7 +88,10 @@ function bestFit(len: number): [Chunk, number] | null {
   return best;
 }
 
-/** An output buffer of n floats: a block of the arena, else (beyond the cap, or tiny) an array of its own. */
+/**
+ * An output buffer of n floats: under 4 KiB a new array; under 1 MiB a pooled array of that
+ * length; else a block of the arena (an array of its own beyond the cap).
+ */
 export function alloc(n: number): Float32Array {
   if (n < POOL_MIN) return new Float32Array(n);
   if (n < ARENA_MIN) {

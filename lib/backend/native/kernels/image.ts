@@ -5,8 +5,8 @@ import { cpu, f32, type Info, type KernelArgs, type NativeKernel, out, size, SMA
 
 /**
  * Bilinear resize with the bits of the cpu backend's kernel (the C++ repeats its double
- * arithmetic), on all threads: the JavaScript kernel took 3.4 ms of a 73 ms GoogLeNet¼@48
- * training step for its batch of 128.
+ * arithmetic), on all threads: 0.45 ms for a batch of 128 resized to 48 px, where the
+ * JavaScript kernel took 4.5 ms (6% of a GoogLeNet¼@48 training step).
  */
 function resizeBilinear(args: KernelArgs): Info | Info[] {
   const x = args.inputs.images!;
