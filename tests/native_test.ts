@@ -169,7 +169,7 @@ Deno.test({
     // A backward pass frees small deep-layer buffers and then asks for larger ones; reused
     // only at their exact size (the pool before the arena), they sat beside fresh memory.
     clearPool();
-    const m = 300_000; // above the 1 MiB under which buffers are pooled as whole arrays
+    const m = 1_100_000; // above the 4 MiB under which buffers are pooled as whole arrays
     const a = alloc(m), b = alloc(m), c = alloc(3 * m);
     assert.equal(a.buffer, b.buffer);
     assert.equal(b.byteOffset, a.byteOffset + 4 * Math.ceil(m / 16) * 16, "carved one after the other");

@@ -13,7 +13,7 @@
  * pool held forward and backward sizes side by side, about twice the step's live peak
  * (VGG-11/8@224 batch 128: 1,318 MB pooled for a live peak of 596; GoogLeNet@96: 1,325 for
  * 557). Blocks that merge serve the gradients from the activations already released.
- * Buffers under 1 MiB still come from a pool of whole arrays of their exact length.
+ * Buffers under 4 MiB still come from a pool of whole arrays of their exact length.
  *
  * A buffer is ours only while nothing else can see it. Reading a tensor (dataSync/data) or
  * passing it to a JavaScript kernel (which may keep a view of it, or share the array under
@@ -28,11 +28,13 @@
  */
 const POOL_MIN = 1 << 10;
 /**
- * Requests below this many elements (1 MiB) are pooled as whole arrays reused at their exact
- * length: the arena's search and views cost GoogLeNet@32 at batch 32 (~700 small outputs a
- * step) 3% of its speed, and buffers this small are not what fills memory.
+ * Requests below this many elements (4 MiB) are pooled as whole arrays reused at their exact
+ * length. Buffers this small are not what fills memory, and in the arena they cost speed:
+ * its search and views took 3% of GoogLeNet@32 at batch 32 (~700 small outputs a step)
+ * with the bound at 1 MiB, and Inception-ResNet/4@48 on two 1-thread workers (as the report
+ * trains) ran 4% slower (630 vs 657 img/s, alternating); at 4 MiB it ran level (575 vs 534).
  */
-const ARENA_MIN = 1 << 18;
+const ARENA_MIN = 1 << 20;
 /** Blocks start on 64-byte boundaries (one cache line; AVX-512 loads). */
 const ALIGN = 16;
 /** Floats per chunk unless a request is larger (256 MiB; pages count only once touched). */
@@ -89,7 +91,7 @@ function bestFit(len: number): [Chunk, number] | null {
 }
 
 /**
- * An output buffer of n floats: under 4 KiB a new array; under 1 MiB a pooled array of that
+ * An output buffer of n floats: under 4 KiB a new array; under 4 MiB a pooled array of that
  * length; else a block of the arena (an array of its own beyond the cap).
  */
 export function alloc(n: number): Float32Array {
