@@ -50,11 +50,6 @@ export function webgpuAdapter(): AdapterSummary | null {
   return adapterSummary;
 }
 
-/** The storage-buffer binding limit in force (Infinity when webgpu is not started). */
-export function bindingLimitBytes(): number {
-  return limitBytes;
-}
-
 /** For tests: pretend the adapter binds at most this many bytes (null restores the adapter's). */
 export function overrideBindingLimit(bytes: number | null): void {
   limitBytes = bytes ?? adapterSummary?.maxStorageBufferBindingSize ?? Infinity;

@@ -56,7 +56,6 @@ interface Block {
 
 let chunks: Chunk[] = [];
 let arenaBytes = 0;
-let freeFloats = 0;
 /** Free arrays below ARENA_MIN, by length. */
 const small = new Map<number, Float32Array[]>();
 let smallBytes = 0;
@@ -115,14 +114,12 @@ export function alloc(n: number): Float32Array {
     const chunk: Chunk = { data: new Float32Array(floats), free: [[0, floats]], dropped: false };
     chunks.push(chunk);
     arenaBytes += floats * 4;
-    freeFloats += floats;
     fit = [chunk, 0];
   }
   const [chunk, i] = fit;
   const [offset, l] = chunk.free[i];
   if (l === len) chunk.free.splice(i, 1);
   else chunk.free[i] = [offset + len, l - len];
-  freeFloats -= len;
   const v = chunk.data.subarray(offset, offset + n);
   blocks.set(v, { chunk, offset, length: len });
   return v;
@@ -144,10 +141,9 @@ function giveBack(b: Block): void {
   if (prev) start = f[i - 1][0];
   if (next) end = f[i][0] + f[i][1];
   f.splice(prev ? i - 1 : i, (prev ? 1 : 0) + (next ? 1 : 0), [start, end - start]);
-  freeFloats += b.length;
 }
 
-/** A disposed tensor's values: their block back to the arena when they are ours and unseen. */
+/** A disposed tensor's values, when ours and unseen: back to the small pool, or their block back to the arena. */
 export function release(v: unknown): void {
   if (!(v instanceof Float32Array)) return;
   if (mine.has(v)) {
@@ -195,14 +191,15 @@ export function clearPool(): void {
   for (const c of chunks) c.dropped = true;
   chunks = [];
   arenaBytes = 0;
-  freeFloats = 0;
   small.clear();
   smallBytes = 0;
 }
 
-/** Megabytes of the arena free for reuse (the arena is at most CNNLAB_POOL_MB, default 2048). */
+/** Megabytes free for reuse in the arena and the small pool (together at most CNNLAB_POOL_MB, default 2048). */
 export function pooledMegabytes(): number {
-  return (freeFloats * 4 + smallBytes) / 2 ** 20;
+  let free = 0;
+  for (const c of chunks) for (const [, l] of c.free) free += l;
+  return (free * 4 + smallBytes) / 2 ** 20;
 }
 
 /** Megabytes the arena holds in all, free or in use (the pool of small arrays apart). */
