@@ -265,7 +265,10 @@ Deno.test({
   ...opts,
   name: "native batch norm in training: outputs and every gradient match tf.moments + batchNorm on cpu",
   fn: async () => {
-    for (const xs of [[6, 7, 5, 24], [64, 40]]) {
+    // Channel counts that take each path of the C++ loops: blocks of 16, 8, 4 and 1 channels
+    // with the sums in registers (C < 64), rows left over after the repeated coefficients'
+    // groups ([17, 13], [5, 7, 3]), and row by row from 64 channels on ([9, 70]).
+    for (const xs of [[6, 7, 5, 24], [64, 40], [17, 13], [5, 7, 3], [9, 70]]) {
       const C = xs[xs.length - 1];
       const axes = [...Array(xs.length - 1).keys()];
       const [cpu, got] = await both(
@@ -381,6 +384,9 @@ Deno.test({
         tf.pad(x, [[0, 0], [1, 2], [3, 0], [0, 0]]),
         tf.pad(x, [[1, 0], [0, 0], [0, 0], [2, 1]], 0.5),
         tf.pad(x.slice([0, 0, 0, 0], [6, 13, 11, 1]), [[0, 0], [2, 2], [2, 2], [0, 0]], -1), // a 1-channel image
+        // 7 channels: sums in blocks of 4 and 1; normalisation over groups of 10 rows and 8 rows left over.
+        x.slice([0, 0, 0, 0], [6, 13, 11, 7]).sum([0, 1, 2]),
+        tf.batchNorm(x.slice([0, 0, 0, 0], [6, 13, 11, 7]), mean.slice(0, 7), variance.slice(0, 7), offset.slice(0, 7)),
       ],
     );
     cpu.forEach((want, i) => assert.ok(relErr(got[i], want) <= REL_BOUND, `output ${i}: ${relErr(got[i], want)}`));
