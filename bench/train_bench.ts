@@ -4,7 +4,7 @@
  * (3 × forward MACs × 2 per image) and each run's peak RSS.
  *
  *   deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128]
- *                   [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
+ *                   [--seconds 10] [--rounds 1] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
  *   deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--backends native] [--json FILE]
  *   deno task bench --profile googlenet@32 [--batch 32] [--backends native] [--steps 8] [--json FILE]
  *
@@ -38,6 +38,7 @@ import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
+import { foldRounds, type RoundRow } from "./rounds.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
 const DEFAULT_MODELS = [
@@ -51,32 +52,18 @@ const DEFAULT_MODELS = [
   "resnet18@96",
 ];
 
-export interface BenchResult {
-  /** The zoo model, or the experiment whose configuration was measured. */
-  model: string;
+/** One measurement, or with --rounds the fold of a pair's rounds (bench/rounds.ts has the common fields). */
+export interface BenchResult extends RoundRow {
   /** For an experiment: its architecture and model options. */
   architecture?: string;
   options?: ModelOptions;
-  size: number;
-  batch: number;
-  /** Ours: a cnnlab backend; PyTorch's rows say "pytorch". */
-  backend: string;
-  precision: string;
   device: string;
-  steps: number;
-  seconds: number;
-  trainImagesPerSecond: number;
-  /** Useful work: 6 × forward MACs per image × images/s, in GFLOP/s. */
-  gflops: number;
-  peakRssMB: number;
-  /** This row's images/s over PyTorch's for the same model and size (when measured). */
-  vsPytorch?: number;
 }
 
 function usage(msg: string): never {
   console.error(`bench: ${msg}`);
   console.error(
-    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
+    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--rounds 1] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
   );
   console.error(
     "       deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--batch N] [--backends native] [--json FILE]",
@@ -142,18 +129,36 @@ async function measureOne(spec: Spec, backend: BackendName, precision: string, s
   console.log(JSON.stringify(r));
 }
 
+/** The results table; with rounds, each pair's images/s per round and its ratios' range beside the medians. */
 function table(rows: BenchResult[]): string {
+  const perRound = rows.some((r) => r.perRound);
+  const ips = (v: number) => v.toFixed(v < 100 ? 1 : 0);
+  const span = (xs: number[] | undefined) =>
+    xs?.length ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}×` : "";
   return textTable(
-    ["model", "size", "batch", "backend", "precision", "img/s", "GFLOP/s", "vs PyTorch", "steps", "peak RSS MB"],
+    [
+      "model",
+      "size",
+      "batch",
+      "backend",
+      "precision",
+      perRound ? "img/s (median)" : "img/s",
+      "GFLOP/s",
+      "vs PyTorch",
+      ...(perRound ? ["per round img/s", "rounds' ratios"] : []),
+      "steps",
+      "peak RSS MB",
+    ],
     rows.map((r) => [
       r.model,
       String(r.size),
       String(r.batch),
       r.backend,
       r.precision,
-      r.trainImagesPerSecond.toFixed(r.trainImagesPerSecond < 100 ? 1 : 0),
+      ips(r.trainImagesPerSecond),
       r.gflops.toFixed(1),
       r.vsPytorch === undefined ? "" : `${r.vsPytorch.toFixed(2)}×`,
+      ...(perRound ? [(r.perRound ?? []).map(ips).join(", "), span(r.vsPytorchPerRound)] : []),
       String(r.steps),
       r.peakRssMB.toFixed(0),
     ]),
@@ -174,42 +179,38 @@ async function torchPython(): Promise<string | null> {
 }
 
 /**
- * PyTorch's rows for the same models (its best setting on this CPU: all cores, 1 BLAS
- * thread), one python process per model so that each row's peak RSS is its own.
+ * PyTorch's rows for one spec (its best setting on this CPU: all cores, 1 BLAS thread), in a
+ * python process of its own so that the row's peak RSS is its own.
  */
 async function runTorch(
   py: string,
-  specs: Spec[],
+  m: Spec,
   seconds: number,
   macsOf: Map<string, number>,
   graphOf: Map<string, ModelGraph>,
 ): Promise<BenchResult[]> {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
-  const rows: BenchResult[] = [];
   const dir = await Deno.makeTempDir({ prefix: "cnnlab-bench-" });
   try {
-    for (const m of specs) {
-      const what = m.graph
-        ? ["--graph", `${dir}/graph.json`, "--label", m.label, "--size", String(m.size)]
-        : ["--models", `${m.model}@${m.size}`];
-      if (m.graph) await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(graphOf.get(`${m.label}@${m.size}`)));
-      const cmd = new Deno.Command(py, {
-        args: [script, ...what, "--batch", String(m.batch), "--seconds", String(seconds)],
-        env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
-        stdout: "piped",
-        stderr: "piped",
-      });
-      const out = await cmd.output();
-      if (!out.success) {
-        const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
-        console.error(`bench: ${m.label}@${m.size} on PyTorch failed: ${why}`);
-      }
-      rows.push(...torchRows(out.stdout, m, macsOf));
+    const what = m.graph
+      ? ["--graph", `${dir}/graph.json`, "--label", m.label, "--size", String(m.size)]
+      : ["--models", `${m.model}@${m.size}`];
+    if (m.graph) await Deno.writeTextFile(`${dir}/graph.json`, JSON.stringify(graphOf.get(`${m.label}@${m.size}`)));
+    const cmd = new Deno.Command(py, {
+      args: [script, ...what, "--batch", String(m.batch), "--seconds", String(seconds)],
+      env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: String(navigator.hardwareConcurrency) },
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const out = await cmd.output();
+    if (!out.success) {
+      const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+      console.error(`bench: ${m.label}@${m.size} on PyTorch failed: ${why}`);
     }
+    return torchRows(out.stdout, m, macsOf);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  return rows;
 }
 
 /** The rows torch_bench.py printed for one spec. */
@@ -235,9 +236,36 @@ function torchRows(stdout: Uint8Array, m: Spec, macsOf: Map<string, number>): Be
       gflops: (6 * (macsOf.get(`${m.label}@${m.size}`) ?? 0) * r.trainImagesPerSecond) / 1e9,
       peakRssMB: r.peakRssMB,
     });
-    console.error(`bench: ${m.label}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s`);
   }
   return rows;
+}
+
+/** One measurement of ours: a child process for the (spec, backend, precision); null if it failed or was skipped. */
+async function runOurs(spec: Spec, backend: BackendName, precision: string, seconds: number) {
+  const { label: name, size } = spec;
+  // The pure-JS backend is ~100× slower: give it the minimum (3 steps) on LeNet only.
+  if (backend === "cpu" && spec.model !== "lenet") {
+    console.error(`bench: skipping ${name}@${size} on cpu (hours per measurement)`);
+    return null;
+  }
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      ...childArgs("--one", backend, spec),
+      "--precision",
+      precision,
+      "--seconds",
+      backend === "cpu" ? "1" : String(seconds),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await cmd.output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
+    console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${err.replace(/^.*?Error: /, "")}`);
+    return null;
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!) as BenchResult;
 }
 
 /** `deno run` of this script as the child that measures (`--one`) or profiles (`--profile-one`) one spec. */
@@ -297,6 +325,8 @@ async function main() {
   const batchArg = opt("batch", "");
   const batch = Number(batchArg || "128");
   const seconds = Number(opt("seconds", "10"));
+  const rounds = Number(opt("rounds", "1"));
+  if (!Number.isInteger(rounds) || rounds <= 0) usage(`--rounds must be a positive integer`);
   if (!Number.isInteger(batch) || batch <= 0) usage(`--batch must be a positive integer`);
   if (!(seconds > 0)) usage(`--seconds must be positive`);
   if (one) {
@@ -350,8 +380,8 @@ async function main() {
     usage((e as Error).message);
   }
   const batches = [...new Set(specs.map((s) => s.batch))].join(", ");
-  console.error(`bench: ${cpuDescription()}; batch ${batches}; ≥${seconds} s per measurement`);
-  const results: BenchResult[] = [];
+  const each = rounds > 1 ? `, ${rounds} rounds of PyTorch and ours in turn` : "";
+  console.error(`bench: ${cpuDescription()}; batch ${batches}; ≥${seconds} s per measurement${each}`);
   // Each model built once, here, on the cpu backend: its MACs, and for PyTorch its layer graph.
   await initBackend({ backend: "cpu", log: null });
   const macsOf = new Map<string, number>(), graphOf = new Map<string, ModelGraph>();
@@ -365,48 +395,45 @@ async function main() {
   if (!noTorch && !py) {
     console.error("bench: PyTorch not importable; for the comparison: apt-get install python3-torch libopenblas0");
   }
-  const torch = py ? await runTorch(py, specs, seconds, macsOf, graphOf) : [];
   const runs: [BackendName, string][] = backends.flatMap((b): [BackendName, string][] =>
     b !== "native" ? [[b, "fp32"]] : precisionArg === "both" ? [[b, "fp32"], [b, "bf16"]] : [[b, precisionArg]]
   );
-  for (const [backend, precision] of runs) {
-    for (const spec of specs) {
-      const { label: name, size } = spec;
-      // The pure-JS backend is ~100× slower: give it the minimum (3 steps) on LeNet only.
-      if (backend === "cpu" && spec.model !== "lenet") {
-        console.error(`bench: skipping ${name}@${size} on cpu (hours per measurement)`);
-        continue;
-      }
-      const cmd = new Deno.Command(Deno.execPath(), {
-        args: [
-          ...childArgs("--one", backend, spec),
-          "--precision",
-          precision,
-          "--seconds",
-          backend === "cpu" ? "1" : String(seconds),
-        ],
-        stdout: "piped",
-        stderr: "piped",
+  const raw: BenchResult[] = [];
+  for (const spec of specs) {
+    for (let round = 1; round <= rounds; round++) {
+      const of = rounds > 1 ? ` (round ${round} of ${rounds})` : "";
+      const torchNow = () =>
+        raw.find((t) =>
+          t.backend === "pytorch" && t.model === spec.label && t.size === spec.size && t.batch === spec.batch &&
+          t.round === round
+        );
+      const sides: (() => Promise<void>)[] = runs.map(([backend, precision]) => async () => {
+        const r = await runOurs(spec, backend, precision, seconds);
+        if (!r) return;
+        raw.push({ ...r, round });
+        const t = torchNow(),
+          vs = t ? `, ${(r.trainImagesPerSecond / t.trainImagesPerSecond).toFixed(2)}× PyTorch` : "";
+        console.error(
+          `bench: ${spec.label}@${spec.size} on ${backend} (${precision}): ${
+            r.trainImagesPerSecond.toFixed(1)
+          } img/s, ${r.gflops.toFixed(1)} GFLOP/s, peak RSS ${r.peakRssMB.toFixed(0)} MB${vs}${of}`,
+        );
       });
-      const out = await cmd.output();
-      const text = new TextDecoder().decode(out.stdout).trim();
-      if (!out.success) {
-        const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
-        console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${err.replace(/^.*?Error: /, "")}`);
-        continue;
+      if (py) {
+        sides.unshift(async () => {
+          for (const r of await runTorch(py, spec, seconds, macsOf, graphOf)) {
+            raw.push({ ...r, round });
+            console.error(`bench: ${spec.label}@${r.size} on PyTorch: ${r.trainImagesPerSecond.toFixed(1)} img/s${of}`);
+          }
+        });
       }
-      const r = JSON.parse(text.split("\n").pop()!) as BenchResult;
-      const ref = torch.find((t) => t.model === name && t.size === size && t.batch === spec.batch);
-      if (ref) r.vsPytorch = r.trainImagesPerSecond / ref.trainImagesPerSecond;
-      console.error(
-        `bench: ${name}@${size} on ${backend} (${precision}): ${r.trainImagesPerSecond.toFixed(1)} img/s, ${
-          r.gflops.toFixed(1)
-        } GFLOP/s, peak RSS ${r.peakRssMB.toFixed(0)} MB${ref ? `, ${r.vsPytorch!.toFixed(2)}× PyTorch` : ""}`,
-      );
-      results.push(r);
+      // PyTorch first in odd rounds, last in even ones: neither side always gets the later minute.
+      if (round % 2 === 0) sides.reverse();
+      for (const side of sides) await side();
     }
   }
-  results.push(...torch);
+  const folded = foldRounds(raw);
+  const results = [...folded.filter((r) => r.backend !== "pytorch"), ...folded.filter((r) => r.backend === "pytorch")];
   console.log(table(results));
   if (jsonFile) await writeFileAtomic(jsonFile, JSON.stringify(results, null, 2) + "\n");
 }
