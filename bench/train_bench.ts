@@ -19,6 +19,8 @@
  * that pair alone. Backends that cannot start here are listed and skipped. When python3
  * can import torch, the same models run in PyTorch too (bench/torch_bench.py, all cores,
  * OPENBLAS_NUM_THREADS=1, one process per model) and the table gains our/PyTorch ratios.
+ * A model's PyTorch and our measurements run back to back; --rounds N repeats them N times,
+ * the order alternating, and folds them into medians and same-round ratios (bench/rounds.ts).
  */
 import process from "node:process";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
