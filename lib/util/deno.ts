@@ -19,8 +19,9 @@ export const RUN_PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", 
  * in all, of ~12 s), peak RSS fell 466/514 -> 419/420 MB there, and in `deno task bench`
  * GoogLeNet@32 batch 32 341/372 -> 342/311, q3b/inception-v3 386/414 -> 353/352,
  * q3b/googlenet 304/333 -> 270/271 (alternating runs; speed level within the VM's noise).
- * A training process's live heap is tens of MB (tensor values live outside it), so the cap
- * is far from binding; optimize-for-size, tried too, saved more (GoogLeNet@32 ~300 MB) but
+ * A training process's live heap is tens of MB (tensor values live outside it), and the
+ * report's own process finished a smoke report with the cap at 64 MB, so 1 GB is far from
+ * binding; optimize-for-size, tried too, saved more (GoogLeNet@32 ~300 MB) but
  * trained q3b/inception-resnet 10-25% slower.
  *
  * Every `deno run` that trains carries these flags: the tasks in deno.json
