@@ -40,6 +40,12 @@ export function median(xs: readonly number[]): number {
 const pairKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/${r.backend}/${r.precision}`;
 const torchKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/pytorch/fp32`;
 
+/** PyTorch's measurement of the same model, size and batch in the same round as `r` (none for PyTorch's own rows). */
+export function sameRoundPytorch<T extends RoundRow>(rows: readonly T[], r: RoundRow): T | undefined {
+  if (r.backend === "pytorch") return undefined;
+  return rows.find((t) => pairKey(t) === torchKey(r) && t.round === r.round);
+}
+
 /**
  * One row per (model, size, batch, backend, precision), in the order pairs first appear:
  * images/s and GFLOP/s are the rounds' medians, steps and seconds their sums, peak RSS the
@@ -51,15 +57,14 @@ export function foldRounds<T extends RoundRow>(rows: readonly T[]): T[] {
   const groups = new Map<string, T[]>();
   for (const r of rows) {
     const k = pairKey(r);
-    groups.set(k, [...(groups.get(k) ?? []), r]);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r);
   }
-  const torchIn = (r: RoundRow) =>
-    r.backend === "pytorch" ? undefined : groups.get(torchKey(r))?.find((t) => t.round === r.round);
   const out: T[] = [];
   for (const g of groups.values()) {
     const byRound = [...g].sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
     const ratios = byRound.flatMap((r) => {
-      const t = torchIn(r);
+      const t = sameRoundPytorch(rows, r);
       return t ? [r.trainImagesPerSecond / t.trainImagesPerSecond] : [];
     });
     const { round: _round, ...first } = byRound[0];

@@ -40,7 +40,7 @@ import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
-import { foldRounds, type RoundRow } from "./rounds.ts";
+import { foldRounds, type RoundRow, sameRoundPytorch } from "./rounds.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
 const DEFAULT_MODELS = [
@@ -242,6 +242,12 @@ function torchRows(stdout: Uint8Array, m: Spec, macsOf: Map<string, number>): Be
   return rows;
 }
 
+/** The error message a failed child printed (its first line naming an Error, less the prefix), or "failed". */
+function childError(stderr: Uint8Array): string {
+  const line = new TextDecoder().decode(stderr).trim().split("\n").find((l) => /Error/.test(l));
+  return line?.replace(/^.*?Error: /, "") ?? "failed";
+}
+
 /** One measurement of ours: a child process for the (spec, backend, precision); null if it failed or was skipped. */
 async function runOurs(spec: Spec, backend: BackendName, precision: string, seconds: number) {
   const { label: name, size } = spec;
@@ -263,8 +269,7 @@ async function runOurs(spec: Spec, backend: BackendName, precision: string, seco
   });
   const out = await cmd.output();
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
-    console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${err.replace(/^.*?Error: /, "")}`);
+    console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${childError(out.stderr)}`);
     return null;
   }
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!) as BenchResult;
@@ -296,8 +301,7 @@ async function runProfile(spec: Spec, backendArg: string, precision: string, ste
     stderr: "piped",
   }).output();
   if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").find((l) => /Error/.test(l)) ?? "failed";
-    console.error(`bench: profiling ${spec.label}@${spec.size} on ${backend}: ${err.replace(/^.*?Error: /, "")}`);
+    console.error(`bench: profiling ${spec.label}@${spec.size} on ${backend}: ${childError(out.stderr)}`);
     Deno.exit(1);
   }
   const p = parseChild(new TextDecoder().decode(out.stdout), steps);
@@ -404,16 +408,12 @@ async function main() {
   for (const spec of specs) {
     for (let round = 1; round <= rounds; round++) {
       const of = rounds > 1 ? ` (round ${round} of ${rounds})` : "";
-      const torchNow = () =>
-        raw.find((t) =>
-          t.backend === "pytorch" && t.model === spec.label && t.size === spec.size && t.batch === spec.batch &&
-          t.round === round
-        );
       const sides: (() => Promise<void>)[] = runs.map(([backend, precision]) => async () => {
         const r = await runOurs(spec, backend, precision, seconds);
         if (!r) return;
-        raw.push({ ...r, round });
-        const t = torchNow(),
+        const mine = { ...r, round };
+        raw.push(mine);
+        const t = sameRoundPytorch(raw, mine),
           vs = t ? `, ${(r.trainImagesPerSecond / t.trainImagesPerSecond).toFixed(2)}× PyTorch` : "";
         console.error(
           `bench: ${spec.label}@${spec.size} on ${backend} (${precision}): ${
