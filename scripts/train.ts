@@ -8,6 +8,7 @@
  * Exit codes: 0 trained, 1 the run diverged or could not proceed (data, memory), 2 usage error.
  */
 import { BackendError, initBackend } from "../lib/backend/mod.ts";
+import { layerTimingsDir } from "../lib/util/fs.ts";
 import { fashionMnist } from "../lib/data/dataset.ts";
 import { DataError } from "../lib/data/fashion_mnist.ts";
 import { modelEntry } from "../lib/models/registry.ts";
@@ -76,7 +77,11 @@ try {
       cfg.testPerClass ? cfg.testPerClass * 10 : 10000
     } test images, batch ${cfg.batchSize}, Adam lr ${lr}, seed ${seed}, backend ${backend.name} (${backend.device})`,
   );
-  const r = await train(cfg, seed, ds, { progress: createProgress(), title: cfg.model });
+  const r = await train(cfg, seed, ds, {
+    progress: createProgress(),
+    title: cfg.model,
+    layerTimingsDir: layerTimingsDir(),
+  });
   if (r.status !== "ok") Deno.exit(1);
 } catch (e) {
   if (e instanceof BackendError) usage(e.message);

@@ -8,6 +8,9 @@ import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
 import {
+  type LayerPlan,
+  LayerTimings,
+  makeLayerPlan,
   NATIVE,
   NativeError,
   nativeSettings,
@@ -15,8 +18,10 @@ import {
   type Precision,
   prepareNative,
   releaseNativeMemory,
+  setLayerPlan,
   setNativePrecision,
 } from "./native.ts";
+import { sourceHash } from "./native_build.ts";
 import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
 
 /** The packages that provide backend 'tensorflow', GPU build first. */
@@ -94,6 +99,40 @@ export function setPrecision(p: Precision): void {
     throw e;
   }
   current = { ...current, precision: p };
+}
+
+/**
+ * Whether runs choose bf16 per layer (native/precision_plan.ts): on backend native computing in
+ * bf16, unless CNNLAB_BF16_LAYERS=all asks for every layer in bf16 (as before plans, to compare).
+ */
+export function layerPlanWanted(): boolean {
+  return current?.name === "native" && current.precision === "bf16" && Deno.env.get("CNNLAB_BF16_LAYERS") !== "all";
+}
+
+/**
+ * The plan of the model whose training step `step` runs (in fp32, while the layers are noted),
+ * from this machine's layer timings in `dir` (a file per CPU, thread count and library build;
+ * missing layers are measured and added; null: measured, not kept). Not yet in use: pass it to
+ * `useLayerPlan`.
+ */
+export async function planLayers(
+  step: () => void,
+  dir: string | null,
+  log: (line: string) => void = () => {},
+): Promise<{ plan: LayerPlan; measured: number; path: string | null }> {
+  if (!current) throw new BackendError("no backend started: call initBackend() first");
+  const machine = `${current.device}, library ${(await sourceHash()).slice(0, 12)}`;
+  const id = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(machine)));
+  const path = dir
+    ? `${dir}/${[...id.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}.json`
+    : null;
+  const r = await makeLayerPlan(step, LayerTimings.load(path, machine, log));
+  return { ...r, path };
+}
+
+/** Compute each layer as `plan` says (null: every layer in the backend's precision). */
+export function useLayerPlan(plan: LayerPlan | null): void {
+  setLayerPlan(plan);
 }
 
 /**

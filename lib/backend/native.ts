@@ -16,7 +16,8 @@
  * The pieces, under native/: ffi.ts (symbols, loading, settings), codes.ts (op codes and
  * parameter orders shared with the C++), buffers.ts (the output pool), backend.ts (the
  * backend class and kernel helpers), kernels/*.ts (one file per family, each a list of
- * `{kernelName, kernelFunc}`), register.ts. This module is their public face.
+ * `{kernelName, kernelFunc}`), precision_plan.ts (bf16 per layer), register.ts. This module
+ * is their public face.
  */
 export {
   NATIVE,
@@ -33,4 +34,20 @@ export { freshBufferCount, pooledMegabytes } from "./native/buffers.ts";
 export { NativeBackend } from "./native/backend.ts";
 export { broadcastPlan } from "./native/kernels/elementwise.ts";
 export { ADAM_KERNEL, adamInPlace } from "./native/kernels/adam.ts";
+export {
+  bf16Flag,
+  choosePlan,
+  compareLayer,
+  convKey,
+  type LayerPlan,
+  type LayerPlanSummary,
+  type LayerTime,
+  LayerTimings,
+  makeLayerPlan,
+  matmulKey,
+  planSummary,
+  recordLayers,
+  type SeenLayer,
+  setLayerPlan,
+} from "./native/precision_plan.ts";
 export { NATIVE_KERNELS, prepareNative, registerNative, releaseNativeMemory } from "./native/register.ts";

@@ -25,6 +25,7 @@ import {
 import { acquireLock, type Lock, LockBusy, lockHolder } from "./lock.ts";
 import {
   checkpointDir,
+  layerTimingsDir,
   loadRecords,
   outputsDir,
   readRecord,
@@ -279,6 +280,7 @@ async function trainOne(
     onModel: opts.onModel,
     beforeTraining: checkOutputs,
     build: e.build,
+    layerTimingsDir: layerTimingsDir(),
   });
   const last = r.epochs.at(-1);
   return {
@@ -293,6 +295,7 @@ async function trainOne(
     backend: backend.name,
     device: backend.device,
     precision: backend.precision,
+    ...(r.layerPlan ? { layerPlan: r.layerPlan } : {}),
     microBatch: r.microBatch,
     params: r.params,
     macs: r.macs,

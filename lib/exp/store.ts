@@ -3,9 +3,10 @@
  * `outputs/results/`, written atomically, and polars loaders for the notebooks.
  */
 import pl from "nodejs-polars";
-import { exists, PROJECT_ROOT, writeFileAtomic } from "../util/fs.ts";
+import { exists, layerTimingsDir, outputsDir, writeFileAtomic } from "../util/fs.ts";
 import type { EpochMetrics, RunStatus, TrainConfig } from "../train/trainer.ts";
 import type { Preset, Question } from "./experiments.ts";
+import type { LayerPlanSummary } from "../backend/native.ts";
 
 export interface RunRecord {
   experiment: string;
@@ -19,6 +20,8 @@ export interface RunRecord {
   backend: string;
   device: string;
   precision: string;
+  /** In bf16 (native): layers computed in each precision, as the machine's layer timings chose. */
+  layerPlan?: LayerPlanSummary;
   /** Gradient-accumulation slice when the batch did not fit the GPU (= batch size otherwise). */
   microBatch?: number;
   params: number;
@@ -43,10 +46,8 @@ export interface RunRecord {
   endedAt: string;
 }
 
-/** Root of all outputs (override with CNNLAB_OUTPUTS, e.g. in tests). */
-export function outputsDir(): string {
-  return Deno.env.get("CNNLAB_OUTPUTS") ?? `${PROJECT_ROOT}/outputs`;
-}
+/** Root of all outputs (CNNLAB_OUTPUTS), and where layer timings are kept: lib/util/fs.ts. */
+export { layerTimingsDir, outputsDir };
 
 const slug = (experiment: string) => experiment.replaceAll("/", "__").replaceAll("@", "_at_");
 

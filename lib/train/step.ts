@@ -116,6 +116,32 @@ export async function trainStep(
   return { loss: l[0], correct: c[0] };
 }
 
+/**
+ * One training step's forward and backward passes on a batch of zeros, leaving the model as it
+ * was: nothing is updated, and the non-trainable weights a training-mode pass may move (batch
+ * norm's moving statistics) are put back, bit for bit. For `recordLayers`, which notes the layers
+ * a step runs; synchronous, so CPU backends only.
+ */
+export function probeStep(model: tf.LayersModel, batch: number, opts: StepOptions = {}): void {
+  const fixed = model.nonTrainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const saved = fixed.map((v) => tf.clone(v));
+  try {
+    tf.tidy(() => {
+      const shape = [batch, ...model.inputs[0].shape.slice(1)] as number[];
+      const x = tf.zeros(shape);
+      const y = tf.zeros([batch], "int32") as tf.Tensor1D;
+      const { value, grads } = tf.variableGrads(
+        () => trainingLoss(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[], y, opts),
+        trainableVariables(model),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+  } finally {
+    fixed.forEach((v, i) => v.assign(saved[i]));
+    tf.dispose(saved);
+  }
+}
+
 export interface EvalResult {
   loss: number;
   acc: number;

@@ -9,11 +9,12 @@ import { SeededDropout } from "../models/common.ts";
 import { buildModel, type ModelOptions } from "../models/registry.ts";
 import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
 import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setLearningRate } from "./optim.ts";
-import { evaluate, type StepOptions, trainStep } from "./step.ts";
+import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { planRunBatches } from "../backend/webgpu.ts";
-import { releaseBackendMemory } from "../backend/mod.ts";
+import { layerPlanWanted, planLayers, releaseBackendMemory, useLayerPlan } from "../backend/mod.ts";
+import { type LayerPlan, type LayerPlanSummary, planSummary } from "../backend/native.ts";
 import { failpoint, failpointBlock } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
 
@@ -85,6 +86,14 @@ export interface TrainOutcome {
   microBatch: number;
   /** Examples of the split every epoch was evaluated on (test set, or validation split in tuning runs). */
   evalImages: number;
+  /** In bf16 on backend native: how many layers computed in each precision (native/precision_plan.ts). */
+  layerPlan?: LayerPlanSummary;
+}
+
+/** What a checkpoint keeps besides the weights: the epochs so far and, in bf16, the run's layer plan. */
+interface CheckpointMeta {
+  epochs: EpochMetrics[];
+  layerPlan?: LayerPlan;
 }
 
 export interface TrainHooks {
@@ -104,6 +113,13 @@ export interface TrainHooks {
   beforeTraining?: (params: number) => void | Promise<void>;
   /** Builds the model instead of the registry (a custom experiment's network). */
   build?: (opts: { inputSize: number; seed: number }) => tf.LayersModel;
+  /** In bf16: the folder of this machine's layer timings, which choose each layer's precision (none: measured, not kept). */
+  layerTimingsDir?: string;
+  /**
+   * Chooses each layer's precision from the layers `step` notes (default: in bf16 on backend
+   * native, `planLayers` over `layerTimingsDir`; none otherwise). Given, it is used in any precision.
+   */
+  layerPlanner?: (step: () => void) => Promise<{ plan: LayerPlan; measured: number; path: string | null }>;
 }
 
 export class TrainError extends Error {
@@ -198,6 +214,23 @@ export function stepOptions(cfg: TrainConfig): StepOptions {
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+/**
+ * Put this machine's layer plan for `model` in use when runs choose bf16 per layer (native in
+ * bf16): the trainer's own choice, for a bench that times steps outside `train`. Its summary, or
+ * null (nothing changed). Undo with `useLayerPlan(null)`.
+ */
+export async function useMachinePlan(
+  model: tf.LayersModel,
+  batch: number,
+  opts: StepOptions,
+  dir: string | null,
+): Promise<LayerPlanSummary | null> {
+  if (!layerPlanWanted()) return null;
+  const { plan } = await planLayers(() => probeStep(model, batch, opts), dir);
+  useLayerPlan(plan);
+  return planSummary(plan);
+}
+
 export async function train(
   cfg: TrainConfig,
   seed: number,
@@ -221,26 +254,50 @@ export async function train(
   const { trainable: params, macs } = summary;
   let microBatch = cfg.batchSize;
   let evalBatch = Math.max(cfg.batchSize, 256);
+  let layerPlan: LayerPlan | null = null;
+  const planned = () => layerPlan ? { layerPlan: planSummary(layerPlan) } : {};
   /** Stop the run early (diverged or interrupted), with its last line. */
   const stopRun = async (status: RunStatus, message: string): Promise<TrainOutcome> => {
     await progress.finish(`${title}: ${message}`);
-    return { status, message, epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size };
+    return { status, message, epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
   };
   try {
     checkMemory(summary, cfg);
     await hooks.beforeTraining?.(params);
+    let resumedPlan: LayerPlan | null | undefined;
     if (hooks.resume && hooks.checkpointDir) {
-      const ck = await latestCheckpoint<{ epochs: EpochMetrics[] }>(hooks.checkpointDir);
+      const ck = await latestCheckpoint<CheckpointMeta>(hooks.checkpointDir);
       if (ck) {
         await ck.restore(model, optimizer);
         epochs.push(...ck.meta.epochs);
         resumedFrom = ck.epoch;
+        resumedPlan = ck.meta.layerPlan ?? null;
         await progress.epochEnd(`${title}: resumed after epoch ${ck.epoch}`);
       }
     }
     const plan = planRunBatches(model, cfg.batchSize, evalBatch, hooks.oversize ?? "split");
     ({ microBatch, evalBatch } = plan);
     if (plan.note) await progress.epochEnd(`${title}: ${plan.note}`);
+    const planner = hooks.layerPlanner ??
+      (layerPlanWanted() ? (step: () => void) => planLayers(step, hooks.layerTimingsDir ?? null) : null);
+    if (planner) {
+      // A resumed run computes each layer as its checkpoint says (none there: every layer in bf16,
+      // as runs did before plans); a new one as this machine's layer timings choose.
+      if (resumedPlan !== undefined) layerPlan = resumedPlan;
+      else {
+        const r = await planner(() => probeStep(model, microBatch, stepOptions(cfg)));
+        layerPlan = r.plan;
+        const s = planSummary(r.plan);
+        await progress.epochEnd(
+          `${title}: bf16 in ${s.bf16} of ${s.bf16 + s.fp32} layers, fp32 where bf16 measured slower (${
+            s.ms.toFixed(0)
+          } ms a step in them; all fp32 ${s.fp32Ms.toFixed(0)}, all bf16 ${
+            s.bf16Ms.toFixed(0)
+          }; ${r.measured} layer(s) timed now${r.path ? `, kept in ${r.path}` : ""})`,
+        );
+      }
+      useLayerPlan(layerPlan);
+    }
     const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
     const runStart = performance.now();
     let imagesDone = 0;
@@ -325,7 +382,8 @@ export async function train(
         return await stopRun("diverged", message);
       }
       if (hooks.checkpointDir) {
-        await saveCheckpoint(hooks.checkpointDir, epoch + 1, model, optimizer, { epochs });
+        const meta: CheckpointMeta = { epochs, ...(layerPlan ? { layerPlan } : {}) };
+        await saveCheckpoint(hooks.checkpointDir, epoch + 1, model, optimizer, meta);
         await failpoint("train.checkpoint", epoch + 1);
       }
       await progress.epochEnd(
@@ -343,8 +401,9 @@ export async function train(
         (tuning ? last?.valAcc : last?.testAcc)?.toFixed(4) ?? "–"
       } after ${epochs.length} epoch(s), ${((performance.now() - runStart) / 1000).toFixed(0)} s`,
     );
-    return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size };
+    return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
   } finally {
+    useLayerPlan(null);
     optimizer.dispose();
     model.dispose();
     releaseBackendMemory();

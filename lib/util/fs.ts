@@ -4,6 +4,14 @@
 export const PROJECT_ROOT: string = decodeURIComponent(new URL("../../", import.meta.url).pathname)
   .replace(/\/$/, "");
 
+/** Root of all outputs (override with CNNLAB_OUTPUTS, e.g. in tests). */
+export function outputsDir(): string {
+  return Deno.env.get("CNNLAB_OUTPUTS") ?? `${PROJECT_ROOT}/outputs`;
+}
+
+/** Where each machine's layer timings are kept (bf16 per layer: lib/backend/native/precision_plan.ts). */
+export const layerTimingsDir = (): string => `${outputsDir()}/layer-timings`;
+
 export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);

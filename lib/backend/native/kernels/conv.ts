@@ -1,6 +1,7 @@
 /** Convolutions: forward (plain and fused with bias + activation), input gradient, filter gradient. */
 import * as tf from "@tensorflow/tfjs";
-import { check, lib, settings } from "../ffi.ts";
+import { check, lib } from "../ffi.ts";
+import { bf16Flag, type Pass } from "../precision_plan.ts";
 import { alloc } from "../buffers.ts";
 import {
   type Attrs,
@@ -36,8 +37,9 @@ function convInfo(xShape: readonly number[], filterShape: readonly number[], a: 
   );
 }
 
-function convParams(c: ConvInfo, act = 0): Int32Array {
-  return pack(CONV_PARAMS, {
+/** The call's parameter block; its bf16 flag is the layer's (precision_plan.ts). */
+function convParams(c: ConvInfo, pass: Pass, act = 0): Int32Array {
+  const p = pack(CONV_PARAMS, {
     N_: c.batchSize,
     H_: c.inHeight,
     W_: c.inWidth,
@@ -56,8 +58,10 @@ function convParams(c: ConvInfo, act = 0): Int32Array {
     OH: c.outHeight,
     OW: c.outWidth,
     ACT: act,
-    BF16: settings.precision === "bf16" ? 1 : 0,
+    BF16: 0,
   });
+  p[CONV_PARAMS.indexOf("BF16")] = bf16Flag("conv", p, pass);
+  return p;
 }
 
 function conv2d(args: KernelArgs, fused: boolean): Info | Info[] {
@@ -74,7 +78,7 @@ function conv2d(args: KernelArgs, fused: boolean): Info | Info[] {
   const y = alloc(size(c.outShape));
   check(
     lib().cn_conv_fwd(
-      convParams(c, actCode(act)),
+      convParams(c, "fwd", actCode(act)),
       f32(b, x!),
       f32(b, filter!),
       bias ? f32(b, bias) : null,
@@ -93,7 +97,7 @@ function conv2dBackpropInput(args: KernelArgs): Info | Info[] {
   const c = convInfo(a.inputShape as number[], filter!.shape, a);
   const b = args.backend;
   const dx = alloc(size(c.inShape));
-  check(lib().cn_conv_bwd_data(convParams(c), f32(b, dy!), f32(b, filter!), dx), "Conv2DBackpropInput");
+  check(lib().cn_conv_bwd_data(convParams(c, "bwd_data"), f32(b, dy!), f32(b, filter!), dx), "Conv2DBackpropInput");
   return out(b, c.inShape, dx);
 }
 
@@ -105,7 +109,10 @@ function conv2dBackpropFilter(args: KernelArgs): Info | Info[] {
   const c = convInfo(x!.shape, fs, a);
   const b = args.backend;
   const dw = alloc(size(fs));
-  check(lib().cn_conv_bwd_weights(convParams(c), f32(b, x!), f32(b, dy!), dw, null), "Conv2DBackpropFilter");
+  check(
+    lib().cn_conv_bwd_weights(convParams(c, "bwd_weights"), f32(b, x!), f32(b, dy!), dw, null),
+    "Conv2DBackpropFilter",
+  );
   return out(b, fs, dw);
 }
 

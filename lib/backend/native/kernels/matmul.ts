@@ -1,6 +1,7 @@
 /** Batched and fused matmuls (oneDNN matmul; transposes are strides, not copies). */
 import * as tf from "@tensorflow/tfjs";
-import { check, lib, settings } from "../ffi.ts";
+import { check, lib } from "../ffi.ts";
+import { bf16Flag } from "../precision_plan.ts";
 import { alloc } from "../buffers.ts";
 import { cpu, f32, type Info, isF32, type KernelArgs, type NativeKernel, out, size } from "../backend.ts";
 import { MATMUL_PARAMS, pack } from "../codes.ts";
@@ -42,8 +43,9 @@ function matmul(args: KernelArgs, fused: boolean): Info | Info[] {
     MTA: ta ? 1 : 0,
     MTB: tb ? 1 : 0,
     MACT: actCode(act)!,
-    MBF16: settings.precision === "bf16" ? 1 : 0,
+    MBF16: 0,
   });
+  p[MATMUL_PARAMS.indexOf("MBF16")] = bf16Flag("matmul", p);
   const b = args.backend;
   const c = alloc(batch * M * N);
   check(
