@@ -13,12 +13,13 @@
  * evaluation, as fractions of the step-only rate (the goal: within 10% of it, with evaluation).
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/backend/mod.ts";
+import { initBackend, useLayerPlan } from "../lib/backend/mod.ts";
+import { layerTimingsDir } from "../lib/util/fs.ts";
 import { batches, type Dataset, fashionMnist } from "../lib/data/dataset.ts";
 import { experiment, parsePreset, resolveConfig } from "../lib/exp/experiments.ts";
 import type { Progress } from "../lib/train/progress.ts";
 import { progressLine } from "../lib/train/progress.ts";
-import { MAX_EPOCHS, stepOptions, train, type TrainConfig } from "../lib/train/trainer.ts";
+import { MAX_EPOCHS, stepOptions, train, type TrainConfig, useMachinePlan } from "../lib/train/trainer.ts";
 import { buildModel } from "../lib/models/registry.ts";
 import { makeOptimizer } from "../lib/train/optim.ts";
 import { trainStep } from "../lib/train/step.ts";
@@ -90,6 +91,7 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
     .value!;
   const step = () => trainStep(model, optimizer, b.x, b.y, { ...stepOptions(cfg), microBatch });
   try {
+    await useMachinePlan(model, microBatch, stepOptions(cfg), layerTimingsDir()); // bf16: the layers as train() computes them
     await step();
     await step();
     let steps = 0;
@@ -102,6 +104,7 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
     console.log(`step only: ${steps} steps of ${b.n} in ${s.toFixed(1)} s, ${(steps * b.n / s).toFixed(0)} img/s`);
     return { steps, seconds: s, imagesPerSecond: (steps * b.n) / s };
   } finally {
+    useLayerPlan(null);
     tf.dispose([b.x, b.y]);
     optimizer.dispose();
     model.dispose();
@@ -111,7 +114,7 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
 const data = await fashionMnist();
 const before = opts.stepSeconds ? await stepOnly(cfg, data, opts.stepSeconds) : null;
 const t0 = performance.now();
-const r = await train(cfg, 1, data, { progress, title: `${e.name} [${preset}]` });
+const r = await train(cfg, 1, data, { progress, title: `${e.name} [${preset}]`, layerTimingsDir: layerTimingsDir() });
 const wall = (performance.now() - t0) / 1000;
 const after = opts.stepSeconds ? await stepOnly(cfg, data, opts.stepSeconds) : null;
 const stepRate = before && after ? (before.imagesPerSecond + after.imagesPerSecond) / 2 : NaN;

@@ -40,6 +40,7 @@ import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
+import type { LayerPlanSummary } from "../lib/backend/native.ts";
 import { foldRounds, type RoundRow, sameRoundPytorch } from "./rounds.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
@@ -60,6 +61,8 @@ export interface BenchResult extends RoundRow {
   architecture?: string;
   options?: ModelOptions;
   device: string;
+  /** In bf16: the layers computed in each precision and their measured step time (bench/fixture.ts). */
+  layers?: LayerPlanSummary;
 }
 
 function usage(msg: string): never {
@@ -99,7 +102,7 @@ function experimentSpec(e: Experiment, preset: Preset, batch: number | null): Sp
 /** Child: measure one (model, backend) pair and print one JSON line. */
 async function measureOne(spec: Spec, backend: BackendName, precision: string, seconds: number) {
   const { model, size, batch } = spec;
-  const { info, model: m, step } = await stepFixture(spec, backend, precision);
+  const { info, model: m, step, layers } = await stepFixture(spec, backend, precision);
   const macs = summarize(m).macs;
   // Warm-up: first steps compile shaders / allocate / pack weights.
   const warm = performance.now();
@@ -121,6 +124,7 @@ async function measureOne(spec: Spec, backend: BackendName, precision: string, s
     batch,
     backend: info.name,
     precision: info.precision,
+    ...(layers ? { layers } : {}),
     device: info.device,
     steps,
     seconds: dt,
@@ -156,7 +160,7 @@ function table(rows: BenchResult[]): string {
       String(r.size),
       String(r.batch),
       r.backend,
-      r.precision,
+      r.layers ? `${r.precision} (${r.layers.bf16}/${r.layers.bf16 + r.layers.fp32} layers)` : r.precision,
       ips(r.trainImagesPerSecond),
       r.gflops.toFixed(1),
       r.vsPytorch === undefined ? "" : `${r.vsPytorch.toFixed(2)}×`,
