@@ -321,3 +321,19 @@ Deno.test("Q2a's probe features: pooling to 2×2 averages PyTorch's adaptive reg
     t.dispose();
   }
 });
+
+Deno.test("the settings block names the precision once; a bf16 run chosen per layer says so, in both languages", async () => {
+  const { settingsHtml } = await import("../lib/report/shared.ts");
+  const fp32 = records("q1a/lenet", { accs: [0.9, 0.91] });
+  const plan = { bf16: 3, fp32: 2, ms: 4, fp32Ms: 5, bf16Ms: 6 };
+  const bf16 = fp32.map((r) => ({ ...r, precision: "bf16", layerPlan: plan }));
+  const fact = (html: string) => html.match(/<b>(?:precision|精度)<\/b> ([^<]*?)(?: · <b>|<\/p>)/)?.[1];
+  assert.equal(fact(settingsHtml(en, "laptop", ["q1a/lenet"], fp32, 1)), "fp32");
+  assert.equal(
+    fact(settingsHtml(en, "laptop", ["q1a/lenet"], bf16, 1)),
+    "bf16 (bf16 in the 3 of 5 layers measured faster in it, fp32 elsewhere)",
+  );
+  const z = fact(settingsHtml(zh, "laptop", ["q1a/lenet"], bf16, 1))!;
+  assert.match(z, /^bf16 \(5 层中测得 bf16 更快的 3 层用 bf16，其余用 fp32\)$/);
+  assert.deepEqual(englishProse(z), []);
+});

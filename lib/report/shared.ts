@@ -241,7 +241,14 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
     [m.preset, preset],
     [m.backend, uniq((r) => r.backend)],
     [m.device, uniq((r) => r.device)],
-    [m.precision, uniq((r) => r.precision ?? "fp32")],
+    [
+      m.precision,
+      uniq((r) =>
+        r.layerPlan
+          ? `${r.precision} (${m.perLayer(r.layerPlan.bf16, r.layerPlan.bf16 + r.layerPlan.fp32)})`
+          : r.precision ?? "fp32"
+      ),
+    ],
     [m.seeds, uniq((r) => String(r.seed))],
     [m.runs, String(used.length)],
     [m.versions, uniq((r) => `cnnlab ${r.versions.cnnlab}, Deno ${r.versions.deno}, tfjs ${r.versions.tfjs}`)],
