@@ -20,6 +20,7 @@ import {
 import { runExperiment } from "../lib/exp/runner.ts";
 import { epochsFrame, loadRecords, readRecord, recordPath, runsFrame, writeRecord } from "../lib/exp/store.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
+import { SMALL_RUN } from "./helpers.ts";
 
 await initBackend({ backend: "wasm", log: null });
 const data = await fashionMnist();
@@ -27,20 +28,7 @@ const outputs = await Deno.makeTempDir({ prefix: "cnnlab-outputs-" });
 Deno.env.set("CNNLAB_OUTPUTS", outputs);
 const silent = createProgress("silent");
 
-const SMALL: TrainConfig = {
-  model: "lenet",
-  modelOptions: { activation: "relu", pooling: "max", dropout: 0.3 },
-  inputSize: 28,
-  trainPerClass: 30,
-  testPerClass: 10,
-  epochs: 3,
-  batchSize: 32,
-  optim: { optimizer: "adam", lr: 0.003 },
-  labelSmoothing: 0,
-  auxWeight: 0.3,
-  augment: { flip: true, cropPad: 2 },
-  normalize: true,
-};
+const SMALL = SMALL_RUN;
 
 Deno.test("trainer: loss decreases over epochs and every metric is recorded", async () => {
   const r = await train(SMALL, 1, data, { progress: silent });

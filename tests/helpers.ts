@@ -1,5 +1,45 @@
-/** Helpers shared by the kernel tests. */
+/** Helpers shared by the kernel and training tests. */
 import { Rng } from "../lib/util/rng.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { NATIVE } from "../lib/backend/native.ts";
+import { buildNative } from "../lib/backend/native_build.ts";
+import type { TrainConfig } from "../lib/train/trainer.ts";
+
+/**
+ * Build (if needed) and start the native backend; false where it cannot, with the reason on
+ * stderr (its tests are then ignored), except under CI, which must have it.
+ */
+export async function startNative(): Promise<boolean> {
+  const build = await buildNative();
+  let why = build.message;
+  if (build.built) {
+    try {
+      await initBackend({ backend: NATIVE, log: null });
+      return true;
+    } catch (e) {
+      why = (e as Error).message;
+    }
+  }
+  if (Deno.env.get("CI")) throw new Error(`CI must build the native backend: ${why}`);
+  console.error(`native tests skipped: ${why}`);
+  return false;
+}
+
+/** A LeNet run of a few seconds: 300 training and 100 test images, 3 epochs, dropout and augmentation on. */
+export const SMALL_RUN: TrainConfig = {
+  model: "lenet",
+  modelOptions: { activation: "relu", pooling: "max", dropout: 0.3 },
+  inputSize: 28,
+  trainPerClass: 30,
+  testPerClass: 10,
+  epochs: 3,
+  batchSize: 32,
+  optim: { optimizer: "adam", lr: 0.003 },
+  labelSmoothing: 0,
+  auxWeight: 0.3,
+  augment: { flip: true, cropPad: 2 },
+  normalize: true,
+};
 
 /** Seeded uniform values in [offset − 1, offset + 1). */
 export function rand(shape: number[], seed: number, offset = 0): Float32Array {

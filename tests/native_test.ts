@@ -16,7 +16,6 @@ import {
   pooledMegabytes,
   setNativePrecision,
 } from "../lib/backend/native.ts";
-import { buildNative } from "../lib/backend/native_build.ts";
 import { alloc, arenaMegabytes, clearPool, escape, release, wasSeen } from "../lib/backend/native/buffers.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
 import { batchNormTrain, BN_TRAIN_KERNEL, movingAverage } from "../lib/ops/batch_norm.ts";
@@ -26,22 +25,10 @@ import { alexnet } from "../lib/models/alexnet.ts";
 import { lenet } from "../lib/models/lenet.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { both, CONV_CASES, COVERAGE_MODELS, kernelSuite, REL_BOUND } from "./kernel_cases.ts";
-import { rand, relErr } from "./helpers.ts";
+import { rand, relErr, startNative } from "./helpers.ts";
+import { buildNative } from "../lib/backend/native_build.ts";
 
-const build = await buildNative();
-let available = build.built;
-if (available) {
-  try {
-    await initBackend({ backend: NATIVE, log: null });
-  } catch (e) {
-    available = false;
-    console.error(`native tests: ${(e as Error).message}`);
-  }
-}
-if (!available) {
-  if (Deno.env.get("CI")) throw new Error(`CI must build the native backend: ${build.message}`);
-  console.error(`native tests skipped: ${build.message}`);
-}
+const available = await startNative();
 const opts = { ignore: !available };
 
 kernelSuite(NATIVE, opts);

@@ -6,8 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { buildNative } from "../lib/backend/native_build.ts";
-import { cpuHasBf16, initBackend, planLayers, setPrecision } from "../lib/backend/mod.ts";
+import { cpuHasBf16, planLayers, setPrecision } from "../lib/backend/mod.ts";
 import {
   bf16Flag,
   choosePlan,
@@ -18,7 +17,6 @@ import {
   LayerTimings,
   makeLayerPlan,
   matmulKey,
-  NATIVE,
   NativeError,
   recordLayers,
   type SeenLayer,
@@ -27,21 +25,13 @@ import {
 import { CONV_PARAMS, MATMUL_PARAMS, pack } from "../lib/backend/native/codes.ts";
 import { buildModel } from "../lib/models/registry.ts";
 import { probeStep } from "../lib/train/step.ts";
-import { train, type TrainConfig } from "../lib/train/trainer.ts";
+import { train } from "../lib/train/trainer.ts";
+import { SMALL_RUN, startNative } from "./helpers.ts";
 import { createProgress, type Progress } from "../lib/train/progress.ts";
 import { fashionMnist } from "../lib/data/dataset.ts";
 import { latestCheckpoint } from "../lib/train/checkpoint.ts";
 
-const build = await buildNative();
-let available = build.built;
-if (available) {
-  try {
-    await initBackend({ backend: NATIVE, log: null });
-  } catch {
-    available = false;
-  }
-}
-if (!available && Deno.env.get("CI")) throw new Error(`CI must build the native backend: ${build.message}`);
+const available = await startNative();
 const opts = { ignore: !available };
 
 const conv = (g: Partial<Record<typeof CONV_PARAMS[number], number>> = {}) =>
@@ -215,20 +205,7 @@ Deno.test({
   },
 });
 
-const SMALL: TrainConfig = {
-  model: "lenet",
-  modelOptions: { activation: "relu", pooling: "max", dropout: 0.3 },
-  inputSize: 28,
-  trainPerClass: 30,
-  testPerClass: 10,
-  epochs: 3,
-  batchSize: 32,
-  optim: { optimizer: "adam", lr: 0.003 },
-  labelSmoothing: 0,
-  auxWeight: 0.3,
-  augment: { flip: true, cropPad: 2 },
-  normalize: true,
-};
+const SMALL = SMALL_RUN;
 
 /** Progress that keeps its lines and stops the run at an epoch's step. */
 function watch(lines: string[], stop?: { requested: boolean; at: [number, number] }): Progress {
