@@ -228,16 +228,23 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "cnnlab-plan-" });
     let planned = 0;
     // Made-up timings in which fp32 wins everywhere, so that this runs on any CPU.
-    const layerPlanner = async (step: () => void) => {
+    const table = `${dir}-timings.json`;
+    await Deno.writeTextFile(table, "{damaged");
+    const layerPlanner = async (step: () => void, log: (l: string) => void) => {
       planned++;
-      const r = await makeLayerPlan(step, new LayerTimings(null, "test"), () => ({ fp32: 1, bf16: 2 }));
-      return { ...r, path: null };
+      const r = await makeLayerPlan(step, LayerTimings.load(table, "test", log), () => ({ fp32: 1, bf16: 2 }));
+      return { ...r, path: table };
     };
     const lines: string[] = [];
     const full = await train(SMALL, 5, data, { progress: watch(lines), layerPlanner });
     assert.equal(planned, 1);
     assert.deepEqual(full.layerPlan && [full.layerPlan.bf16, full.layerPlan.fp32 > 2], [0, true]);
-    assert.ok(lines.some((l) => /bf16 in 0 of \d+ layers, fp32 where bf16 measured slower/.test(l)), lines.join("\n"));
+    const said = lines.join("\n");
+    assert.match(said, /: layer timings .*-timings\.json do not parse .*; measuring anew/);
+    assert.match(
+      said,
+      /bf16 in 0 of \d+ layers, fp32 where bf16 measured slower .*; [1-9]\d* layer\(s\) timed now, kept in /,
+    );
     const plain = await train(SMALL, 5, data, { progress: createProgress("silent") });
     assert.equal(plain.layerPlan, undefined, "fp32 without a planner: no plan");
     const metrics = (r: typeof full) => r.epochs.map((e) => [e.trainLoss, e.testLoss, e.testAcc]);
@@ -258,6 +265,7 @@ Deno.test({
     assert.deepEqual(resumed.layerPlan, full.layerPlan);
     assert.deepEqual(metrics(resumed), metrics(full));
     await Deno.remove(dir, { recursive: true });
+    await Deno.remove(table);
   },
 });
 

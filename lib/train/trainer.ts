@@ -116,10 +116,14 @@ export interface TrainHooks {
   /** In bf16: the folder of this machine's layer timings, which choose each layer's precision (none: measured, not kept). */
   layerTimingsDir?: string;
   /**
-   * Chooses each layer's precision from the layers `step` notes (default: in bf16 on backend
-   * native, `planLayers` over `layerTimingsDir`; none otherwise). Given, it is used in any precision.
+   * Chooses each layer's precision from the layers `step` notes, saying what went wrong with its
+   * timings through `log` (default: in bf16 on backend native, `planLayers` over
+   * `layerTimingsDir`; none otherwise). Given, it is used in any precision.
    */
-  layerPlanner?: (step: () => void) => Promise<{ plan: LayerPlan; measured: number; path: string | null }>;
+  layerPlanner?: (
+    step: () => void,
+    log: (line: string) => void,
+  ) => Promise<{ plan: LayerPlan; measured: number; path: string | null }>;
 }
 
 export class TrainError extends Error {
@@ -279,13 +283,17 @@ export async function train(
     ({ microBatch, evalBatch } = plan);
     if (plan.note) await progress.epochEnd(`${title}: ${plan.note}`);
     const planner = hooks.layerPlanner ??
-      (layerPlanWanted() ? (step: () => void) => planLayers(step, hooks.layerTimingsDir ?? null) : null);
+      (layerPlanWanted()
+        ? (step: () => void, log: (l: string) => void) => planLayers(step, hooks.layerTimingsDir ?? null, log)
+        : null);
     if (planner) {
       // A resumed run computes each layer as its checkpoint says (none there: every layer in bf16,
       // as runs did before plans); a new one as this machine's layer timings choose.
       if (resumedPlan !== undefined) layerPlan = resumedPlan;
       else {
-        const r = await planner(() => probeStep(model, microBatch, stepOptions(cfg)));
+        const notes: string[] = [];
+        const r = await planner(() => probeStep(model, microBatch, stepOptions(cfg)), (l) => notes.push(l));
+        for (const l of notes) await progress.epochEnd(`${title}: ${l}`);
         layerPlan = r.plan;
         const s = planSummary(r.plan);
         await progress.epochEnd(
