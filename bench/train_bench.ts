@@ -160,7 +160,7 @@ function table(rows: BenchResult[]): string {
       String(r.size),
       String(r.batch),
       r.backend,
-      r.layers ? `${r.precision} (${r.layers.bf16}/${r.layers.bf16 + r.layers.fp32} layers)` : r.precision,
+      r.layers ? `${r.precision} (${r.layers.bf16}/${r.layers.bf16 + r.layers.fp32} in bf16)` : r.precision,
       ips(r.trainImagesPerSecond),
       r.gflops.toFixed(1),
       r.vsPytorch === undefined ? "" : `${r.vsPytorch.toFixed(2)}×`,

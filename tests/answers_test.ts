@@ -331,9 +331,9 @@ Deno.test("the settings block names the precision once; a bf16 run chosen per la
   assert.equal(fact(settingsHtml(en, "laptop", ["q1a/lenet"], fp32, 1)), "fp32");
   assert.equal(
     fact(settingsHtml(en, "laptop", ["q1a/lenet"], bf16, 1)),
-    "bf16 (bf16 in the 3 of 5 layers measured faster in it, fp32 elsewhere)",
+    "bf16 (bf16 in the 3 of 5 convolutions and matmuls measured faster in it, fp32 elsewhere)",
   );
   const z = fact(settingsHtml(zh, "laptop", ["q1a/lenet"], bf16, 1))!;
-  assert.match(z, /^bf16 \(5 层中测得 bf16 更快的 3 层用 bf16，其余用 fp32\)$/);
+  assert.match(z, /^bf16 \(5 个卷积和矩阵乘中测得 bf16 更快的 3 个用 bf16，其余用 fp32\)$/);
   assert.deepEqual(englishProse(z), []);
 });

@@ -18,6 +18,7 @@ import {
   makeLayerPlan,
   matmulKey,
   NativeError,
+  planSummary,
   recordLayers,
   type SeenLayer,
   setLayerPlan,
@@ -79,6 +80,7 @@ const layer = (key: string, op: "conv" | "matmul" = "conv", n = 32): SeenLayer =
   op,
   params: op === "conv" ? [...conv({ N_: n })] : [...matmul()],
   passes: ["fwd"],
+  count: 1,
 });
 
 Deno.test("the choice: bf16 only for a layer measured faster in it; a tie, a slower and an unmeasured layer stay fp32", () => {
@@ -89,14 +91,23 @@ Deno.test("the choice: bf16 only for a layer measured faster in it; a tie, a slo
     "c @32": { fp32: 4, bf16: 4 },
     "a @64": { fp32: 1, bf16: 9 }, // another batch: not this run's
   };
+  layers[0].count = 3; // one geometry, three of the model's layers (ResNet's repeated blocks)
   const p = choosePlan(layers, t);
   assert.deepEqual(p.layers, { a: "bf16", b: "fp32", c: "fp32", d: "fp32" });
   assert.deepEqual(Object.keys(p.timings).sort(), ["a @32", "b @32", "c @32"]);
+  // Counted per layer of the model: 3 × a in bf16; b, c, d in fp32; the times weighted alike.
+  assert.deepEqual(planSummary(p), {
+    bf16: 3,
+    fp32: 3,
+    ms: 3 * 6 + 5 + 4,
+    fp32Ms: 3 * 10 + 5 + 4,
+    bf16Ms: 3 * 6 + 7 + 4,
+  });
 });
 
 Deno.test("the kernels' flag: under a plan each layer as chosen, at any batch; a layer the plan lacks in fp32; without a plan the backend's precision", () => {
   const a = conv(), b = conv({ CO: 32 }), unknown = conv({ CO: 64 });
-  const plan: LayerPlan = { layers: { [convKey(a)]: "bf16", [convKey(b)]: "fp32" }, timings: {} };
+  const plan: LayerPlan = { layers: { [convKey(a)]: "bf16", [convKey(b)]: "fp32" }, counts: {}, timings: {} };
   try {
     setLayerPlan(plan);
     assert.equal(bf16Flag("conv", a), 1);
@@ -108,9 +119,14 @@ Deno.test("the kernels' flag: under a plan each layer as chosen, at any batch; a
     const seen = recordLayers(() => {
       assert.equal(bf16Flag("conv", a, "fwd"), 0);
       assert.equal(bf16Flag("conv", a, "bwd_weights"), 0);
+      assert.equal(bf16Flag("conv", conv({ ACT: 1 }), "fwd"), 0); // a second layer of the same geometry
       assert.equal(bf16Flag("matmul", matmul()), 0);
     });
-    assert.deepEqual(seen.map((l) => [l.op, l.passes]), [["conv", ["fwd", "bwd_weights"]], ["matmul", ["fwd"]]]);
+    assert.deepEqual(seen.map((l) => [l.op, l.passes, l.count]), [["conv", ["fwd", "bwd_weights"], 2], [
+      "matmul",
+      ["fwd"],
+      1,
+    ]]);
   } finally {
     setLayerPlan(null);
   }
@@ -243,7 +259,7 @@ Deno.test({
     assert.match(said, /: layer timings .*-timings\.json do not parse .*; measuring anew/);
     assert.match(
       said,
-      /bf16 in 0 of \d+ layers, fp32 where bf16 measured slower .*; [1-9]\d* layer\(s\) timed now, kept in /,
+      /bf16 in 0 of \d+ convolutions and matmuls, fp32 where bf16 measured slower .*; [1-9]\d* layer\(s\) timed now, kept in /,
     );
     const plain = await train(SMALL, 5, data, { progress: createProgress("silent") });
     assert.equal(plain.layerPlan, undefined, "fp32 without a planner: no plan");
@@ -254,7 +270,8 @@ Deno.test({
     const cut = await train(SMALL, 5, data, { progress: watch([], stop), stop, checkpointDir: dir, layerPlanner });
     assert.equal(cut.status, "interrupted");
     const ck = await latestCheckpoint<{ layerPlan?: LayerPlan }>(dir);
-    assert.ok(ck?.meta.layerPlan && Object.keys(ck.meta.layerPlan.layers).length === full.layerPlan!.fp32);
+    assert.ok(ck?.meta.layerPlan);
+    assert.deepEqual(planSummary(ck.meta.layerPlan), full.layerPlan);
     const resumed = await train(SMALL, 5, data, {
       progress: createProgress("silent"),
       checkpointDir: dir,

@@ -86,7 +86,8 @@ const en = {
   backend: "backend",
   device: "device",
   precision: "precision",
-  perLayer: (bf16: number, all: number) => `bf16 in the ${bf16} of ${all} layers measured faster in it, fp32 elsewhere`,
+  perLayer: (bf16: number, all: number) =>
+    `bf16 in the ${bf16} of ${all} convolutions and matmuls measured faster in it, fp32 elsewhere`,
   seeds: "seeds",
   versions: "versions",
   commit: "commit",
@@ -424,7 +425,7 @@ const zh: Messages = {
   backend: "后端",
   device: "设备",
   precision: "精度",
-  perLayer: (bf16: number, all: number) => `${all} 层中测得 bf16 更快的 ${bf16} 层用 bf16，其余用 fp32`,
+  perLayer: (bf16: number, all: number) => `${all} 个卷积和矩阵乘中测得 bf16 更快的 ${bf16} 个用 bf16，其余用 fp32`,
   seeds: "随机种子",
   versions: "版本",
   commit: "提交",

@@ -20,12 +20,17 @@ export type LayerOp = "conv" | "matmul";
 /** A convolution's three passes (a layer is timed over the passes its training step ran). */
 export type Pass = "fwd" | "bwd_data" | "bwd_weights";
 
-/** One layer as the kernels saw it: its key, its parameter block (at the batch it ran), the passes it ran. */
+/**
+ * One layer as the kernels saw it: its key, its parameter block (at the batch it ran), the passes
+ * it ran, and how many of the model's layers have this geometry (ResNet-18's repeated blocks:
+ * forward calls, or for a matmul, calls).
+ */
 export interface SeenLayer {
   key: string;
   op: LayerOp;
   params: number[];
   passes: Pass[];
+  count: number;
 }
 
 /** A layer's time in each precision, milliseconds for all its passes (the median of the rounds). */
@@ -37,6 +42,8 @@ export interface LayerTime {
 /** Which precision each layer computes in; layers not listed compute in fp32. */
 export interface LayerPlan {
   layers: Record<string, Precision>;
+  /** How many of the model's layers each key stands for. */
+  counts: Record<string, number>;
   /** The timings the plan was chosen from, by timing key (layer key and batch). */
   timings: Record<string, LayerTime>;
 }
@@ -86,9 +93,10 @@ export function bf16Flag(op: LayerOp, params: Int32Array, pass: Pass = "fwd"): 0
   if (!recording && !plan) return settings.precision === "bf16" ? 1 : 0;
   const key = keyOf(op, params);
   if (recording) {
-    const seen = recording.get(key);
-    if (!seen) recording.set(key, { key, op, params: [...params], passes: [pass] });
-    else if (!seen.passes.includes(pass)) seen.passes.push(pass);
+    const seen = recording.get(key) ?? { key, op, params: [...params], passes: [], count: 0 };
+    recording.set(key, seen);
+    if (!seen.passes.includes(pass)) seen.passes.push(pass);
+    if (pass === "fwd") seen.count++;
     return 0;
   }
   return plan!.get(key) === "bf16" ? 1 : 0;
@@ -120,10 +128,10 @@ function scratch(n: number, seed: number): Float32Array {
 /** The calls that run one layer's passes in one precision, on scratch buffers of its size. */
 function layerCalls(l: SeenLayer, precision: Precision): () => void {
   const bf16 = precision === "bf16" ? 1 : 0;
+  // The recorded block keeps the forward call's activation: its post-op is part of the layer's time.
   if (l.op === "conv") {
     const p = Int32Array.from(l.params);
     p[C.BF16] = bf16;
-    p[C.ACT] = 0;
     const n = p[C.N_];
     const x = scratch(n * p[C.H_] * p[C.W_] * p[C.CI], 1);
     const w = scratch(p[C.KH] * p[C.KW] * p[C.CI] * p[C.CO], 2);
@@ -139,7 +147,6 @@ function layerCalls(l: SeenLayer, precision: Precision): () => void {
   }
   const p = Int32Array.from(l.params);
   p[M.MBF16] = bf16;
-  p[M.MACT] = 0;
   const a = scratch(p[M.MBA] * p[M.MM] * p[M.MK], 4);
   const b = scratch(p[M.MBB] * p[M.MK] * p[M.MN], 5);
   const c = new Float32Array(p[M.MBA] * p[M.MM] * p[M.MN]);
@@ -179,11 +186,12 @@ export function compareLayer(l: SeenLayer, rounds = 5): LayerTime {
 
 /** bf16 for a layer only where it was measured faster; fp32 for a tie, a slower or an unmeasured layer. */
 export function choosePlan(layers: SeenLayer[], timings: Record<string, LayerTime>): LayerPlan {
-  const out: LayerPlan = { layers: {}, timings: {} };
+  const out: LayerPlan = { layers: {}, counts: {}, timings: {} };
   for (const l of layers) {
     const tk = timingKey(l);
     const t = timings[tk];
     out.layers[l.key] = t && t.bf16 < t.fp32 ? "bf16" : "fp32";
+    out.counts[l.key] = Math.max(1, l.count);
     if (t) out.timings[tk] = t;
   }
   return out;
@@ -191,7 +199,7 @@ export function choosePlan(layers: SeenLayer[], timings: Record<string, LayerTim
 
 /** A plan in a few numbers, as a run's record keeps it. */
 export interface LayerPlanSummary {
-  /** Layers computing in each precision. */
+  /** Convolution layers and matmul calls of a step computing in each precision (a matmul's gradients are calls of their own). */
   bf16: number;
   fp32: number;
   /** Milliseconds a step spends in the timed layers under the plan, all in fp32, all in bf16 (as measured). */
@@ -201,21 +209,16 @@ export interface LayerPlanSummary {
 }
 
 export function planSummary(p: LayerPlan): LayerPlanSummary {
-  const choice = Object.values(p.layers);
-  let ms = 0, fp32Ms = 0, bf16Ms = 0;
+  const n = (key: string) => p.counts?.[key] ?? 1;
+  const out: LayerPlanSummary = { bf16: 0, fp32: 0, ms: 0, fp32Ms: 0, bf16Ms: 0 };
+  for (const [key, c] of Object.entries(p.layers)) out[c] += n(key);
   for (const [tk, t] of Object.entries(p.timings)) {
     const key = tk.replace(/ @\d+$/, "");
-    ms += p.layers[key] === "bf16" ? t.bf16 : t.fp32;
-    fp32Ms += t.fp32;
-    bf16Ms += t.bf16;
+    out.ms += n(key) * (p.layers[key] === "bf16" ? t.bf16 : t.fp32);
+    out.fp32Ms += n(key) * t.fp32;
+    out.bf16Ms += n(key) * t.bf16;
   }
-  return {
-    bf16: choice.filter((c) => c === "bf16").length,
-    fp32: choice.filter((c) => c === "fp32").length,
-    ms,
-    fp32Ms,
-    bf16Ms,
-  };
+  return out;
 }
 
 /**
