@@ -5,6 +5,7 @@
  * between runs here). The rounds are then folded into one row per pair: the median images/s,
  * each round's figure, and — for ours — the median of the rounds' own ratios to PyTorch.
  */
+import { median } from "../lib/util/stats.ts";
 
 /** What a measurement must carry to be folded (BenchResult in train_bench.ts adds the device and the architecture). */
 export interface RoundRow {
@@ -31,11 +32,7 @@ export interface RoundRow {
   vsPytorchPerRound?: number[];
 }
 
-export function median(xs: readonly number[]): number {
-  if (xs.length === 0) throw new Error("median of nothing");
-  const s = [...xs].sort((a, b) => a - b), h = Math.floor(s.length / 2);
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}
+export { median };
 
 const pairKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/${r.backend}/${r.precision}`;
 const torchKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/pytorch/fp32`;

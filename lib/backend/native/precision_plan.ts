@@ -15,6 +15,7 @@
 import { check, lib, NativeError, nativeSettings, type Precision, settings } from "./ffi.ts";
 import { CONV_PARAMS, MATMUL_PARAMS } from "./codes.ts";
 import { writeFileAtomic } from "../../util/fs.ts";
+import { median } from "../../util/stats.ts";
 
 export type LayerOp = "conv" | "matmul";
 /** A convolution's three passes (a layer is timed over the passes its training step ran). */
@@ -81,10 +82,6 @@ export function setLayerPlan(p: LayerPlan | null): void {
   plan = p ? new Map(Object.entries(p.layers)) : null;
 }
 
-export function layerPlanActive(): boolean {
-  return plan !== null;
-}
-
 /**
  * The bf16 flag of one call: while recording, 0 (the layer is noted); under a plan, the layer's
  * choice (fp32 for a layer the plan lacks); else the backend's precision.
@@ -125,19 +122,21 @@ function scratch(n: number, seed: number): Float32Array {
   return a;
 }
 
-/** The calls that run one layer's passes in one precision, on scratch buffers of its size. */
-function layerCalls(l: SeenLayer, precision: Precision): () => void {
-  const bf16 = precision === "bf16" ? 1 : 0;
-  // The recorded block keeps the forward call's activation: its post-op is part of the layer's time.
+/**
+ * The calls that run one layer's passes, in the precision asked, on scratch buffers of its size
+ * (one set for both precisions). The recorded block keeps the forward call's activation: its
+ * post-op is part of the layer's time.
+ */
+function layerRunner(l: SeenLayer): (precision: Precision) => void {
+  const p = Int32Array.from(l.params);
   if (l.op === "conv") {
-    const p = Int32Array.from(l.params);
-    p[C.BF16] = bf16;
     const n = p[C.N_];
     const x = scratch(n * p[C.H_] * p[C.W_] * p[C.CI], 1);
     const w = scratch(p[C.KH] * p[C.KW] * p[C.CI] * p[C.CO], 2);
     const dy = scratch(n * p[C.OH] * p[C.OW] * p[C.CO], 3);
     const y = new Float32Array(dy.length), dx = new Float32Array(x.length), dw = new Float32Array(w.length);
-    return () => {
+    return (precision) => {
+      p[C.BF16] = precision === "bf16" ? 1 : 0;
       for (const pass of l.passes) {
         if (pass === "fwd") check(lib().cn_conv_fwd(p, x, w, null, y, 0), "calibration Conv2D");
         else if (pass === "bwd_data") check(lib().cn_conv_bwd_data(p, dy, w, dx), "calibration Conv2DBackpropInput");
@@ -145,18 +144,14 @@ function layerCalls(l: SeenLayer, precision: Precision): () => void {
       }
     };
   }
-  const p = Int32Array.from(l.params);
-  p[M.MBF16] = bf16;
   const a = scratch(p[M.MBA] * p[M.MM] * p[M.MK], 4);
   const b = scratch(p[M.MBB] * p[M.MK] * p[M.MN], 5);
   const c = new Float32Array(p[M.MBA] * p[M.MM] * p[M.MN]);
-  return () => check(lib().cn_matmul(p, a, b, null, c, 0), "calibration BatchMatMul");
+  return (precision) => {
+    p[M.MBF16] = precision === "bf16" ? 1 : 0;
+    check(lib().cn_matmul(p, a, b, null, c, 0), "calibration BatchMatMul");
+  };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * One layer's time in fp32 and in bf16: each warmed up once (oneDNN builds and caches its
@@ -170,14 +165,14 @@ export function compareLayer(l: SeenLayer, rounds = 5): LayerTime {
       `timing a layer in bf16 needs a CPU with AVX512_BF16 or AMX (oneDNN reports ${isa}); fix: train in fp32`,
     );
   }
-  const run = { fp32: layerCalls(l, "fp32"), bf16: layerCalls(l, "bf16") };
-  run.fp32();
-  run.bf16();
+  const run = layerRunner(l);
+  run("fp32");
+  run("bf16");
   const t: Record<Precision, number[]> = { fp32: [], bf16: [] };
   for (let r = 0; r < rounds; r++) {
     for (const p of (r % 2 ? ["bf16", "fp32"] : ["fp32", "bf16"]) as Precision[]) {
       const t0 = performance.now();
-      run[p]();
+      run(p);
       t[p].push(performance.now() - t0);
     }
   }
