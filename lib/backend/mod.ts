@@ -23,6 +23,7 @@ import {
 } from "./native.ts";
 import { sourceHash } from "./native_build.ts";
 import { probeAdapter, registerWebGpu, webgpuAdapter } from "./webgpu.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 /** The packages that provide backend 'tensorflow', GPU build first. */
 export const TFJS_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
@@ -122,10 +123,7 @@ export async function planLayers(
 ): Promise<{ plan: LayerPlan; measured: number; path: string | null }> {
   if (!current) throw new BackendError("no backend started: call initBackend() first");
   const machine = `${current.device}, library ${(await sourceHash()).slice(0, 12)}`;
-  const id = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(machine)));
-  const path = dir
-    ? `${dir}/${[...id.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}.json`
-    : null;
+  const path = dir ? `${dir}/${(await sha256Hex(machine)).slice(0, 16)}.json` : null;
   const r = await makeLayerPlan(step, LayerTimings.load(path, machine, log));
   return { ...r, path };
 }

@@ -5,6 +5,7 @@
  */
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
 import { cppHeader } from "./native/codes.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export const NATIVE_SOURCE = `${PROJECT_ROOT}/lib/backend/native/cnnlab_native.cpp`;
 export const NATIVE_DIR = `${PROJECT_ROOT}/build/native`;
@@ -40,8 +41,7 @@ export async function sourceHash(): Promise<string> {
   const bytes = new Uint8Array(src.length + flags.length);
   bytes.set(src);
   bytes.set(flags, src.length);
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...h].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return await sha256Hex(bytes);
 }
 
 export type NativeState = { ok: true } | { ok: false; why: string };

@@ -11,6 +11,7 @@
  */
 import { DataError, parseIdx } from "./idx.ts";
 import { exists, PROJECT_ROOT, writeFileAtomic } from "../util/fs.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export { DataError };
 
@@ -207,15 +208,10 @@ export async function gunzip(bytes: Uint8Array, file: string): Promise<Uint8Arra
   }
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await crypto.subtle.digest("SHA-256", bytes as BufferSource);
-  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function verifyBytes(bytes: Uint8Array, f: FileSpec, file: string): Promise<void> {
   // Parse first: a structural fault gets a more precise message than a digest mismatch.
   parseIdx(bytes, file, f.dims, FIX);
-  const digest = await sha256Hex(bytes);
+  const digest = await sha256Hex(bytes as BufferSource);
   if (digest !== f.sha256) {
     throw new DataError(
       `${file}: SHA-256 of the decompressed content is ${digest}, expected ${f.sha256} (corrupted or not the original file); ${FIX}`,

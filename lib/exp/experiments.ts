@@ -15,6 +15,7 @@ import type { ModelOptions } from "../models/registry.ts";
 import { closest, modelEntry, SCALE_KNOBS, type Scaling } from "../models/registry.ts";
 import type { OptimConfig } from "../train/optim.ts";
 import type { TrainConfig } from "../train/trainer.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 export const PRESETS = ["smoke", "laptop", "full"] as const;
 export type Preset = typeof PRESETS[number];
@@ -579,14 +580,14 @@ export async function customExperiment(
   const probe = build({ inputSize: recipe.inputSize, seed: 0 });
   const topology = JSON.stringify(probe.toJSON(null, false));
   probe.dispose();
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(topology)));
+  const topologyHash = (await sha256Hex(topology)).slice(0, 16);
   const e: Experiment = {
     name: `custom/${name}`,
     question: recipe.question,
     label: recipe.label ?? name,
     model: `custom:${name}`,
     modelOptions: {
-      topology: Array.from(d.slice(0, 8), (b) => b.toString(16).padStart(2, "0")).join(""),
+      topology: topologyHash,
     } as ModelOptions,
     inputSize: recipe.inputSize,
     epochs: recipe.epochs ?? 10,
@@ -681,9 +682,7 @@ function canonical(v: unknown): unknown {
 
 /** First 12 hex digits of the SHA-256 of the canonical JSON of a configuration. */
 export async function configHash(cfg: TrainConfig): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(canonical(cfg)));
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(d.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");
+  return (await sha256Hex(JSON.stringify(canonical(cfg)))).slice(0, 12);
 }
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */

@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { exists, writeFileAtomic } from "../util/fs.ts";
+import { sha256Hex } from "../util/hash.ts";
 
 const MAGIC = "CNNLABCK";
 
@@ -59,7 +60,7 @@ export async function saveCheckpoint<M>(
   const optVals = (await optimizer.getWeights()).map((n) => ({ name: n.name, t: n.tensor }));
   const all = [...modelVals, ...optVals];
   const values = all.map((v) => new Float32Array(v.t.dataSync() as Float32Array));
-  const sums = await Promise.all(values.map(sha256));
+  const sums = await Promise.all(values.map((v) => sha256Hex(v)));
   const entries = all.map((v, i) => ({ name: v.name, shape: v.t.shape, sha256: sums[i] }));
   const header: Header<M> = {
     version: VERSION,
@@ -95,11 +96,6 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
-async function sha256(v: Float32Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", v));
-  return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 async function parse<M>(path: string, bytes: Uint8Array): Promise<Checkpoint<M>> {
   const bad = (why: string): never => {
     throw new CheckpointError(
@@ -125,7 +121,7 @@ async function parse<M>(path: string, bytes: Uint8Array): Promise<Checkpoint<M>>
   let at = 0;
   for (const e of [...h.model, ...h.optimizer]) {
     const n = e.shape.reduce((x, y) => x * y, 1);
-    if ((await sha256(floats.subarray(at, at + n))) !== e.sha256) bad(`tensor ${e.name} fails its SHA-256 check`);
+    if ((await sha256Hex(floats.subarray(at, at + n))) !== e.sha256) bad(`tensor ${e.name} fails its SHA-256 check`);
     at += n;
   }
   return {
