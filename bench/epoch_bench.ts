@@ -13,7 +13,8 @@
  * evaluation, as fractions of the step-only rate (the goal: within 10% of it, with evaluation).
  */
 import * as tf from "@tensorflow/tfjs";
-import { initBackend, useLayerPlan } from "../lib/backend/mod.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+import { setLayerPlan } from "../lib/backend/native.ts";
 import { layerTimingsDir } from "../lib/util/fs.ts";
 import { batches, type Dataset, fashionMnist } from "../lib/data/dataset.ts";
 import { experiment, parsePreset, resolveConfig } from "../lib/exp/experiments.ts";
@@ -104,7 +105,7 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
     console.log(`step only: ${steps} steps of ${b.n} in ${s.toFixed(1)} s, ${(steps * b.n / s).toFixed(0)} img/s`);
     return { steps, seconds: s, imagesPerSecond: (steps * b.n) / s };
   } finally {
-    useLayerPlan(null);
+    setLayerPlan(null);
     tf.dispose([b.x, b.y]);
     optimizer.dispose();
     model.dispose();

@@ -18,7 +18,6 @@ import {
   type Precision,
   prepareNative,
   releaseNativeMemory,
-  setLayerPlan,
   setNativePrecision,
 } from "./native.ts";
 import { sourceHash } from "./native_build.ts";
@@ -114,7 +113,7 @@ export function layerPlanWanted(): boolean {
  * The plan of the model whose training step `step` runs (in fp32, while the layers are noted),
  * from this machine's layer timings in `dir` (a file per CPU, thread count and library build;
  * missing layers are measured and added; null: measured, not kept). Not yet in use: pass it to
- * `useLayerPlan`.
+ * `setLayerPlan` (native.ts).
  */
 export async function planLayers(
   step: () => void,
@@ -126,11 +125,6 @@ export async function planLayers(
   const path = dir ? `${dir}/${(await sha256Hex(machine)).slice(0, 16)}.json` : null;
   const r = await makeLayerPlan(step, LayerTimings.load(path, machine, log));
   return { ...r, path };
-}
-
-/** Compute each layer as `plan` says (null: every layer in the backend's precision). */
-export function useLayerPlan(plan: LayerPlan | null): void {
-  setLayerPlan(plan);
 }
 
 /**

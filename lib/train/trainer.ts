@@ -13,8 +13,8 @@ import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { planRunBatches } from "../backend/webgpu.ts";
-import { layerPlanWanted, planLayers, releaseBackendMemory, useLayerPlan } from "../backend/mod.ts";
-import { type LayerPlan, type LayerPlanSummary, planSummary } from "../backend/native.ts";
+import { layerPlanWanted, planLayers, releaseBackendMemory } from "../backend/mod.ts";
+import { type LayerPlan, type LayerPlanSummary, planSummary, setLayerPlan } from "../backend/native.ts";
 import { failpoint, failpointBlock } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
 
@@ -218,10 +218,16 @@ export function stepOptions(cfg: TrainConfig): StepOptions {
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
+type LayerPlanner = NonNullable<TrainHooks["layerPlanner"]>;
+
+/** The trainer's default planner: this machine's layer timings in `dir` when runs choose bf16 per layer (native in bf16); else none. */
+function machinePlanner(dir: string | null): LayerPlanner | null {
+  return layerPlanWanted() ? (step, log) => planLayers(step, dir, log) : null;
+}
+
 /**
- * Put this machine's layer plan for `model` in use when runs choose bf16 per layer (native in
- * bf16): the trainer's own choice, for a bench that times steps outside `train`. Its summary, or
- * null (nothing changed). Undo with `useLayerPlan(null)`.
+ * Put this machine's layer plan for `model` in use as `train` would: for a bench that times
+ * steps outside `train`. Its summary, or null (nothing changed). Undo with `setLayerPlan(null)`.
  */
 export async function useMachinePlan(
   model: tf.LayersModel,
@@ -229,9 +235,10 @@ export async function useMachinePlan(
   opts: StepOptions,
   dir: string | null,
 ): Promise<LayerPlanSummary | null> {
-  if (!layerPlanWanted()) return null;
-  const { plan } = await planLayers(() => probeStep(model, batch, opts), dir);
-  useLayerPlan(plan);
+  const planner = machinePlanner(dir);
+  if (!planner) return null;
+  const { plan } = await planner(() => probeStep(model, batch, opts), () => {});
+  setLayerPlan(plan);
   return planSummary(plan);
 }
 
@@ -282,10 +289,7 @@ export async function train(
     const plan = planRunBatches(model, cfg.batchSize, evalBatch, hooks.oversize ?? "split");
     ({ microBatch, evalBatch } = plan);
     if (plan.note) await progress.epochEnd(`${title}: ${plan.note}`);
-    const planner = hooks.layerPlanner ??
-      (layerPlanWanted()
-        ? (step: () => void, log: (l: string) => void) => planLayers(step, hooks.layerTimingsDir ?? null, log)
-        : null);
+    const planner = hooks.layerPlanner ?? machinePlanner(hooks.layerTimingsDir ?? null);
     if (planner) {
       // A resumed run computes each layer as its checkpoint says (none there: every layer in bf16,
       // as runs did before plans); a new one as this machine's layer timings choose.
@@ -304,7 +308,7 @@ export async function train(
           }, all bf16 ${s.bf16Ms.toFixed(0)}; ${r.measured} layer(s) timed now${r.path ? `, kept in ${r.path}` : ""})`,
         );
       }
-      useLayerPlan(layerPlan);
+      setLayerPlan(layerPlan);
     }
     const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
     const runStart = performance.now();
@@ -411,7 +415,7 @@ export async function train(
     );
     return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
   } finally {
-    useLayerPlan(null);
+    setLayerPlan(null);
     optimizer.dispose();
     model.dispose();
     releaseBackendMemory();

@@ -204,7 +204,7 @@ export interface LayerPlanSummary {
 }
 
 export function planSummary(p: LayerPlan): LayerPlanSummary {
-  const n = (key: string) => p.counts?.[key] ?? 1;
+  const n = (key: string) => p.counts[key] ?? 1;
   const out: LayerPlanSummary = { bf16: 0, fp32: 0, ms: 0, fp32Ms: 0, bf16Ms: 0 };
   for (const [key, c] of Object.entries(p.layers)) out[c] += n(key);
   for (const [tk, t] of Object.entries(p.timings)) {
