@@ -30,24 +30,38 @@ export interface RoundRow {
   perRound?: number[];
   /** After folding, ours with PyTorch in the same rounds: each such round's ratio. */
   vsPytorchPerRound?: number[];
+  /** A row of ours in another precision: its images/s over the same backend's fp32 row, rounds paired likewise. */
+  vsFp32?: number;
+  /** After folding, with more than one round: each round's ratio to fp32. */
+  vsFp32PerRound?: number[];
 }
 
 export { median };
 
 const pairKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/${r.backend}/${r.precision}`;
-const torchKey = (r: RoundRow) => `${r.model}@${r.size}/${r.batch}/pytorch/fp32`;
+
+/** The measurement of the same model, size and batch on `backend` in `precision`, in the same round as `r`. */
+function sameRound<T extends RoundRow>(rows: readonly T[], r: RoundRow, backend: string, precision: string) {
+  const k = pairKey({ ...r, backend, precision });
+  return rows.find((t) => pairKey(t) === k && t.round === r.round);
+}
 
 /** PyTorch's measurement of the same model, size and batch in the same round as `r` (none for PyTorch's own rows). */
 export function sameRoundPytorch<T extends RoundRow>(rows: readonly T[], r: RoundRow): T | undefined {
-  if (r.backend === "pytorch") return undefined;
-  return rows.find((t) => pairKey(t) === torchKey(r) && t.round === r.round);
+  return r.backend === "pytorch" ? undefined : sameRound(rows, r, "pytorch", "fp32");
+}
+
+/** The same backend's fp32 measurement in the same round as `r` (none for fp32 and PyTorch rows). */
+export function sameRoundFp32<T extends RoundRow>(rows: readonly T[], r: RoundRow): T | undefined {
+  return r.backend === "pytorch" || r.precision === "fp32" ? undefined : sameRound(rows, r, r.backend, "fp32");
 }
 
 /**
  * One row per (model, size, batch, backend, precision), in the order pairs first appear:
  * images/s and GFLOP/s are the rounds' medians, steps and seconds their sums, peak RSS the
  * largest. A row of ours is compared with PyTorch's measurement of the same round only; its
- * ratio is the median of those rounds' ratios (a round where PyTorch failed is left out).
+ * ratio is the median of those rounds' ratios (a round where PyTorch failed is left out). A
+ * row in another precision than fp32 is compared the same way with its backend's fp32 row.
  * With one round the rows come back as they were, less `round`.
  */
 export function foldRounds<T extends RoundRow>(rows: readonly T[]): T[] {
@@ -60,10 +74,12 @@ export function foldRounds<T extends RoundRow>(rows: readonly T[]): T[] {
   const out: T[] = [];
   for (const g of groups.values()) {
     const byRound = [...g].sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
-    const ratios = byRound.flatMap((r) => {
-      const t = sameRoundPytorch(rows, r);
-      return t ? [r.trainImagesPerSecond / t.trainImagesPerSecond] : [];
-    });
+    const ratiosTo = (other: (rows: readonly T[], r: RoundRow) => T | undefined) =>
+      byRound.flatMap((r) => {
+        const t = other(rows, r);
+        return t ? [r.trainImagesPerSecond / t.trainImagesPerSecond] : [];
+      });
+    const ratios = ratiosTo(sameRoundPytorch), toFp32 = ratiosTo(sameRoundFp32);
     const { round: _round, ...first } = byRound[0];
     const folded = {
       ...first,
@@ -74,10 +90,13 @@ export function foldRounds<T extends RoundRow>(rows: readonly T[]): T[] {
       peakRssMB: Math.max(...byRound.map((r) => r.peakRssMB)),
     } as T;
     delete folded.vsPytorch;
+    delete folded.vsFp32;
     if (ratios.length) folded.vsPytorch = median(ratios);
+    if (toFp32.length) folded.vsFp32 = median(toFp32);
     if (byRound.length > 1) {
       folded.perRound = byRound.map((r) => r.trainImagesPerSecond);
       if (ratios.length) folded.vsPytorchPerRound = ratios;
+      if (toFp32.length) folded.vsFp32PerRound = toFp32;
     }
     out.push(folded);
   }

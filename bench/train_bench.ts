@@ -4,7 +4,7 @@
  * (3 × forward MACs × 2 per image) and each run's peak RSS.
  *
  *   deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128]
- *                   [--seconds 10] [--rounds 1] [--precision fp32|bf16|both] [--no-torch] [--json FILE]
+ *                   [--seconds 10] [--rounds 1] [--precision fp32,bf16,bf16-all|both] [--no-torch] [--json FILE]
  *   deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--backends native] [--json FILE]
  *   deno task bench --profile googlenet@32 [--batch 32] [--backends native] [--steps 8] [--json FILE]
  *
@@ -21,6 +21,11 @@
  * OPENBLAS_NUM_THREADS=1, one process per model) and the table gains our/PyTorch ratios.
  * A model's PyTorch and our measurements run back to back; --rounds N repeats them N times,
  * the order alternating, and folds them into medians and same-round ratios (bench/rounds.ts).
+ *
+ * --precision lists what the native backend runs each model in: fp32; bf16 as training runs it
+ * (each layer in the precision this machine measured faster for it); bf16-all (every layer in
+ * bf16, as before per-layer plans); both = fp32,bf16. Rows in bf16 gain a ratio to fp32 of the
+ * same round. Other backends run fp32 only.
  */
 import process from "node:process";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
@@ -41,7 +46,7 @@ import { textTable } from "../lib/util/table.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
 import type { LayerPlanSummary } from "../lib/backend/native.ts";
-import { foldRounds, type RoundRow, sameRoundPytorch } from "./rounds.ts";
+import { foldRounds, type RoundRow, sameRoundFp32, sameRoundPytorch } from "./rounds.ts";
 
 /** The models and sizes the native backend's targets are stated for (issue: CPU training). */
 const DEFAULT_MODELS = [
@@ -54,6 +59,32 @@ const DEFAULT_MODELS = [
   "googlenet@96",
   "resnet18@96",
 ];
+
+/** What `--precision` can list: bf16 with this machine's per-layer plan, or with every layer in bf16. */
+export const PRECISION_VARIANTS = ["fp32", "bf16", "bf16-all"] as const;
+export type PrecisionVariant = typeof PRECISION_VARIANTS[number];
+
+/** `--precision`'s value: a comma list of PRECISION_VARIANTS, or `both` (fp32,bf16); throws naming the valid ones. */
+export function parsePrecisions(arg: string): PrecisionVariant[] {
+  const names = arg === "both" ? ["fp32", "bf16"] : arg.split(",");
+  const bad = names.find((n) => !(PRECISION_VARIANTS as readonly string[]).includes(n));
+  if (bad !== undefined) {
+    throw new Error(`unknown precision '${bad}'; valid: ${PRECISION_VARIANTS.join(", ")} (a comma list), or both`);
+  }
+  return [...new Set(names)] as PrecisionVariant[];
+}
+
+/**
+ * A child's environment for a precision variant: bf16-all asks for every layer in bf16
+ * (CNNLAB_BF16_LAYERS=all); fp32 and bf16 run without that variable, whatever this shell has.
+ */
+export function variantEnv(variant: PrecisionVariant, env: Record<string, string>): Record<string, string> {
+  const { CNNLAB_BF16_LAYERS: _, ...rest } = env;
+  return variant === "bf16-all" ? { ...rest, CNNLAB_BF16_LAYERS: "all" } : rest;
+}
+
+/** The backend precision a variant starts with. */
+const basePrecision = (v: PrecisionVariant) => v === "bf16-all" ? "bf16" : v;
 
 /** One measurement, or with --rounds the fold of a pair's rounds (bench/rounds.ts has the common fields). */
 export interface BenchResult extends RoundRow {
@@ -68,7 +99,7 @@ export interface BenchResult extends RoundRow {
 function usage(msg: string): never {
   console.error(`bench: ${msg}`);
   console.error(
-    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--rounds 1] [--precision fp32|bf16|both] [--no-torch] [--json FILE]",
+    "usage: deno task bench [--models lenet@28,alexnet@96] [--backends native,wasm] [--batch 128] [--seconds 10] [--rounds 1] [--precision fp32,bf16,bf16-all|both] [--no-torch] [--json FILE]",
   );
   console.error(
     "       deno task bench --experiments 'q1a/*,q3b/*' [--preset laptop] [--batch N] [--backends native] [--json FILE]",
@@ -137,7 +168,7 @@ async function measureOne(spec: Spec, backend: BackendName, precision: string, s
 
 /** The results table; with rounds, each pair's images/s per round and its ratios' range beside the medians. */
 function table(rows: BenchResult[]): string {
-  const perRound = rows.some((r) => r.perRound);
+  const perRound = rows.some((r) => r.perRound), toFp32 = rows.some((r) => r.vsFp32 !== undefined);
   const ips = (v: number) => v.toFixed(v < 100 ? 1 : 0);
   const span = (xs: number[] | undefined) =>
     xs?.length ? `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}×` : "";
@@ -151,6 +182,7 @@ function table(rows: BenchResult[]): string {
       perRound ? "img/s (median)" : "img/s",
       "GFLOP/s",
       "vs PyTorch",
+      ...(toFp32 ? ["vs fp32"] : []),
       ...(perRound ? ["per round img/s", "rounds' ratios"] : []),
       "steps",
       "peak RSS MB",
@@ -160,15 +192,22 @@ function table(rows: BenchResult[]): string {
       String(r.size),
       String(r.batch),
       r.backend,
-      r.layers ? `${r.precision} (${r.layers.bf16}/${r.layers.bf16 + r.layers.fp32} in bf16)` : r.precision,
+      precisionLabel(r),
       ips(r.trainImagesPerSecond),
       r.gflops.toFixed(1),
       r.vsPytorch === undefined ? "" : `${r.vsPytorch.toFixed(2)}×`,
+      ...(toFp32 ? [r.vsFp32 === undefined ? "" : `${r.vsFp32.toFixed(2)}×`] : []),
       ...(perRound ? [(r.perRound ?? []).map(ips).join(", "), span(r.vsPytorchPerRound)] : []),
       String(r.steps),
       r.peakRssMB.toFixed(0),
     ]),
   );
+}
+
+/** A row's precision as the table shows it: bf16's layers each way under a plan, or every layer. */
+export function precisionLabel(r: Pick<BenchResult, "precision" | "layers">): string {
+  if (r.precision === "bf16-all") return "bf16 (every layer)";
+  return r.layers ? `${r.precision} (${r.layers.bf16}/${r.layers.bf16 + r.layers.fp32} in bf16)` : r.precision;
 }
 
 /** The python3 that can import torch (pyenv's python3 often cannot; Debian's can), or null. */
@@ -253,7 +292,7 @@ function childError(stderr: Uint8Array): string {
 }
 
 /** One measurement of ours: a child process for the (spec, backend, precision); null if it failed or was skipped. */
-async function runOurs(spec: Spec, backend: BackendName, precision: string, seconds: number) {
+async function runOurs(spec: Spec, backend: BackendName, precision: PrecisionVariant, seconds: number) {
   const { label: name, size } = spec;
   // The pure-JS backend is ~100× slower: give it the minimum (3 steps) on LeNet only.
   if (backend === "cpu" && spec.model !== "lenet") {
@@ -264,10 +303,12 @@ async function runOurs(spec: Spec, backend: BackendName, precision: string, seco
     args: [
       ...childArgs("--one", backend, spec),
       "--precision",
-      precision,
+      basePrecision(precision),
       "--seconds",
       backend === "cpu" ? "1" : String(seconds),
     ],
+    env: variantEnv(precision, Deno.env.toObject()),
+    clearEnv: true,
     stdout: "piped",
     stderr: "piped",
   });
@@ -276,7 +317,8 @@ async function runOurs(spec: Spec, backend: BackendName, precision: string, seco
     console.error(`bench: ${name}@${size} on ${backend} (${precision}): ${childError(out.stderr)}`);
     return null;
   }
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!) as BenchResult;
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!) as BenchResult;
+  return { ...r, precision };
 }
 
 /** `deno run` of this script as the child that measures (`--one`) or profiles (`--profile-one`) one spec. */
@@ -329,9 +371,14 @@ async function main() {
   const steps = Number(opt("steps", "8"));
   if (!Number.isInteger(steps) || steps <= 0) usage(`--steps must be a positive integer`);
   const precisionArg = opt("precision", "fp32");
+  let precisions: PrecisionVariant[];
+  try {
+    precisions = parsePrecisions(precisionArg);
+  } catch (e) {
+    usage((e as Error).message);
+  }
   const noTorch = args.includes("--no-torch");
   if (noTorch) args.splice(args.indexOf("--no-torch"), 1);
-  if (!["fp32", "bf16", "both"].includes(precisionArg)) usage(`--precision must be fp32, bf16 or both`);
   const batchArg = opt("batch", "");
   const batch = Number(batchArg || "128");
   const seconds = Number(opt("seconds", "10"));
@@ -353,7 +400,9 @@ async function main() {
     const backendArg = opt("backends", "native");
     const jsonFile = opt("json", "");
     const preset = opt("preset", "laptop");
-    if (precisionArg === "both") usage("--profile takes one --precision");
+    if (precisions.length > 1 || precisions[0] === "bf16-all") {
+      usage("--profile takes one --precision, fp32 or bf16 (CNNLAB_BF16_LAYERS=all: every layer in bf16)");
+    }
     let spec: Spec;
     try {
       spec = profile.includes("/")
@@ -405,8 +454,8 @@ async function main() {
   if (!noTorch && !py) {
     console.error("bench: PyTorch not importable; for the comparison: apt-get install python3-torch libopenblas0");
   }
-  const runs: [BackendName, string][] = backends.flatMap((b): [BackendName, string][] =>
-    b !== "native" ? [[b, "fp32"]] : precisionArg === "both" ? [[b, "fp32"], [b, "bf16"]] : [[b, precisionArg]]
+  const runs: [BackendName, PrecisionVariant][] = backends.flatMap((b): [BackendName, PrecisionVariant][] =>
+    b !== "native" ? [[b, "fp32"]] : precisions.map((p): [BackendName, PrecisionVariant] => [b, p])
   );
   const raw: BenchResult[] = [];
   for (const spec of specs) {
@@ -417,10 +466,11 @@ async function main() {
         if (!r) return;
         const mine = { ...r, round };
         raw.push(mine);
-        const t = sameRoundPytorch(raw, mine),
-          vs = t ? `, ${(r.trainImagesPerSecond / t.trainImagesPerSecond).toFixed(2)}× PyTorch` : "";
+        const ratio = (t: BenchResult | undefined, of: string) =>
+          t ? `, ${(r.trainImagesPerSecond / t.trainImagesPerSecond).toFixed(2)}× ${of}` : "";
+        const vs = ratio(sameRoundPytorch(raw, mine), "PyTorch") + ratio(sameRoundFp32(raw, mine), "fp32");
         console.error(
-          `bench: ${spec.label}@${spec.size} on ${backend} (${precision}): ${
+          `bench: ${spec.label}@${spec.size} on ${backend} (${precisionLabel(mine)}): ${
             r.trainImagesPerSecond.toFixed(1)
           } img/s, ${r.gflops.toFixed(1)} GFLOP/s, peak RSS ${r.peakRssMB.toFixed(0)} MB${vs}${of}`,
         );

@@ -71,3 +71,29 @@ Deno.test("a round PyTorch failed is left out of the ratio; other sizes and mode
   // One round: the row as measured (no per-round lists), its ratio from its own round.
   assert.equal(at("googlenet", 96, "native").perRound, undefined);
 });
+
+Deno.test("a bf16 row is compared with its backend's fp32 row of the same round; fp32 and PyTorch rows are not", () => {
+  const at = (precision: string, round: number, ips: number): RoundRow => ({ ...row("native", round, ips), precision });
+  const rows = [
+    row("pytorch", 1, 100),
+    at("fp32", 1, 200),
+    at("bf16", 1, 220),
+    at("bf16-all", 1, 180),
+    at("bf16", 2, 330), // fp32 is faster in round 2 too: the ratio pairs 330 with 300, not with round 1's 200
+    at("fp32", 2, 300),
+    row("pytorch", 2, 150),
+    at("bf16", 3, 999), // no fp32 measurement in round 3: left out of the ratio
+    { ...row("wasm", 1, 50), precision: "bf16" }, // another backend's fp32 is never borrowed
+  ];
+  const out = foldRounds(rows);
+  const of = (backend: string, precision: string) =>
+    out.find((r) => r.backend === backend && r.precision === precision)!;
+  assert.equal(of("native", "fp32").vsFp32, undefined);
+  assert.equal(of("pytorch", "fp32").vsFp32, undefined);
+  assert.deepEqual(of("native", "bf16").vsFp32PerRound, [1.1, 1.1]);
+  assert.equal(of("native", "bf16").vsFp32, 1.1);
+  assert.equal(of("native", "bf16").vsPytorch, 2.2); // median of 2.2 and 2.2 (round 3 had no PyTorch)
+  assert.equal(of("native", "bf16-all").vsFp32, 0.9);
+  assert.equal(of("native", "bf16-all").vsFp32PerRound, undefined); // one round
+  assert.equal(of("wasm", "bf16").vsFp32, undefined);
+});
