@@ -18,6 +18,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../lib/backend/mod.ts";
 import { freshBufferCount, NATIVE, setNativeVerbose } from "../lib/backend/native.ts";
 import { textTable } from "../lib/util/table.ts";
+import { peakRssMB } from "../lib/util/memory.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
 
 const RESULT = "@@profile ";
@@ -161,7 +162,7 @@ export async function profileOne(spec: Spec, backend: BackendName, precision: st
     leakedTensorsPerStep: tensors,
     minorFaultsPerStep: (ru1.minorPageFault - ru0.minorPageFault) / steps,
     freshBuffersPerStep: info.name === NATIVE ? (fresh1 - fresh0) / steps : null,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB: peakRssMB(),
     onednn: null,
   };
   console.log(RESULT + JSON.stringify(r));

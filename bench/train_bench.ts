@@ -27,7 +27,6 @@
  * bf16, as before per-layer plans); both = fp32,bf16. Rows in bf16 gain a ratio to fp32 of the
  * same round. Other backends run fp32 only.
  */
-import process from "node:process";
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
 import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
 import {
@@ -43,6 +42,7 @@ import { summarize } from "../lib/models/inspect.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
 import { V8_FLAGS } from "../lib/util/deno.ts";
 import { textTable } from "../lib/util/table.ts";
+import { peakRssMB } from "../lib/util/memory.ts";
 import { formatProfile, parseChild, profileOne } from "./profile.ts";
 import { type Spec, stepFixture } from "./fixture.ts";
 import type { LayerPlanSummary } from "../lib/backend/native.ts";
@@ -161,7 +161,7 @@ async function measureOne(spec: Spec, backend: BackendName, precision: string, s
     seconds: dt,
     trainImagesPerSecond: (steps * batch) / dt,
     gflops: (6 * macs * steps * batch) / dt / 1e9,
-    peakRssMB: process.resourceUsage().maxRSS / 1024,
+    peakRssMB: peakRssMB(),
   };
   console.log(JSON.stringify(r));
 }

@@ -2,7 +2,6 @@
  * The training engine: epochs of seeded batches, per-epoch evaluation and timing,
  * live progress, NaN/Inf detection, per-epoch checkpoints and exact resumption.
  */
-import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
 import { batchCount, batches, type Dataset, mixSeed, type Split } from "../data/dataset.ts";
 import { SeededDropout } from "../models/common.ts";
@@ -17,6 +16,7 @@ import { layerPlanWanted, planLayers, releaseBackendMemory } from "../backend/mo
 import { type LayerPlan, type LayerPlanSummary, planSummary, setLayerPlan } from "../backend/native.ts";
 import { failpoint, failpointBlock } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
+import { peakRssMB } from "../util/memory.ts";
 
 /** Everything that determines a run, fully resolved (the experiment's identity hashes this). */
 export interface TrainConfig {
@@ -216,8 +216,6 @@ export function stepOptions(cfg: TrainConfig): StepOptions {
   };
 }
 
-const rssMB = () => process.resourceUsage().maxRSS / 1024;
-
 type LayerPlanner = NonNullable<TrainHooks["layerPlanner"]>;
 
 /** The trainer's default planner: this machine's layer timings in `dir` when runs choose bf16 per layer (native in bf16); else none. */
@@ -385,7 +383,7 @@ export async function train(
         evalSeconds,
         imagesPerSecond: seen / trainSeconds,
         lr,
-        peakRssMB: rssMB(),
+        peakRssMB: peakRssMB(),
       };
       epochs.push(m);
       if (!Number.isFinite(ev.loss)) {
