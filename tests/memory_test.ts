@@ -10,21 +10,41 @@ Deno.test("VmHWM is read from a status text in MB; a text without it gives null"
   assert.equal(vmHwmMB("Name:\tdeno\nVmRSS:\t 1024 kB\n"), null);
 });
 
+/** A child with `perms` (a bench child's or a training process's, never --allow-all): its peakRss and getrusage's figure. */
+async function childPeak(perms: string[]): Promise<{ mb: number; source: string; maxRSS: number }> {
+  const url = new URL("../lib/util/memory.ts", import.meta.url).href;
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = `${dir}/peak.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { peakRss } from "${url}"; import process from "node:process";
+      console.log(JSON.stringify({ ...peakRss(), maxRSS: process.resourceUsage().maxRSS / 1024 }));`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), { args: ["run", ...perms, script] }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    return JSON.parse(new TextDecoder().decode(out.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
-  name: "a child of a process holding 400 MB reports its own peak, not its parent's",
+  name: "a child of a process holding 400 MB reports its own peak, not its parent's; without FFI it says so",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
     const held = new Uint8Array(400 << 20).fill(1); // resident in this (the parent) process
     assert.ok(peakRssMB() >= 400);
-    const url = new URL("../lib/util/memory.ts", import.meta.url).href;
-    const code = `import { peakRssMB } from "${url}"; import process from "node:process";
-      console.log(JSON.stringify({ own: peakRssMB(), maxRSS: process.resourceUsage().maxRSS / 1024 }));`;
-    const out = await new Deno.Command(Deno.execPath(), { args: ["eval", "--ext=ts", code] }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    const { own, maxRSS } = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.ok(own > 10 && own < 300, `the child's own peak: ${own} MB`);
+    // The bench's measuring child's permissions (bench/train_bench.ts childArgs).
+    const own = await childPeak(["--allow-read", "--allow-env", "--allow-sys", "--allow-ffi"]);
+    assert.equal(own.source, "VmHWM");
+    assert.ok(own.mb > 10 && own.mb < 300, `the child's own peak: ${own.mb} MB`);
     // What the bench and the trainer read before: the parent's peak carried across exec.
-    assert.ok(maxRSS >= 400, `getrusage in the child: ${maxRSS} MB`);
+    assert.ok(own.maxRSS >= 400, `getrusage in the child: ${own.maxRSS} MB`);
+    // Without FFI Deno denies /proc/self: getrusage's figure, and the result says where it came from.
+    const fallback = await childPeak(["--allow-read"]);
+    assert.equal(fallback.source, "getrusage");
+    assert.ok(fallback.mb >= 400);
     assert.equal(held[held.length - 1], 1);
   },
 });
