@@ -104,6 +104,8 @@ void add_arg(Prim& pr, int id, bool output, const memory::desc& user_md, const m
 
 // The arena behind every primitive's internal buffers (calls are serialised).
 std::vector<uint8_t> g_inner;
+// One slice of im2col columns (conv1ch_bwd_weights).
+std::vector<float> g_col;
 constexpr size_t ALIGN = 64;
 size_t aligned(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
 
@@ -331,8 +333,9 @@ Prim& conv_bwd_weights(const int32_t* p, bool bias) {
 // ---- matmul --------------------------------------------------------------------------
 // p: MATMUL_PARAMS (codes.ts): batchA batchB M K N transA transB act bf16; C[b] = op(A[b]) x op(B[b]) (+ bias[N]).
 
-Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
-  auto key = key_of("mm", p, NMM, bias + (int)(alpha * 1e6f) * 2);
+// accumulate: C += A x B (a sum post-op), for a product computed in slices of K.
+Prim& matmul_prim(const int32_t* p, bool bias, float alpha, bool accumulate = false) {
+  auto key = key_of(accumulate ? "mm+" : "mm", p, NMM, bias + (int)(alpha * 1e6f) * 2);
   auto& slot = g_cache[key];
   if (!slot) {
     const memory::dim ba = p[MBA], bb = p[MBB], M = p[MM], K = p[MK], N = p[MN];
@@ -346,6 +349,7 @@ Prim& matmul_prim(const int32_t* p, bool bias, float alpha) {
     auto bias_md = memory::desc({1, 1, N}, dt::f32, tag::abc);
     auto attr = user_scratch_attr();
     post_ops po;
+    if (accumulate) po.append_sum(1.f);
     add_act(po, p[MACT], alpha);
     attr.set_post_ops(po);
     auto pd = bias ? matmul::primitive_desc(matmul::desc(a_prim, b_prim, bias_md, c_user), attr, eng())
@@ -563,6 +567,7 @@ int cn_release() {
     g_cache.clear();
     std::vector<uint8_t>().swap(g_scratch);
     std::vector<uint8_t>().swap(g_inner);
+    std::vector<float>().swap(g_col);
     for (auto& v : g_crop) std::vector<float>().swap(v);
   });
 }
@@ -639,32 +644,40 @@ int cn_conv_bwd_data(const int32_t* p, const float* dy, const float* w, float* d
 }
 
 // Filter gradient of a one-input-channel convolution (every network's first layer here) as
-// im2col + one matmul on CPUs without AVX-512: oneDNN 2.6's direct backward-weights kernel
+// im2col + GEMM on CPUs without AVX-512: oneDNN 2.6's direct backward-weights kernel
 // runs such a layer at ~13 GFLOP/s on AVX2 (AlexNet's conv1 at 224: 0.7 s per step); the
 // GEMM runs at ~100+. With AVX-512 oneDNN's own kernel is the faster one (AlexNet@224's
 // conv1: 45 ms against 92, GoogLeNet@96's: 15 against 29, LeNet's: 0.75 against 2.5).
-std::vector<float> g_col;
+// The columns go COL_SLICE floats at a time (whole output rows), each slice's product added
+// to dW: the whole im2col matrix was N·OH·OW·KH·KW floats, 180 MB for AlexNet@224 at batch
+// 128 and 231 MB for VGG's 3×3 at 224, held for the process's life, where a slice fits in
+// cache.
+constexpr int64_t COL_SLICE = (int64_t)1 << 20;
 void conv1ch_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw) {
   const int64_t N = p[N_], H = p[H_], W = p[W_], KHh = p[KH], KWw = p[KW], OHh = p[OH], OWw = p[OW];
-  const int64_t K = KHh * KWw, P = N * OHh * OWw;
-  if ((int64_t)g_col.size() < P * K) g_col.resize(P * K);
+  const int64_t K = KHh * KWw, rows = N * OHh;
+  const int64_t per = std::max<int64_t>(1, std::min<int64_t>(rows, COL_SLICE / (OWw * K)));
+  if ((int64_t)g_col.size() < per * OWw * K) g_col.resize(per * OWw * K);
   float* col = g_col.data();
-  for_rows(N * OHh, [&](int64_t r) {
-    const int64_t n = r / OHh, oh = r % OHh;
-    for (int64_t ow = 0; ow < OWw; ow++) {
-      float* c = col + (r * OWw + ow) * K;
-      for (int64_t kh = 0; kh < KHh; kh++) {
-        const int64_t h = oh * p[SH] - p[PT] + kh;
-        for (int64_t kw = 0; kw < KWw; kw++) {
-          const int64_t w = ow * p[SW] - p[PL] + kw;
-          c[kh * KWw + kw] = (h >= 0 && h < H && w >= 0 && w < W) ? x[(n * H + h) * W + w] : 0.f;
+  for (int64_t r0 = 0; r0 < rows; r0 += per) {
+    const int64_t n_rows = std::min(per, rows - r0);
+    for_rows(n_rows, [&](int64_t i) {
+      const int64_t r = r0 + i, n = r / OHh, oh = r % OHh;
+      for (int64_t ow = 0; ow < OWw; ow++) {
+        float* c = col + (i * OWw + ow) * K;
+        for (int64_t kh = 0; kh < KHh; kh++) {
+          const int64_t h = oh * p[SH] - p[PT] + kh;
+          for (int64_t kw = 0; kw < KWw; kw++) {
+            const int64_t w = ow * p[SW] - p[PL] + kw;
+            c[kh * KWw + kw] = (h >= 0 && h < H && w >= 0 && w < W) ? x[(n * H + h) * W + w] : 0.f;
+          }
         }
       }
-    }
-  });
-  // dW[K, Co] = col[P, K]^T x dy[P, Co]
-  const int32_t mp[NMM] = {1, 1, (int32_t)K, (int32_t)P, p[CO], 1, 0, A_LINEAR, 0};
-  run(matmul_prim(mp, false, 0.f), {(void*)col, (void*)dy, dw});
+    });
+    // dW[K, Co] (+)= col[P, K]^T x dy[P, Co] over this slice's P = n_rows·OW output pixels
+    const int32_t mp[NMM] = {1, 1, (int32_t)K, (int32_t)(n_rows * OWw), p[CO], 1, 0, A_LINEAR, 0};
+    run(matmul_prim(mp, false, 0.f, r0 > 0), {(void*)col, (void*)(dy + r0 * OWw * p[CO]), dw});
+  }
 }
 
 int cn_conv_bwd_weights(const int32_t* p, const float* x, const float* dy, float* dw, float* db) {
