@@ -185,6 +185,29 @@ Deno.test({
 
 Deno.test({
   ...opts,
+  name:
+    "the arena is one region counted to its high-water mark: blocks of large layers merge where chunks kept them apart",
+  fn: () => {
+    // 160 MB blocks, like AlexNet@224's first activation at batch 128: two did not fit one
+    // 256 MiB chunk, and freed, their space could not hold a 320 MB gradient.
+    clearPool();
+    const m = 40 << 20;
+    const a = alloc(m), b = alloc(m);
+    assert.equal(b.buffer, a.buffer);
+    assert.equal(b.byteOffset, a.byteOffset + 4 * m);
+    assert.equal(arenaMegabytes(), 320, "what blocks reached, not what is reserved");
+    release(a);
+    release(b);
+    assert.equal(pooledMegabytes(), 320, "free below the high-water mark only");
+    const c = alloc(2 * m);
+    assert.deepEqual([c.buffer, c.byteOffset], [a.buffer, a.byteOffset]);
+    assert.equal(arenaMegabytes(), 320, "no new memory");
+    clearPool();
+  },
+});
+
+Deno.test({
+  ...opts,
   name: "with CNNLAB_CONV_LAYOUT=blocked (the layouts off AVX2) the convolution cases pass too",
   fn: async () => {
     // The layout is chosen once per process, so the other one is checked in a child.

@@ -3,9 +3,17 @@
  *
  * The first write to a fresh multi-megabyte Float32Array costs ~4 µs per 4 KiB page here
  * (a 75 MB activation: 50–85 ms of page faults, against 6 ms to refill a warm one), more
- * than most kernels themselves. So outputs are views into a few large chunks that stay
- * resident: a freed block returns to its chunk's free list and merges with its free
- * neighbours, and a request takes the smallest free block that holds it.
+ * than most kernels themselves. So outputs are views into one large region that stays
+ * resident: a freed block returns to the free list and merges with its free neighbours, and
+ * a request takes the smallest free block that holds it.
+ *
+ * The region is reserved whole (2 GiB, or CNNLAB_POOL_MB if less) and its pages become
+ * resident only once a block reaches them, so what it costs is its high-water mark. It was
+ * a chain of 256 MiB chunks: a block of a large layer (AlexNet@224's first activation and its
+ * gradient are 143 MB each at batch 128) fitted no chunk's leftovers and opened a new chunk,
+ * and free blocks could not merge across chunk borders. Peak RSS at batch 128, AMD EPYC, 3
+ * steps, chunks → one region: AlexNet@224 1,946 → 1,721 MB, NiN@224 1,412 → 1,214,
+ * VGG-11/8@224 1,051 → 919, GoogLeNet@96 1,044 → 961, ResNet-18@96 1,062 → 1,046.
  *
  * It replaced a pool of whole arrays reused only at their exact size. A training step
  * allocates its activations going forward and their gradients going backward, where every
@@ -37,24 +45,29 @@ const POOL_MIN = 1 << 10;
 const ARENA_MIN = 1 << 20;
 /** Blocks start on 64-byte boundaries (one cache line; AVX-512 loads). */
 const ALIGN = 16;
-/** Floats per chunk unless a request is larger (256 MiB; pages count only once touched). */
-const CHUNK = 1 << 26;
+/** Floats in a region unless a request or the cap says otherwise (2 GiB; pages count only once touched). */
+const REGION = 1 << 29;
+/** Where the system refuses a region that large (strict overcommit): regions of 256 MiB, as before. */
+const FALLBACK_REGION = 1 << 26;
 const capBytes = Number(Deno.env.get("CNNLAB_POOL_MB") ?? 2048) * 2 ** 20;
 
-interface Chunk {
+interface Region {
   data: Float32Array;
   /** Free blocks [offset, length] in floats, sorted by offset, never adjacent. */
   free: [number, number][];
+  /** The highest offset any block has reached: below it pages are resident, above untouched. */
+  top: number;
   /** Dropped by clearPool(): its blocks are not reused. */
   dropped: boolean;
 }
 interface Block {
-  chunk: Chunk;
+  region: Region;
   offset: number;
   length: number;
 }
 
-let chunks: Chunk[] = [];
+let regions: Region[] = [];
+/** Bytes reserved by the regions (virtual: resident only up to each region's `top`). */
 let arenaBytes = 0;
 /** Free arrays below ARENA_MIN, by length. */
 const small = new Map<number, Float32Array[]>();
@@ -66,17 +79,17 @@ const blocks = new WeakMap<Float32Array, Block>();
 /** Buffers that were read or given to a JavaScript kernel: never recycled nor updated in place. */
 const seen = new WeakSet<object>();
 
-/** Output buffers that needed new memory: a new chunk, a small array of a length not pooled, or beyond the cap. */
+/** Output buffers that needed new memory: a new region, a small array of a length not pooled, or beyond the cap. */
 let fresh = 0;
 export function freshBufferCount(): number {
   return fresh;
 }
 
-/** The smallest free block of at least `len` floats: [chunk, index in its free list]. */
-function bestFit(len: number): [Chunk, number] | null {
-  let best: [Chunk, number] | null = null;
+/** The smallest free block of at least `len` floats: [region, index in its free list]. */
+function bestFit(len: number): [Region, number] | null {
+  let best: [Region, number] | null = null;
   let bestLen = Infinity;
-  for (const c of chunks) {
+  for (const c of regions) {
     for (let i = 0; i < c.free.length; i++) {
       const l = c.free[i][1];
       if (l >= len && l < bestLen) {
@@ -109,26 +122,45 @@ export function alloc(n: number): Float32Array {
   let fit = bestFit(len);
   if (!fit) {
     fresh++;
-    const floats = Math.max(len, CHUNK);
-    if (arenaBytes + smallBytes + floats * 4 > capBytes) return new Float32Array(n);
-    const chunk: Chunk = { data: new Float32Array(floats), free: [[0, floats]], dropped: false };
-    chunks.push(chunk);
-    arenaBytes += floats * 4;
-    fit = [chunk, 0];
+    const region = newRegion(len);
+    if (!region) return new Float32Array(n);
+    fit = [region, 0];
   }
-  const [chunk, i] = fit;
-  const [offset, l] = chunk.free[i];
-  if (l === len) chunk.free.splice(i, 1);
-  else chunk.free[i] = [offset + len, l - len];
-  const v = chunk.data.subarray(offset, offset + n);
-  blocks.set(v, { chunk, offset, length: len });
+  const [region, i] = fit;
+  const [offset, l] = region.free[i];
+  if (l === len) region.free.splice(i, 1);
+  else region.free[i] = [offset + len, l - len];
+  region.top = Math.max(region.top, offset + len);
+  const v = region.data.subarray(offset, offset + n);
+  blocks.set(v, { region, offset, length: len });
   return v;
 }
 
-/** Return a block to its chunk's free list, merged with the free blocks on either side. */
+/** A region of at least `len` floats within the cap (null beyond it), added to the arena. */
+function newRegion(len: number): Region | null {
+  const room = Math.floor((capBytes - arenaBytes) / 4);
+  if (len > room) return null;
+  let data: Float32Array;
+  try {
+    data = new Float32Array(Math.max(len, Math.min(REGION, room)));
+  } catch {
+    data = new Float32Array(Math.max(len, Math.min(FALLBACK_REGION, room)));
+  }
+  const region: Region = { data, free: [[0, data.length]], top: 0, dropped: false };
+  regions.push(region);
+  arenaBytes += data.byteLength;
+  return region;
+}
+
+/** Bytes of the regions that blocks have reached (resident), free or in use. */
+function touchedBytes(): number {
+  return regions.reduce((s, c) => s + c.top * 4, 0);
+}
+
+/** Return a block to its region's free list, merged with the free blocks on either side. */
 function giveBack(b: Block): void {
-  if (b.chunk.dropped) return;
-  const f = b.chunk.free;
+  if (b.region.dropped) return;
+  const f = b.region.free;
   let i = 0, hi = f.length; // first free block after this one
   while (i < hi) {
     const mid = (i + hi) >> 1;
@@ -148,7 +180,7 @@ export function release(v: unknown): void {
   if (!(v instanceof Float32Array)) return;
   if (mine.has(v)) {
     mine.delete(v);
-    if (arenaBytes + smallBytes + v.byteLength > capBytes) return;
+    if (touchedBytes() + smallBytes + v.byteLength > capBytes) return;
     const list = small.get(v.length) ?? [];
     list.push(v);
     small.set(v.length, list);
@@ -188,21 +220,24 @@ export function wasSeen(v: object): boolean {
 
 /** Drop the arena (blocks still held by live tensors stay valid, and are not reused). */
 export function clearPool(): void {
-  for (const c of chunks) c.dropped = true;
-  chunks = [];
+  for (const c of regions) c.dropped = true;
+  regions = [];
   arenaBytes = 0;
   small.clear();
   smallBytes = 0;
 }
 
-/** Megabytes free for reuse in the arena and the small pool (together at most CNNLAB_POOL_MB, default 2048). */
+/**
+ * Megabytes free for reuse: the arena's free blocks below its high-water mark and the small
+ * pool (together at most CNNLAB_POOL_MB, default 2048).
+ */
 export function pooledMegabytes(): number {
   let free = 0;
-  for (const c of chunks) for (const [, l] of c.free) free += l;
+  for (const c of regions) for (const [o, l] of c.free) free += Math.max(0, Math.min(o + l, c.top) - o);
   return (free * 4 + smallBytes) / 2 ** 20;
 }
 
-/** Megabytes the arena holds in all, free or in use (the pool of small arrays apart). */
+/** Megabytes of the arena that blocks have reached, free or in use (the pool of small arrays apart). */
 export function arenaMegabytes(): number {
-  return arenaBytes / 2 ** 20;
+  return touchedBytes() / 2 ** 20;
 }
