@@ -12,6 +12,7 @@ import {
   broadcastPlan,
   freshBufferCount,
   NATIVE,
+  NativeBackend,
   nativeSettings,
   pooledMegabytes,
   setNativePrecision,
@@ -129,6 +130,29 @@ Deno.test({
         }
       }
     }
+  },
+});
+
+Deno.test({
+  ...opts,
+  name: "zerosLike is an output buffer of ours, zeroed even where the block it reuses held values",
+  fn: async () => {
+    // Adam's moments start as zerosLike of each weight; in a buffer of ours the in-place update
+    // may write them from the first step (an array from the JS kernel it may not).
+    await tf.setBackend(NATIVE);
+    clearPool();
+    const values = (t: tf.Tensor) => (tf.backend() as NativeBackend).data.get(t.dataId)!.values as Float32Array;
+    const shape = [1100, 1024]; // above the 4 MiB under which buffers are pooled as whole arrays
+    const ones = tf.ones(shape);
+    const dirty = tf.relu(ones); // ones, in a block of the arena
+    const [buffer, at] = [values(dirty).buffer, values(dirty).byteOffset];
+    dirty.dispose();
+    const z = tf.zerosLike(ones);
+    assert.deepEqual([values(z).buffer, values(z).byteOffset], [buffer, at], "the freed block, reused");
+    assert.ok(!wasSeen(values(z)));
+    assert.equal(tf.tidy(() => tf.max(tf.abs(z)).dataSync()[0]), 0);
+    tf.dispose([ones, z]);
+    clearPool();
   },
 });
 
