@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parsePrecisions, precisionLabel, variantEnv } from "../bench/train_bench.ts";
 import { cpuHasBf16 } from "../lib/backend/mod.ts";
-import { startNative } from "./helpers.ts";
+import { runBench, startNative } from "./helpers.ts";
 
 Deno.test("--precision: a comma list of fp32, bf16 and bf16-all, or both; anything else named with the valid ones", () => {
   assert.deepEqual(parsePrecisions("fp32"), ["fp32"]);
@@ -38,41 +38,22 @@ Deno.test({
   name: "deno task bench --precision fp32,bf16-all: one row per variant, bf16's beside fp32 (or refused with the fix)",
   ignore: !native,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const json = `${dir}/bench.json`;
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-run",
-          "bench/train_bench.ts",
-          ...["--models", "lenet@28", "--backends", "native", "--batch", "16", "--seconds", "0.2"],
-          ...["--precision", "fp32,bf16-all", "--no-torch", "--json", json],
-        ],
-        env: { CNNLAB_THREADS: "1", NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
-      assert.ok(out.success, stderr);
-      const rows = JSON.parse(await Deno.readTextFile(json)) as { precision: string; vsFp32?: number }[];
-      assert.equal(rows.find((r) => r.precision === "fp32")?.vsFp32, undefined);
-      const all = rows.find((r) => r.precision === "bf16-all");
-      if (cpuHasBf16()) {
-        assert.ok(all && all.vsFp32! > 0, stdout);
-        assert.match(stdout, /bf16 \(every layer\)/);
-        assert.match(stdout, /vs fp32/);
-      } else {
-        assert.equal(all, undefined);
-        assert.match(stderr, /lenet@28 on native \(bf16-all\): .*AVX512_BF16 or AMX.*fix: use --precision fp32/);
-        assert.equal(rows.length, 1);
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    const { success, stdout, stderr, json } = await runBench([
+      ...["--models", "lenet@28", "--backends", "native", "--batch", "16", "--seconds", "0.2"],
+      ...["--precision", "fp32,bf16-all", "--no-torch"],
+    ]);
+    assert.ok(success, stderr);
+    const rows = json as { precision: string; vsFp32?: number }[];
+    assert.equal(rows.find((r) => r.precision === "fp32")?.vsFp32, undefined);
+    const all = rows.find((r) => r.precision === "bf16-all");
+    if (cpuHasBf16()) {
+      assert.ok(all && all.vsFp32! > 0, stdout);
+      assert.match(stdout, /bf16 \(every layer\)/);
+      assert.match(stdout, /vs fp32/);
+    } else {
+      assert.equal(all, undefined);
+      assert.match(stderr, /lenet@28 on native \(bf16-all\): .*AVX512_BF16 or AMX.*fix: use --precision fp32/);
+      assert.equal(rows.length, 1);
     }
   },
 });

@@ -59,3 +59,28 @@ export function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number 
   }
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
+
+/** `deno task bench` with `args` (one thread, no colour): its output, and what it wrote with --json. */
+export async function runBench(
+  args: string[],
+): Promise<{ success: boolean; stdout: string; stderr: string; json: unknown }> {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        ...["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", "--allow-run"],
+        new URL("../bench/train_bench.ts", import.meta.url).pathname,
+        ...args,
+        ...["--json", `${dir}/out.json`],
+      ],
+      env: { CNNLAB_THREADS: "1", NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const json = out.success ? JSON.parse(await Deno.readTextFile(`${dir}/out.json`)) : null;
+    const text = (b: Uint8Array) => new TextDecoder().decode(b);
+    return { success: out.success, stdout: text(out.stdout), stderr: text(out.stderr), json };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { parseChild, parseOnednnLog, type StepProfile } from "../bench/profile.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
+import { runBench } from "./helpers.ts";
 
 const LOG = [
   "onednn_verbose,info,oneDNN v2.6.0 (commit N/A)",
@@ -46,47 +47,20 @@ Deno.test({
   name: "deno task bench --profile lenet@28 accounts for a native training step",
   ignore: !native,
   fn: async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const json = `${dir}/profile.json`;
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-sys",
-          "--allow-run",
-          "bench/train_bench.ts",
-          "--profile",
-          "lenet@28",
-          "--batch",
-          "16",
-          "--steps",
-          "2",
-          "--json",
-          json,
-        ],
-        env: { CNNLAB_THREADS: "1", NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const text = new TextDecoder().decode(out.stdout);
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      for (const section of ["kernels (tf.profile)", "oneDNN primitives", "JavaScript self time"]) {
-        assert.ok(text.includes(section), `missing section '${section}':\n${text}`);
-      }
-      const p = JSON.parse(await Deno.readTextFile(json)) as StepProfile;
-      assert.equal(p.backend, "native");
-      assert.equal(p.leakedTensorsPerStep, 0);
-      assert.ok(p.optimizerMs > 0 && p.optimizerMs < p.stepMs, `Adam ${p.optimizerMs} ms of ${p.stepMs}`);
-      const conv = p.kernels.find((k) => k.name === "CnnlabConv2D");
-      assert.equal(conv?.callsPerStep, 2, "LeNet's two convolutions, once per step");
-      assert.ok(p.kernelMs > 0 && p.kernelMs < p.profiledStepMs);
-      assert.ok(p.onednn!.some((r) => r.name.startsWith("convolution") && r.msPerStep > 0));
-      assert.ok(p.js.length > 0);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    const out = await runBench(["--profile", "lenet@28", "--batch", "16", "--steps", "2"]);
+    const text = out.stdout;
+    assert.ok(out.success, out.stderr);
+    for (const section of ["kernels (tf.profile)", "oneDNN primitives", "JavaScript self time"]) {
+      assert.ok(text.includes(section), `missing section '${section}':\n${text}`);
     }
+    const p = out.json as StepProfile;
+    assert.equal(p.backend, "native");
+    assert.equal(p.leakedTensorsPerStep, 0);
+    assert.ok(p.optimizerMs > 0 && p.optimizerMs < p.stepMs, `Adam ${p.optimizerMs} ms of ${p.stepMs}`);
+    const conv = p.kernels.find((k) => k.name === "CnnlabConv2D");
+    assert.equal(conv?.callsPerStep, 2, "LeNet's two convolutions, once per step");
+    assert.ok(p.kernelMs > 0 && p.kernelMs < p.profiledStepMs);
+    assert.ok(p.onednn!.some((r) => r.name.startsWith("convolution") && r.msPerStep > 0));
+    assert.ok(p.js.length > 0);
   },
 });
