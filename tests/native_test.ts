@@ -135,6 +135,27 @@ Deno.test({
 
 Deno.test({
   ...opts,
+  name: "a one-channel filter gradient over several im2col slices matches cpu",
+  fn: async () => {
+    // More output pixels than one slice of the native backend's im2col (2^20 floats: 334 of
+    // these 512 output rows), so dW adds up two slices. Native only: the shared cases' bias
+    // gradient over 32,768 pixels is beyond float32's 1e-5 on wasm.
+    const xs = [8, 64, 64, 1], ws = [7, 7, 1, 8];
+    const [cpu, got] = await both(
+      NATIVE,
+      [{ shape: xs, data: rand(xs, 31) }, { shape: ws, data: rand(ws, 32) }],
+      (x, w) =>
+        tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+          tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, "same").square().sum()
+        )([x, w]),
+    );
+    const e = relErr(got[1], cpu[1]);
+    assert.ok(e <= REL_BOUND, `dW: relative error ${e}`);
+  },
+});
+
+Deno.test({
+  ...opts,
   name: "zerosLike is an output buffer of ours, zeroed even where the block it reuses held values",
   fn: async () => {
     // Adam's moments start as zerosLike of each weight; in a buffer of ours the in-place update
