@@ -5,7 +5,6 @@
  */
 import jStat from "jstat";
 
-/** Mean and sample standard deviation (n − 1); sd is NaN for fewer than two values. */
 /** The middle value (the mean of the two middle ones for an even count). */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new Error("median of nothing");
@@ -13,6 +12,7 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
+/** Mean and sample standard deviation (n − 1); sd is NaN for fewer than two values. */
 export function meanStd(xs: number[]): { mean: number; sd: number; n: number } {
   const v = xs.filter((x) => Number.isFinite(x));
   const n = v.length;
