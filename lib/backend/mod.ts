@@ -8,6 +8,7 @@ import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
 import {
+  isaHasBf16,
   type LayerPlan,
   LayerTimings,
   makeLayerPlan,
@@ -82,7 +83,7 @@ export function currentBackend(): BackendInfo | null {
 
 /** Whether this machine's native backend can compute in bf16 (AVX512_BF16 or AMX). */
 export function cpuHasBf16(): boolean {
-  return current?.name === "native" && /bf16|amx/.test(nativeSettings().isa);
+  return current?.name === "native" && isaHasBf16();
 }
 
 /** Switch the running backend's precision (native only; fp32 everywhere else). */

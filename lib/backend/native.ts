@@ -20,6 +20,7 @@
  * is their public face.
  */
 export {
+  isaHasBf16,
   NATIVE,
   NativeError,
   nativeSettings,

@@ -139,9 +139,14 @@ export function parsePrecision(s: string): Precision {
   throw new NativeError(`unknown precision '${s}'; valid: ${PRECISIONS.join(", ")}`);
 }
 
+/** Whether oneDNN's ISA on this CPU computes in bf16 (AVX512_BF16 or AMX). */
+export function isaHasBf16(): boolean {
+  return /bf16|amx/.test(isa);
+}
+
 /** bf16 convolutions/matmuls (fp32 weights and accumulation) need AVX512_BF16 or AMX. */
 export function setNativePrecision(p: Precision): void {
-  if (p === "bf16" && !/bf16|amx/.test(isa)) {
+  if (p === "bf16" && !isaHasBf16()) {
     throw new NativeError(
       `precision bf16 needs a CPU with AVX512_BF16 or AMX (oneDNN reports ${isa}); fix: use --precision fp32`,
     );

@@ -12,7 +12,7 @@
  * once on a machine and every later run there gets the same plan. A run stores its plan in its
  * checkpoints: a resumed run computes each layer as before.
  */
-import { check, lib, NativeError, nativeSettings, type Precision, settings } from "./ffi.ts";
+import { check, isaHasBf16, lib, NativeError, nativeSettings, type Precision, settings } from "./ffi.ts";
 import { CONV_PARAMS, MATMUL_PARAMS } from "./codes.ts";
 import { writeFileAtomic } from "../../util/fs.ts";
 import { median } from "../../util/stats.ts";
@@ -159,10 +159,9 @@ function layerRunner(l: SeenLayer): (precision: Precision) => void {
  * weighs on both alike; the medians.
  */
 export function compareLayer(l: SeenLayer, rounds = 5): LayerTime {
-  const isa = nativeSettings().isa;
-  if (!/bf16|amx/.test(isa)) {
+  if (!isaHasBf16()) {
     throw new NativeError(
-      `timing a layer in bf16 needs a CPU with AVX512_BF16 or AMX (oneDNN reports ${isa}); fix: train in fp32`,
+      `timing a layer in bf16 needs a CPU with AVX512_BF16 or AMX (oneDNN reports ${nativeSettings().isa}); fix: train in fp32`,
     );
   }
   const run = layerRunner(l);
