@@ -2,19 +2,24 @@
  * One exclusive lock per run (experiment, preset, configuration, seed), so that several
  * workers — processes on one machine, or jobs on machines sharing `CNNLAB_OUTPUTS` — never
  * train or resume the same run at once. A lock is a file created with O_EXCL holding the owner's
- * pid and host; while the owner lives a worker thread touches the file every few seconds (a
- * heartbeat that training's synchronous steps cannot starve), so a
- * lock whose file has not been touched for CNNLAB_LOCK_STALE_SECONDS (default 60) belongs to a
- * process that died, on this host or another, and is taken over. (Deno lets a process read
- * another's /proc entry only with --allow-all, so liveness is the heartbeat, not the pid.)
+ * pid, host and boot. Its owner is dead when:
+ * - it ran on this host and its boot is not this one, or its pid no longer exists (`kill(pid, 0)`
+ *   through libc: Deno reads another process's /proc entry only with --allow-all) — known at once;
+ * - else (another host sharing the folder, or no way to ask), when the file has not been touched
+ *   for CNNLAB_LOCK_STALE_SECONDS (default 60): while the owner lives a worker thread touches it
+ *   every few seconds, a heartbeat that training's synchronous steps cannot starve.
+ * A dead owner's lock is taken over, and the taker says so.
  */
 import os from "node:os";
 import { Worker } from "node:worker_threads";
+import { bootId, processAlive } from "../util/libc.ts";
 
 export interface LockOwner {
   pid: number;
   host: string;
   since: string;
+  /** The owner's boot of its host (absent in locks of older versions, or where it could not be read). */
+  boot?: string;
 }
 
 export class LockBusy extends Error {
@@ -43,8 +48,22 @@ export function staleSeconds(): number {
   return v > 0 ? v : 60;
 }
 
+let myBoot: string | null | undefined;
+
 export function currentOwner(): LockOwner {
-  return { pid: Deno.pid, host: hostname(), since: new Date().toISOString() };
+  if (myBoot === undefined) myBoot = bootId();
+  return { pid: Deno.pid, host: hostname(), since: new Date().toISOString(), ...(myBoot ? { boot: myBoot } : {}) };
+}
+
+/**
+ * Why the owner of a lock is known dead without waiting for its heartbeat to go stale ("pid 12 on
+ * vm is gone", "… ran before this machine restarted"), or null when it lives or cannot be told.
+ */
+export function deadOwner(o: LockOwner): string | null {
+  const me = currentOwner();
+  if (o.host !== me.host || o.pid === me.pid) return null;
+  if (o.boot && me.boot && o.boot !== me.boot) return `pid ${o.pid} on ${o.host} ran before this machine restarted`;
+  return processAlive(o.pid) === false ? `pid ${o.pid} on ${o.host} is gone` : null;
 }
 
 function readOwner(path: string): LockOwner | null {
@@ -94,18 +113,34 @@ function startHeartbeat(path: string, everyMs: number): Worker {
 
 export interface Lock {
   path: string;
+  /** Set when the lock was taken over from a dead owner: who, and how that was known. */
+  takenOver?: string;
   release(): void;
 }
 
 /**
- * Take the lock at `path` or throw LockBusy naming its live owner. A stale lock (no heartbeat
- * for staleSeconds()) is removed and taken; two workers racing for it cannot both win, since
- * the file is created exclusively.
+ * Why the lock at `path` is free to take over ("pid 12 on vm is gone", "no heartbeat for 75 s"),
+ * or null when its owner lives (or the file is gone).
+ */
+function whyDead(path: string): string | null {
+  const ms = age(path);
+  if (ms === Infinity) return null;
+  const o = readOwner(path);
+  const dead = o ? deadOwner(o) : null;
+  if (dead) return dead;
+  return ms >= staleSeconds() * 1000 ? `no heartbeat for ${(ms / 1000).toFixed(0)} s` : null;
+}
+
+/**
+ * Take the lock at `path` or throw LockBusy naming its live owner. A dead owner's lock (see the
+ * module's comment) is removed and taken, and the Lock says whose it was; two workers racing for
+ * it cannot both win, since the file is created exclusively.
  */
 export function acquireLock(path: string): Lock {
   Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const me = currentOwner();
   const staleMs = staleSeconds() * 1000;
+  let takenOver: string | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const f = Deno.openSync(path, { write: true, createNew: true });
@@ -115,6 +150,7 @@ export function acquireLock(path: string): Lock {
       let released = false;
       return {
         path,
+        ...(takenOver ? { takenOver } : {}),
         release() {
           if (released) return;
           released = true;
@@ -126,10 +162,13 @@ export function acquireLock(path: string): Lock {
     } catch (e) {
       if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     }
-    if (age(path) < staleMs) {
+    const dead = whyDead(path);
+    if (!dead) {
+      if (age(path) === Infinity) continue; // released between our two looks: try again
       throw new LockBusy(path, readOwner(path) ?? { pid: -1, host: "unknown", since: "less than a minute" });
     }
-    // Stale: remove and try again (another worker may win the race; then we see it as busy).
+    takenOver = dead;
+    // Dead: remove and try again (another worker may win the race; then we see it as busy).
     try {
       Deno.removeSync(path);
     } catch (e) {
@@ -139,8 +178,8 @@ export function acquireLock(path: string): Lock {
   throw new LockBusy(path, readOwner(path) ?? { pid: -1, host: "unknown", since: "unknown" });
 }
 
-/** The owner of a lock whose heartbeat is fresh, else null. */
+/** The owner of a lock held by a live process, else null. */
 export function lockHolder(path: string): LockOwner | null {
-  if (!(age(path) < staleSeconds() * 1000)) return null;
+  if (age(path) === Infinity || whyDead(path)) return null;
   return readOwner(path) ?? { pid: -1, host: "unknown", since: "unknown" };
 }

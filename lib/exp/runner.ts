@@ -67,6 +67,8 @@ export interface RunOptions {
   progress?: Progress;
   stop?: { requested: boolean };
   log?: (line: string) => void;
+  /** Log a line for each stored result reused (default true; a notebook reuses dozens silently). */
+  logReuse?: boolean;
   onModel?: TrainHooks["onModel"];
   /**
    * A run another live process is training: wait for its record (default), skip it with a line
@@ -193,7 +195,7 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
     const precision = currentBackend()?.precision ?? "fp32";
     const reuse = (r: RunRecord) => {
       const a = r.valAcc !== undefined ? `validation acc ${r.valAcc.toFixed(4)}` : `test acc ${r.testAcc.toFixed(4)}`;
-      log(`${title}: reusing stored result (${r.status}, ${a})`);
+      if (opts.logReuse !== false) log(`${title}: reusing stored result (${r.status}, ${a})`);
       out.push({ record: r, reused: true, path, seed });
     };
     const old = await storedRecord(path, log);
@@ -207,6 +209,7 @@ export async function runExperiment(e: Experiment, opts: RunOptions): Promise<Ru
     while (!lock) {
       try {
         lock = acquireLock(lp);
+        if (lock.takenOver) log(`${title}: taking over the run from a dead worker (${lock.takenOver})`);
       } catch (err) {
         if (!(err instanceof LockBusy)) throw err;
         if (opts.busy === "skip" || opts.busy === "pass") break;

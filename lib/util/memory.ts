@@ -7,9 +7,10 @@
  * of the process's own memory map, which starts empty at exec.
  *
  * Deno lets only --allow-all read /proc/self, and no training process runs with that; every
- * one has --allow-ffi (which Deno does not sandbox either), so the file is read through libc.
+ * one has --allow-ffi (which Deno does not sandbox either), so the file is read through libc (libc.ts).
  */
 import process from "node:process";
+import { readSmallFile } from "./libc.ts";
 
 /** VmHWM from a /proc/<pid>/status text, in MB; null where the line is missing. */
 export function vmHwmMB(status: string): number | null {
@@ -17,44 +18,12 @@ export function vmHwmMB(status: string): number | null {
   return m ? Number(m[1]) / 1024 : null;
 }
 
-const LIBC_SYMBOLS = {
-  open: { parameters: ["buffer", "i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  close: { parameters: ["i32"], result: "i32" },
-} as const;
-
-let libc: Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"] | null | undefined;
-
-/** /proc/self/status read through libc, or null (not Linux, no --allow-ffi, no libc.so.6). */
-function procStatusViaLibc(): string | null {
-  if (libc === undefined) {
-    libc = null;
-    if (Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
-      try {
-        libc = Deno.dlopen("libc.so.6", LIBC_SYMBOLS).symbols;
-      } catch {
-        // another C library (musl): getrusage below
-      }
-    }
-  }
-  if (!libc) return null;
-  const fd = libc.open(new TextEncoder().encode("/proc/self/status\0"), 0);
-  if (fd < 0) return null;
-  try {
-    const buf = new Uint8Array(1 << 16);
-    const n = Number(libc.read(fd, buf, BigInt(buf.length)));
-    return n > 0 ? new TextDecoder().decode(buf.subarray(0, n)) : null;
-  } finally {
-    libc.close(fd);
-  }
-}
-
 /** Where `peakRssMB` took its figure: the process's own high-water mark, or getrusage's (which may include a parent's). */
 export type PeakSource = "VmHWM" | "getrusage";
 
 /** Peak RSS of this process in MB, and where it came from. */
 export function peakRss(): { mb: number; source: PeakSource } {
-  const status = procStatusViaLibc();
+  const status = readSmallFile("/proc/self/status");
   const hwm = status === null ? null : vmHwmMB(status);
   return hwm !== null
     ? { mb: hwm, source: "VmHWM" }
