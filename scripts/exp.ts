@@ -11,7 +11,8 @@
  * another live worker holds is skipped with a message (`--wait`: waited for), and `--shard k/n`
  * takes the k-th of n disjoint slices of the runs.
  *
- * Exit codes: 0 ok, 1 a run failed, diverged or was interrupted (or a merge conflicted), 2 usage error.
+ * Exit codes: 0 ok, 1 a run failed or diverged (or a merge conflicted), 2 usage error, 130 / 143 stopped by
+ * SIGINT / SIGTERM (the run stored as interrupted, its checkpoint kept).
  */
 import { BackendError, initBackend } from "../lib/backend/mod.ts";
 import { DataError } from "../lib/data/fashion_mnist.ts";
@@ -30,6 +31,7 @@ import {
   variants,
 } from "../lib/exp/experiments.ts";
 import { RunError, runExperiment } from "../lib/exp/runner.ts";
+import { onStopSignals, stopExitCode, type StopSignal } from "../lib/exp/workers.ts";
 import { loadRecords, loadVariants, mergeStores } from "../lib/exp/store.ts";
 import { CheckpointError } from "../lib/train/checkpoint.ts";
 import { textTable, thousands } from "../lib/util/table.ts";
@@ -165,15 +167,14 @@ switch (cmd) {
     const stop = { requested: false };
     // Ctrl-C, and SIGTERM (what a batch scheduler sends at its time limit): stop after the current
     // step, record the run as interrupted, release its lock; the checkpoint stays for --resume.
-    const onSigint = () => {
-      if (stop.requested) Deno.exit(130);
+    let stoppedBy: StopSignal | null = null;
+    const removeListeners = onStopSignals((sig) => {
+      stoppedBy = sig;
       stop.requested = true;
       console.error(
-        "\nexp: stopping after this step (Ctrl-C again to abort at once); the last complete epoch is checkpointed",
+        `\nexp: ${sig}: stopping after this step (${sig} again aborts at once); the last complete epoch is checkpointed`,
       );
-    };
-    Deno.addSignalListener("SIGINT", onSigint);
-    Deno.addSignalListener("SIGTERM", onSigint);
+    });
     let failed = 0;
     const skipped: { experiment: string; seed: number; why: string }[] = [];
     try {
@@ -208,13 +209,12 @@ switch (cmd) {
       }
       throw e;
     } finally {
-      Deno.removeSignalListener("SIGINT", onSigint);
-      Deno.removeSignalListener("SIGTERM", onSigint);
+      removeListeners();
     }
     if (skipped.length && !flags.queue) {
       console.error(`exp: ${skipped.length} run(s) skipped: another worker is training them (--wait waits for them)`);
     }
-    Deno.exit(failed || stop.requested ? 1 : 0);
+    Deno.exit(stoppedBy ? stopExitCode(stoppedBy) : failed ? 1 : 0);
     break;
   }
   case "show": {
@@ -259,7 +259,11 @@ switch (cmd) {
       `exp: merged ${r.copied} record(s), ${r.same} already present, ${r.conflicts.length} conflict(s), ${r.bad} bad file(s) skipped`,
     );
     for (const c of r.conflicts) console.error(`exp: conflict: ${c}`);
-    if (r.conflicts.length) fail("conflicting records were not copied (same run, different results); resolve by hand");
+    if (r.conflicts.length) {
+      fail(
+        "conflicting records were not copied (same run, different label or results): the store's copy is kept; to take the other, delete the store's copy and merge again",
+      );
+    }
     break;
   }
   default:

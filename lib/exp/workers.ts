@@ -21,7 +21,37 @@ export interface WorkerOutcome {
   wallSeconds: number;
   /** Worker exit codes (0 ok, 1 a run failed or was interrupted, 130 stopped). */
   codes: number[];
-  interrupted: boolean;
+  /** The signal that stopped the phase (Ctrl-C, or SIGTERM from a scheduler), or null. */
+  interrupted: StopSignal | null;
+}
+
+/** What stops a long task: Ctrl-C, or SIGTERM (what a batch scheduler sends at its time limit). */
+export type StopSignal = "SIGINT" | "SIGTERM";
+export const STOP_SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM"];
+
+/** The exit code of a process stopped by `sig`, as a shell reports it (128 + the signal's number). */
+export function stopExitCode(sig: StopSignal): number {
+  return sig === "SIGINT" ? 130 : 143;
+}
+
+/**
+ * Call `onStop` on the first SIGINT or SIGTERM; a second one exits at once with its code.
+ * Returns a function that removes the listeners.
+ */
+export function onStopSignals(onStop: (sig: StopSignal) => void): () => void {
+  let stopped = false;
+  const listeners = STOP_SIGNALS.map((sig) => {
+    const f = () => {
+      if (stopped) Deno.exit(stopExitCode(sig));
+      stopped = true;
+      onStop(sig);
+    };
+    Deno.addSignalListener(sig, f);
+    return [sig, f] as const;
+  });
+  return () => {
+    for (const [sig, f] of listeners) Deno.removeSignalListener(sig, f);
+  };
 }
 
 /** Run the plan's unstored runs on its workers; returns when all have exited. */
@@ -32,7 +62,7 @@ export async function trainPlan(
   const log = opts.log ?? ((l: string) => console.error(l));
   const todo = plan.runs.filter((r) => !r.stored).sort((a, b) => b.seconds - a.seconds);
   const t0 = performance.now();
-  if (todo.length === 0) return { wallSeconds: 0, codes: [], interrupted: false };
+  if (todo.length === 0) return { wallSeconds: 0, codes: [], interrupted: null };
   const dir = `${outputsDir()}/report/workers`;
   await Deno.mkdir(dir, { recursive: true });
   const queue = `${dir}/queue-${plan.preset}.json`;
@@ -58,22 +88,20 @@ export async function trainPlan(
       stderr: "piped",
     }).spawn()
   );
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) Deno.exit(130);
-    interrupted = true;
+  let interrupted: StopSignal | null = null;
+  const removeListeners = onStopSignals((sig) => {
+    interrupted = sig;
     log(
-      "report: stopping the workers after their current step; rerun deno task report to resume (Ctrl-C again aborts)",
+      `report: ${sig}: stopping the workers after their current step; rerun deno task report to resume (${sig} again aborts)`,
     );
     for (const c of children) {
       try {
-        c.kill("SIGINT");
+        c.kill(sig); // a worker stops on either, storing an interrupted record
       } catch {
         // already gone
       }
     }
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
+  });
   const enc = new TextEncoder();
   let drawn = 0;
   const clear = () => {
@@ -146,7 +174,7 @@ export async function trainPlan(
   clearInterval(timer);
   await Promise.all(relay);
   clear();
-  Deno.removeSignalListener("SIGINT", onSigint);
+  removeListeners();
   return { wallSeconds: (performance.now() - t0) / 1000, codes: statuses.map((s) => s.code), interrupted };
 }
 
