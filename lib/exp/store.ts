@@ -3,9 +3,10 @@
  * `outputs/results/`, written atomically, and polars loaders for the notebooks.
  */
 import pl from "nodejs-polars";
+import { resolve, sep } from "node:path";
 import { exists, layerTimingsDir, outputsDir, writeFileAtomic } from "../util/fs.ts";
 import type { EpochMetrics, RunStatus, TrainConfig } from "../train/trainer.ts";
-import type { Preset, Question } from "./experiments.ts";
+import { type Preset, PRESETS, type Question } from "./experiments.ts";
 import type { LayerPlanSummary } from "../backend/native.ts";
 
 export interface RunRecord {
@@ -76,6 +77,32 @@ export class RecordError extends Error {
 const STATUSES = ["ok", "diverged", "interrupted"];
 
 /**
+ * An experiment's name: a group, '/', and a name without '/', '\\' or spaces (a variant's
+ * `~overrides` included). Its file is one folder, `<group>__<name>`, so it never climbs out.
+ */
+export const EXPERIMENT_NAME = /^[a-z][a-z0-9-]*\/(?![.]{1,2}$)[^\s/\\]+$/;
+/** A configuration hash: the first 12 hex digits of a SHA-256 (experiments.ts: configHash). */
+const CONFIG_HASH = /^[0-9a-f]{12}$/;
+
+/** The numeric fields of an epoch entry (EpochMetrics) that pages and tables read. */
+const EPOCH_NUMBERS = [
+  "trainLoss",
+  "trainAcc",
+  "trainEvalLoss",
+  "trainEvalAcc",
+  "testLoss",
+  "testAcc",
+  "valLoss",
+  "valAcc",
+  "trainSeconds",
+  "evalSeconds",
+  "imagesPerSecond",
+  "lr",
+  "peakRssMB",
+] as const satisfies readonly (keyof EpochMetrics)[];
+const OPTIONAL_EPOCH_NUMBERS = new Set<string>(["valLoss", "valAcc"]);
+
+/**
  * Check a parsed JSON value against the record schema (the fields every reader relies on) and
  * turn stored nulls back into NaN. Throws RecordError naming the file and the first bad field.
  */
@@ -89,7 +116,15 @@ export function validateRecord(v: unknown, path: string): RunRecord {
   const num = (k: string) => typeof r[k] === "number" || r[k] === null || bad(`field '${k}' missing or not a number`);
   for (const k of ["experiment", "question", "label", "preset", "configHash", "backend", "device"]) str(k);
   for (const k of ["params", "macs", "trainSeconds", "evalSeconds", "testAcc", "imagesPerSecond", "peakRssMB"]) num(k);
-  if (!Number.isInteger(r.seed)) bad("field 'seed' missing or not an integer");
+  // The fields that name the record's file: each within its grammar, so no record can name a path outside the store.
+  if (!EXPERIMENT_NAME.test(r.experiment as string)) {
+    bad(`experiment ${JSON.stringify(r.experiment)} is not a name like q1a/relu or q1a/relu~epochs=3`);
+  }
+  if (!(PRESETS as readonly unknown[]).includes(r.preset)) {
+    bad(`preset ${JSON.stringify(r.preset)} is not one of ${PRESETS.join(", ")}`);
+  }
+  if (!CONFIG_HASH.test(r.configHash as string)) bad(`configHash ${JSON.stringify(r.configHash)} is not 12 hex digits`);
+  if (!Number.isInteger(r.seed) || (r.seed as number) < 0) bad("field 'seed' missing or not an integer ≥ 0");
   if (!STATUSES.includes(r.status as string)) bad(`status '${r.status}' is not one of ${STATUSES.join(", ")}`);
   if (!Array.isArray(r.epochs)) bad("field 'epochs' missing or not a list");
   if (!r.config || typeof r.config !== "object") bad("field 'config' missing");
@@ -100,10 +135,18 @@ export function validateRecord(v: unknown, path: string): RunRecord {
   for (const k of ["testAcc", "trainSeconds", "evalSeconds", "imagesPerSecond", "valAcc"]) {
     if (r[k] === null) r[k] = NaN;
   }
-  for (const e of r.epochs as Record<string, unknown>[]) {
-    if (!e || typeof e !== "object") bad("an epoch entry is not an object");
+  (r.epochs as Record<string, unknown>[]).forEach((e, i) => {
+    if (!e || typeof e !== "object" || Array.isArray(e)) bad(`epoch entry ${i + 1} is not an object`);
+    if (e.epoch !== i + 1) bad(`epoch entry ${i + 1} says epoch ${JSON.stringify(e.epoch)}`);
+    for (const k of EPOCH_NUMBERS) {
+      const x = e[k];
+      if (x === undefined && OPTIONAL_EPOCH_NUMBERS.has(k)) continue;
+      if (typeof x !== "number" && x !== null) {
+        bad(`epoch ${i + 1}: field '${k}' is ${JSON.stringify(x)}, not a number`);
+      }
+    }
     for (const [k, x] of Object.entries(e)) if (x === null) e[k] = NaN;
-  }
+  });
   return r as unknown as RunRecord;
 }
 
@@ -231,18 +274,33 @@ export interface MergeResult {
   bad: number;
 }
 
-/** The parts of a record that must agree for two copies of one run to be the same result. */
+/** The parts of a record that must agree for two copies of one run to be the same: what a page shows of it. */
 function resultKey(r: RunRecord): string {
   return JSON.stringify(
-    [r.status, r.testAcc, r.epochs.map((e) => [e.trainLoss, e.testAcc, e.testLoss])],
+    [r.label, r.status, r.testAcc, r.epochs.map((e) => [e.trainLoss, e.testAcc, e.testLoss])],
     (_k, v) => typeof v === "number" && !Number.isFinite(v) ? null : v,
   );
 }
 
+/** How two copies of one run differ (for the conflict line). */
+function difference(mine: RunRecord, theirs: RunRecord): string {
+  if (mine.label !== theirs.label) return `labels ${JSON.stringify(mine.label)} and ${JSON.stringify(theirs.label)}`;
+  return `test acc ${mine.testAcc} and ${theirs.testAcc}`;
+}
+
+/** Whether `path` lies inside folder `root` (both resolved). */
+export function isInside(path: string, root: string): boolean {
+  const r = resolve(root);
+  return resolve(path).startsWith(r.endsWith(sep) ? r : r + sep);
+}
+
 /**
  * Copy every record of other stores (their `results/` folders) into this one (`outputsDir()`).
- * A run present in both with the same results is left alone; with different results it is a
- * conflict, reported and not copied. Written atomically, record by record.
+ * One rule for a run present in both (this store, or a store listed earlier, first): the same
+ * label and results → left alone; any difference there (label, status, accuracy or a curve) → a
+ * conflict, reported naming both files, and the copy already in this store is kept. A record
+ * whose path fields fall outside their grammar is a bad file, never written; every path written
+ * is checked to lie under this store's results/. Written atomically, record by record.
  */
 export async function mergeStores(stores: string[]): Promise<MergeResult> {
   const res: MergeResult = { copied: 0, same: 0, conflicts: [], bad: 0 };
@@ -274,6 +332,11 @@ export async function mergeStores(stores: string[]): Promise<MergeResult> {
       }
       if (!r) continue;
       const target = recordPath(r.experiment, r.preset, r.configHash, r.seed);
+      if (!isInside(target, `${outputsDir()}/results`)) {
+        reportBadFile(`${path}: names a path outside the store (${target})`);
+        res.bad++;
+        continue;
+      }
       let mine: RunRecord | null = null;
       try {
         mine = await readRecord(target);
@@ -287,7 +350,7 @@ export async function mergeStores(stores: string[]): Promise<MergeResult> {
       } else if (resultKey(mine) === resultKey(r)) res.same++;
       else {
         res.conflicts.push(
-          `${target} (test acc ${mine.testAcc}) and ${path} (test acc ${r.testAcc}) are the same run with different results`,
+          `${target} and ${path} are the same run with different ${difference(mine, r)}; kept ${target}`,
         );
       }
     }
