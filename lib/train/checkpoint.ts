@@ -112,7 +112,18 @@ async function parse<M>(path: string, bytes: Uint8Array): Promise<Checkpoint<M>>
       return bad("unreadable manifest");
     }
   })();
+  if (!h || typeof h !== "object") bad("the manifest is not an object");
   if (h.version !== VERSION) bad(`format version ${h.version}, this cnnlab reads ${VERSION}`);
+  for (const part of ["model", "optimizer"] as const) {
+    const list = h[part] as unknown;
+    if (!Array.isArray(list)) bad(`manifest field '${part}' is ${JSON.stringify(list)}, not a list of tensors`);
+    for (const e of list as Entry[]) {
+      const ok = e && typeof e === "object" && typeof e.name === "string" && typeof e.sha256 === "string" &&
+        Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0);
+      if (!ok) bad(`manifest field '${part}' has an entry that is not {name, shape, sha256}: ${JSON.stringify(e)}`);
+    }
+  }
+  if (!Number.isInteger(h.epoch)) bad(`manifest field 'epoch' is ${JSON.stringify(h.epoch)}, not an integer`);
   const start = 12 + len + ((4 - ((12 + len) % 4)) % 4);
   const count = (es: Entry[]) => es.reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
   const total = count(h.model) + count(h.optimizer);

@@ -53,9 +53,12 @@ export const MAX_SEED = 2 ** 31 - 1;
 /** "1,2,3" → [1, 2, 3]: distinct integers in [0, MAX_SEED]. */
 export function seedsFlag(v: string): number[] {
   const parts = v.split(",").map((s) => s.trim());
-  const seeds = parts.map((s) => (s === "" ? NaN : Number(s)));
+  // Decimal digits only: Number() would also read 0x10, 1e3 or 0b1 as a seed.
+  const seeds = parts.map((s) => (/^\d+$/.test(s) ? Number(s) : NaN));
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0 || s > MAX_SEED)) {
-    throw new UsageError(`--seeds must be a comma-separated list of integers from 0 to ${MAX_SEED}, got '${v}'`);
+    throw new UsageError(
+      `--seeds must be a comma-separated list of decimal integers from 0 to ${MAX_SEED}, got '${v}'`,
+    );
   }
   if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds lists a seed twice: '${v}'`);
   return seeds;
