@@ -12,7 +12,7 @@ import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { globPrefix, matchExperiments } from "../lib/exp/experiments.ts";
 import { markdownHtml, tableHtml } from "../lib/report/render.ts";
-import { acquireLock, LockBusy, lockHolder } from "../lib/exp/lock.ts";
+import { acquireLock, currentOwner, LockBusy, lockHolder } from "../lib/exp/lock.ts";
 import type { RunRecord } from "../lib/exp/store.ts";
 
 const PERMS = RUN_PERMISSIONS;
@@ -70,17 +70,23 @@ async function startUntil(
   return { child, drained };
 }
 
-async function records(outputs: string): Promise<{ path: string; r: RunRecord }[]> {
-  const out: { path: string; r: RunRecord }[] = [];
+/** Files under `dir` whose names end with `suffix`, sorted (none when `dir` is missing). */
+async function filesUnder(dir: string, suffix: string): Promise<string[]> {
+  const out: string[] = [];
   const walk = async (d: string) => {
     for await (const e of Deno.readDir(d)) {
       const p = `${d}/${e.name}`;
       if (e.isDirectory) await walk(p);
-      else if (e.name.endsWith(".json")) out.push({ path: p, r: JSON.parse(await Deno.readTextFile(p)) });
+      else if (e.name.endsWith(suffix)) out.push(p);
     }
   };
-  await walk(`${outputs}/results`).catch(() => {});
-  return out.sort((a, b) => a.path.localeCompare(b.path));
+  await walk(dir).catch(() => {});
+  return out.sort((a, b) => a.localeCompare(b));
+}
+
+async function records(outputs: string): Promise<{ path: string; r: RunRecord }[]> {
+  const paths = await filesUnder(`${outputs}/results`, ".json");
+  return await Promise.all(paths.map(async (path) => ({ path, r: JSON.parse(await Deno.readTextFile(path)) })));
 }
 
 /** What must be identical between a resumed and an uninterrupted run: every metric but timings. */
@@ -95,6 +101,9 @@ function outcome(r: RunRecord) {
 }
 
 const tmp = () => Deno.makeTempDir({ prefix: "cnnlab-faults-" });
+
+/** Lock files left under a store's checkpoints. */
+const locks = (outputs: string) => filesUnder(`${outputs}/checkpoints`, ".lock");
 
 Deno.test("store: truncated, empty, array and foreign records are reported with their path and skipped; run retrains over a bad one", async () => {
   const out = await tmp();
@@ -184,6 +193,21 @@ Deno.test("checkpoint: a damaged checkpoint of the right size is refused naming 
   );
   assert.doesNotMatch(r.err, /at file:/);
   assert.equal((await records(out)).length, 0);
+  // A manifest whose tensor list is null: one line naming the file and the field, no stack.
+  const len = new DataView(bytes.buffer).getUint32(8, true);
+  const header = new TextDecoder().decode(bytes.subarray(12, 12 + len));
+  const shorter = JSON.stringify({ ...JSON.parse(header), model: null });
+  const nulled = shorter.padEnd(header.length, " "); // same length: JSON allows trailing spaces
+  assert.ok(shorter.length < header.length);
+  bytes.set(new TextEncoder().encode(nulled), 12);
+  await Deno.writeFile(file, bytes);
+  const n = await exp(out, [...args, "--resume", "--wait"]);
+  assert.equal(n.code, 1);
+  assert.match(
+    n.err,
+    /epoch-0001\.ckpt: damaged or not a cnnlab checkpoint \(manifest field 'model' is null, not a list/,
+  );
+  assert.doesNotMatch(n.err, /at file:|TypeError/);
 });
 
 Deno.test("locks: the heartbeat keeps a lock fresh while its owner's main thread is blocked (a long native step)", async () => {
@@ -229,13 +253,10 @@ Deno.test("locks: a run another live worker holds is skipped (or waited for); it
   const err = new TextDecoder().decode(w.stderr);
   assert.equal(w.code, 0, err);
   assert.match(err, /is training this run; waiting for its record/);
+  assert.match(err, /taking over the run from a dead worker \(pid \d+ on .* is gone\)/);
   const [rec] = await records(out);
   assert.equal(rec.r.status, "ok");
-  assert.equal(
-    rec.r.resumedFrom,
-    1,
-    "resumed from the dead worker's epoch-1 checkpoint only after its lock went stale",
-  );
+  assert.equal(rec.r.resumedFrom, 1, "resumed from the dead worker's epoch-1 checkpoint once its owner died");
   // In-process: a held lock is busy, a released one can be taken again.
   const l = acquireLock(`${out}/x.lock`);
   const other = new Deno.Command(Deno.execPath(), {
@@ -248,6 +269,60 @@ Deno.test("locks: a run another live worker holds is skipped (or waited for); it
   assert.equal(new TextDecoder().decode((await other.output()).stdout).trim(), "LockBusy");
   l.release();
   assert.equal(new TextDecoder().decode((await other.output()).stdout).trim(), "took");
+});
+
+Deno.test("locks: a dead owner on this host is known at once (pid gone, or an earlier boot) and its run taken over with one line", async () => {
+  const out = await tmp();
+  const never = { CNNLAB_LOCK_STALE_SECONDS: "600" }; // the heartbeat alone would wait 10 minutes
+  const args = ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"];
+  const { child, drained } = await startUntil(out, args, "train.step=2:1", never);
+  child.kill("SIGKILL");
+  await child.status;
+  await drained;
+  assert.equal((await locks(out)).length, 1, "the killed worker left its lock");
+  const t0 = performance.now();
+  const r = await exp(out, [...args, "--resume"], never);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.err.split("\n").filter((l) => l.includes("dead worker"));
+  assert.equal(lines.length, 1, r.err);
+  assert.match(lines[0], new RegExp(`taking over the run from a dead worker \\(pid ${child.pid} on .* is gone\\)`));
+  assert.doesNotMatch(r.err, /skipped/);
+  assert.ok(performance.now() - t0 < 60_000);
+  const [rec] = await records(out);
+  assert.equal(rec.r.status, "ok");
+  assert.equal(rec.r.resumedFrom, 1);
+  assert.deepEqual(await locks(out), []);
+  // In-process, with the same 10-minute heartbeat: a live process's lock is busy; a gone pid's, or one
+  // written before this machine's last boot, is taken over and says why.
+  Deno.env.set("CNNLAB_LOCK_STALE_SECONDS", "600");
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    const me = currentOwner();
+    const lockOf = async (name: string, owner: object) => {
+      await Deno.writeTextFile(`${out}/${name}.lock`, JSON.stringify({ ...me, ...owner }));
+      return `${out}/${name}.lock`;
+    };
+    const live = await lockOf("live", { pid: sleeper.pid });
+    assert.throws(() => acquireLock(live), LockBusy);
+    assert.ok(lockHolder(live));
+    const gone = await lockOf("gone", { pid: child.pid });
+    assert.equal(lockHolder(gone), null);
+    const l1 = acquireLock(gone);
+    assert.match(String(l1.takenOver), new RegExp(`pid ${child.pid} on .* is gone`));
+    l1.release();
+    if (me.boot) {
+      const rebooted = await lockOf("rebooted", { pid: sleeper.pid, boot: "an-earlier-boot" });
+      const l2 = acquireLock(rebooted);
+      assert.match(String(l2.takenOver), /ran before this machine restarted/);
+      l2.release();
+    }
+    const elsewhere = await lockOf("elsewhere", { pid: child.pid, host: "another-host" });
+    assert.throws(() => acquireLock(elsewhere), LockBusy, "another host's lock lives until its heartbeat stops");
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+    Deno.env.delete("CNNLAB_LOCK_STALE_SECONDS");
+  }
 });
 
 Deno.test("workers: four workers on one store train every run exactly once, free-for-all and with --shard", async () => {
@@ -291,23 +366,26 @@ Deno.test("--force interrupted by Ctrl-C keeps the earlier ok record", async () 
   await Deno.writeTextFile(release, "go");
   const st = await child.status;
   await drained;
-  assert.equal(st.code, 1);
+  assert.equal(st.code, 130);
   assert.equal(await Deno.readTextFile(before.path), text, "the ok record was replaced");
 });
 
-Deno.test("Ctrl-C during an epoch of long synchronous steps stops after the current step, not at the epoch's end", async () => {
-  const out = await tmp();
-  // Smoke LeNet: 3 steps per epoch, each blocked 700 ms like a slow machine's native step.
-  const args = ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"];
-  const { child, drained } = await startUntil(out, args, "train.step=block:700", {}, "failpoint train.step blocking");
-  child.kill("SIGINT");
-  const st = await child.status;
-  await drained;
-  assert.equal(st.code, 1);
-  const [rec] = await records(out);
-  assert.equal(rec.r.status, "interrupted");
-  assert.match(String(rec.r.message), /during epoch 1;/, "the stop waited for the epoch's end");
-});
+for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  Deno.test(`${sig} during an epoch of long synchronous steps stops after the current step, not at the epoch's end`, async () => {
+    const out = await tmp();
+    // Smoke LeNet: 3 steps per epoch, each blocked 700 ms like a slow machine's native step.
+    const args = ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"];
+    const { child, drained } = await startUntil(out, args, "train.step=block:700", {}, "failpoint train.step blocking");
+    child.kill(sig);
+    const st = await child.status;
+    await drained;
+    assert.equal(st.code, code);
+    const [rec] = await records(out);
+    assert.equal(rec.r.status, "interrupted");
+    assert.match(String(rec.r.message), /during epoch 1;/, "the stop waited for the epoch's end");
+    assert.deepEqual(await locks(out), [], "the run's lock was released");
+  });
+}
 
 async function withTmpfs(opts: string, f: (dir: string) => Promise<void>): Promise<boolean> {
   const dir = await tmp();
@@ -360,11 +438,13 @@ Deno.test("data: an unreadable or impossible data folder and bad flags give one 
   }
   for (
     const [args, re] of [
-      [["run", "q1a/relu", "--seeds", ","], /--seeds must be a comma-separated list of integers/],
+      [["run", "q1a/relu", "--seeds", ","], /--seeds must be a comma-separated list of decimal integers/],
       [
         ["run", "q1a/relu", "--seeds", "4294967297"],
-        /--seeds must be a comma-separated list of integers from 0 to 2147483647/,
+        /--seeds must be a comma-separated list of decimal integers from 0 to 2147483647/,
       ],
+      [["run", "q1a/relu", "--seeds", "0x10"], /--seeds must be .* decimal integers .*, got '0x10'/],
+      [["run", "q1a/relu", "--seeds", "1e1"], /--seeds must be .* decimal integers .*, got '1e1'/],
       [["run", "q1a/relu", "--seeds", "1,1"], /--seeds lists a seed twice/],
       [["run", "q1a/relu", "--shard", "5/4"], /--shard must be k\/n/],
       [["run", "q1a/relu", "--backend", "cuda"], /unknown backend 'cuda'/],
