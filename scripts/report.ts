@@ -15,13 +15,14 @@
  * `--publish` copies the pages it rendered and the records they used into `<outputs>/published/`
  * (`CNNLAB_OUTPUTS`, default the project's `outputs/`), leaving every other published page in place.
  */
-import { answerOf, type Notebook, problems, renderPage, STYLE, titleOf } from "../lib/report/page.ts";
+import { answerOf, type Notebook, problems, renderPage, skippedFiles, STYLE, titleOf } from "../lib/report/page.ts";
 import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
 import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
 import { outputsDir } from "../lib/exp/store.ts";
 import { currentRecords } from "../lib/exp/runner.ts";
 import { minutes, type Plan } from "../lib/exp/plan.ts";
-import { trainPlan, watchProgress } from "../lib/exp/workers.ts";
+import { onStopSignals, stopExitCode, type StopSignal, trainPlan, watchProgress } from "../lib/exp/workers.ts";
+import { readProgressReport } from "../lib/train/progress.ts";
 import { referenceRuns } from "../lib/report/q2.ts";
 import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
@@ -92,21 +93,62 @@ if (!planRun.success) {
 const plan = JSON.parse(await Deno.readTextFile(planFile)) as Plan;
 
 // 2. Train what is missing.
-if (plan.runs.some((r) => !r.stored)) {
+const todo = plan.runs.filter((r) => !r.stored).length;
+if (todo) {
   const t = await trainPlan(plan, { backend: plan.backend });
   console.error(
-    `report: training phase took ${minutes(t.wallSeconds)} (predicted ${minutes(plan.wallSeconds)}) with ${
-      Math.min(plan.workers, plan.runs.filter((r) => !r.stored).length)
-    } worker(s)`,
+    `report: training phase: ${t.trained} of ${todo} run(s) trained in ${minutes(t.wallSeconds)} (predicted ${
+      minutes(plan.wallSeconds)
+    }) with ${Math.min(plan.workers, todo)} worker(s)`,
   );
+  // One line per reason: who holds the runs (the notebooks wait for their records), or that they failed or stopped.
+  for (const why of new Set(t.notTrained.map((n) => n.why))) {
+    const runs = t.notTrained.filter((n) => n.why === why).map((n) => `${n.experiment} seed ${n.seed}`);
+    const waits = why.includes(" is training it") ? "; the notebooks will wait for their records" : "";
+    console.error(`report: not trained here (${why}${waits}): ${runs.join(", ")}`);
+  }
   if (t.interrupted) {
-    console.error("report: stopped; rerun deno task report to resume from the last complete epochs");
-    Deno.exit(130);
+    console.error(
+      `report: stopped by ${t.interrupted}; each run stopped is stored as interrupted with its last complete epoch checkpointed: rerun deno task report to resume`,
+    );
+    Deno.exit(stopExitCode(t.interrupted));
   }
   if (t.codes.some((c) => c !== 0)) {
     console.error("report: a worker reported a failed run (see above); the notebooks show it per seed");
   }
 }
+
+// A stop while the notebooks execute: the kernel's training (if any) is interrupted as the stop
+// button would (its ensure() stores the run as interrupted and releases its lock), then nbconvert
+// is stopped, which shuts the kernel down. The kernel runs in a session of its own, out of reach
+// of a terminal's Ctrl-C; its pid comes from the progress side channel.
+let stoppedBy: StopSignal | null = null;
+let executing: { child: Deno.ChildProcess; progressFile: string } | null = null;
+async function stopNotebook(sig: StopSignal): Promise<void> {
+  const cur = executing;
+  if (!cur) return;
+  const live = readProgressReport(cur.progressFile);
+  if (live && !live.done && live.pid) {
+    console.error(`report: ${sig}: stopping the notebook's training after its current step`);
+    try {
+      Deno.kill(live.pid, "SIGINT");
+      for (let i = 0; i < 1200 && !(readProgressReport(cur.progressFile)?.done ?? true); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } catch {
+      // the kernel is gone already
+    }
+  }
+  try {
+    cur.child.kill("SIGINT");
+  } catch {
+    // nbconvert is gone already
+  }
+}
+const removeStopListeners = onStopSignals((sig) => {
+  stoppedBy = sig;
+  void stopNotebook(sig);
+});
 
 // 3. Execute and render the notebooks, once per language.
 interface Page {
@@ -161,19 +203,42 @@ for (const lang of langs) {
       }
       throw e;
     }
+    executing = { child, progressFile };
     const stopWatching = watchProgress(progressFile, base);
     const run = await child.output();
     stopWatching();
+    executing = null;
+    if (stoppedBy) {
+      removeStopListeners();
+      console.error(
+        `report: stopped by ${stoppedBy} while executing ${name}; its page and the index were not replaced: rerun deno task report to resume`,
+      );
+      Deno.exit(stopExitCode(stoppedBy));
+    }
+    // A page that failed to render keeps its last good version, here and in the index.
+    const keepPrevious = () => {
+      const previous = pageFromFile(dir, `${base}.html`);
+      if (previous) pages.push(previous);
+      console.error(
+        `report: ${name}: ${previous ? `kept the earlier page ${dir}/${base}.html` : "no page written"} (${lang})`,
+      );
+    };
     if (!run.success) {
       const err = new TextDecoder().decode(run.stderr).trim().split("\n").slice(-8).join("\n");
       console.error(`report: ${name}: nbconvert failed:\n${err}`);
       failed = true;
+      keepPrevious();
       continue;
     }
     const nb = JSON.parse(await Deno.readTextFile(`${dir}/executed/${base}.ipynb`)) as Notebook;
+    for (const line of skippedFiles(nb)) console.error(`report: ${name}: ${line}`);
     const bad = problems(nb);
     for (const p of bad) console.error(`report: ${name}, code cell ${p.cell}: ${p.message}`);
-    if (bad.length) failed = true;
+    if (bad.length) {
+      failed = true;
+      keepPrevious();
+      continue;
+    }
     const title = titleOf(nb, lang, base);
     const m = messages(lang);
     const nav = `<nav><a href="index.html">${esc(m.allQuestions)}</a> · <a href="${m.otherLanguageHref}${base}.html">${
@@ -187,7 +252,23 @@ for (const lang of langs) {
   await writeFileAtomic(`${dir}/index.html`, indexHtml(lang, pages));
   console.error(`report: wrote ${dir}/index.html`);
 }
+removeStopListeners();
 console.error(`report: done in ${minutes((performance.now() - reportStart) / 1000)}`);
+
+/** A page already written in `dir` (its title and answer block, for the index), or null. */
+function pageFromFile(dir: string, file: string): Page | null {
+  let html: string;
+  try {
+    html = Deno.readTextFileSync(`${dir}/${file}`);
+  } catch {
+    return null;
+  }
+  return {
+    file,
+    title: html.match(/<title>([^<]*)<\/title>/)?.[1] ?? file,
+    answer: html.match(/<div class="cnnlab-answer">[\s\S]*?<\/ul><\/div>/)?.[0] ?? null,
+  };
+}
 
 /** The index: each question's answer block and a link to its page. */
 function indexHtml(lang: Lang, list: Page[]): string {
@@ -217,14 +298,7 @@ if (publish && !failed) {
     await Deno.mkdir(dest, { recursive: true });
     for (const p of pages) await writeFileAtomic(`${dest}/${p.file}`, await Deno.readFile(`${dirOf(lang)}/${p.file}`));
     const published = [...Deno.readDirSync(dest)].map((e) => e.name).filter((n) => /^\d\d_.*\.html$/.test(n)).sort();
-    const listed = published.map((file) => {
-      const html = Deno.readTextFileSync(`${dest}/${file}`);
-      return pages.find((p) => p.file === file) ?? {
-        file,
-        title: html.match(/<title>([^<]*)<\/title>/)?.[1] ?? file,
-        answer: html.match(/<div class="cnnlab-answer">[\s\S]*?<\/ul><\/div>/)?.[0] ?? null,
-      };
-    });
+    const listed = published.map((file) => pages.find((p) => p.file === file) ?? pageFromFile(dest, file)!);
     await writeFileAtomic(`${dest}/index.html`, indexHtml(lang, listed));
   }
   // Records: those the rendered notebooks used replace theirs in the published file; the rest stay.

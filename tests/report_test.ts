@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { decodePng, encodePng } from "../lib/report/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { cpuDescription } from "../lib/backend/mod.ts";
 
@@ -17,17 +18,7 @@ const NOTEBOOKS = [...Deno.readDirSync(`${PROJECT_ROOT}/notebooks`)].map((e) => 
 
 async function report(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-ffi",
-      `${PROJECT_ROOT}/scripts/report.ts`,
-      ...args,
-    ],
+    args: ["run", ...RUN_PERMISSIONS, "--allow-run", `${PROJECT_ROOT}/scripts/report.ts`, ...args],
     env: { CNNLAB_OUTPUTS: `${tmp}/outputs`, NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
@@ -253,26 +244,93 @@ Deno.test("deno task report --preset smoke --lang both --publish: answer-first p
   }
 });
 
-Deno.test("report fails naming the notebook and the cell when a cell throws or stays silent", async () => {
-  const dir = `${tmp}/bad-notebooks`;
+Deno.test("report fails naming the notebook, the cell and a bad record; a failed render keeps the last good page", async () => {
+  // Inside the project, so that the kernel finds deno.json's imports (the lib reads the store through polars).
+  const dir = `${PROJECT_ROOT}/outputs/test-notebooks-${crypto.randomUUID().slice(0, 8)}`;
+  const out = `${tmp}/bad-report`;
+  const outputs = `${tmp}/bad-outputs`;
   await Deno.mkdir(dir, { recursive: true });
   const nb = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/notebooks/04_parameter_comparison.ipynb`));
+  const code = (source: string) => ({ cell_type: "code", metadata: {}, execution_count: null, outputs: [], source });
+  const store = `${PROJECT_ROOT}/lib/exp/store.ts`;
+  // A good page first: one cell reads the store and shows how many records it found.
   nb.cells = [
-    { cell_type: "markdown", metadata: {}, source: ["# Broken"] },
-    { cell_type: "code", metadata: {}, execution_count: null, outputs: [], source: ["const a = 1;"] },
-    {
-      cell_type: "code",
-      metadata: {},
-      execution_count: null,
-      outputs: [],
-      source: ["throw new Error('boom in cell 2');"],
-    },
+    { cell_type: "markdown", metadata: {}, source: ["# Good"] },
+    code(
+      `import { loadRecords } from "${store}";\nconst n = (await loadRecords()).length;\nawait Deno.jupyter.display({ "text/html": \`<div class="cnnlab-answer"><ul><li>records: \${n}</li></ul></div>\` }, { raw: true });\nawait new Promise((r) => setTimeout(r, 50));`,
+    ),
   ];
   await Deno.writeTextFile(`${dir}/99_bad.ipynb`, JSON.stringify(nb));
-  const r = await report(["--preset", "smoke", "--out", `${tmp}/bad-report`, "--notebooks", dir]);
+  const env = { CNNLAB_OUTPUTS: outputs };
+  let r = await report(["--preset", "smoke", "--out", out, "--notebooks", dir], env);
+  assert.equal(r.code, 0, r.err);
+  const good = await Deno.readTextFile(`${out}/99_bad.html`);
+  assert.match(good, /records: 0/);
+  // A record whose epoch carries a string where a number belongs: left out, named in the report's output.
+  const bad = `${outputs}/results/q1a__relu/smoke/0123456789ab-seed1.json`;
+  await Deno.mkdir(bad.slice(0, bad.lastIndexOf("/")), { recursive: true });
+  const published = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/outputs/published/results/laptop.json`))[0];
+  published.epochs[0].testAcc = "0.9";
+  await Deno.writeTextFile(bad, JSON.stringify({ ...published, preset: "smoke", configHash: "0123456789ab" }));
+  // Now the notebook breaks: a silent cell and a throwing one.
+  nb.cells.push(code("const a = 1;"), code("throw new Error('boom in cell 3');"));
+  await Deno.writeTextFile(`${dir}/99_bad.ipynb`, JSON.stringify(nb));
+  r = await report(["--preset", "smoke", "--out", out, "--notebooks", dir], env);
   assert.equal(r.code, 1);
-  assert.match(r.err, /report: 99_bad\.ipynb, code cell 1: produced no output/);
-  assert.match(r.err, /report: 99_bad\.ipynb, code cell 2: Error: boom in cell 2/);
+  assert.match(
+    r.err,
+    /report: 99_bad\.ipynb: results: skipped .*0123456789ab-seed1\.json: .*epoch 1: field 'testAcc' is "0\.9", not a number/,
+  );
+  assert.match(r.err, /report: 99_bad\.ipynb, code cell 2: produced no output/);
+  assert.match(r.err, /report: 99_bad\.ipynb, code cell 3: Error: boom in cell 3/);
+  assert.match(r.err, /report: 99_bad\.ipynb: kept the earlier page /);
+  assert.equal(await Deno.readTextFile(`${out}/99_bad.html`), good, "the failed render replaced the last good page");
+  assert.match(await Deno.readTextFile(`${out}/index.html`), /records: 0/, "the index keeps the last good answer");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("report under SIGTERM (a scheduler's time limit): workers stop after their step, interrupted records, no lock left, exit 143", async () => {
+  const outputs = `${tmp}/sigterm-outputs`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...RUN_PERMISSIONS,
+      "--allow-run",
+      `${PROJECT_ROOT}/scripts/report.ts`,
+      "--preset",
+      "smoke",
+      "--only",
+      "01",
+    ],
+    // Every training step blocks 500 ms, as a slow machine's would.
+    env: { CNNLAB_OUTPUTS: outputs, NO_COLOR: "1", CNNLAB_FAILPOINTS: "train.step=block:500" },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let err = "";
+  while (!err.includes("failpoint train.step blocking")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`report ended before training:\n${err}`);
+    err += value;
+  }
+  child.kill("SIGTERM");
+  for (let c = await reader.read(); !c.done; c = await reader.read()) err += c.value;
+  const st = await child.status;
+  assert.equal(st.code, 143, err);
+  assert.match(err, /report: SIGTERM: stopping the workers after their current step/);
+  assert.match(err, /report: stopped by SIGTERM; each run stopped is stored as interrupted/);
+  const files = [...Deno.readDirSync(`${outputs}/results`)].flatMap((d) =>
+    [...Deno.readDirSync(`${outputs}/results/${d.name}/smoke`)].map((f) =>
+      `${outputs}/results/${d.name}/smoke/${f.name}`
+    )
+  );
+  const statuses = files.map((f) => JSON.parse(Deno.readTextFileSync(f)).status);
+  assert.ok(statuses.includes("interrupted"), `records: ${statuses.join(", ")}`);
+  const locks = [...Deno.readDirSync(`${outputs}/checkpoints`)].flatMap((d) =>
+    [...Deno.readDirSync(`${outputs}/checkpoints/${d.name}/smoke`)].filter((f) => f.name.endsWith(".lock"))
+  );
+  assert.deepEqual(locks, [], "a worker left its lock");
 });
 
 Deno.test("notebook code type-checks (cells concatenated, as nbconvert --to script would)", async () => {

@@ -10,10 +10,9 @@
 import { PROJECT_ROOT } from "../util/fs.ts";
 import { denoRunArgs } from "../util/deno.ts";
 import { fmtTime, progressLine, type ProgressReport, readProgressReport } from "../train/progress.ts";
-import { type Preset } from "./experiments.ts";
 import { lockHolder } from "./lock.ts";
 import { type Plan, type PlannedRun } from "./plan.ts";
-import { outputsDir, recordPath } from "./store.ts";
+import { outputsDir, readRecord, recordPath } from "./store.ts";
 import { currentHashes, lockPath } from "./runner.ts";
 
 export interface WorkerOutcome {
@@ -23,6 +22,10 @@ export interface WorkerOutcome {
   codes: number[];
   /** The signal that stopped the phase (Ctrl-C, or SIGTERM from a scheduler), or null. */
   interrupted: StopSignal | null;
+  /** Runs that had to train: how many now have a record. */
+  trained: number;
+  /** Those still without a record, each with why ("pid 12 on vm is training it", "failed or stopped"). */
+  notTrained: { experiment: string; seed: number; why: string }[];
 }
 
 /** What stops a long task: Ctrl-C, or SIGTERM (what a batch scheduler sends at its time limit). */
@@ -62,7 +65,7 @@ export async function trainPlan(
   const log = opts.log ?? ((l: string) => console.error(l));
   const todo = plan.runs.filter((r) => !r.stored).sort((a, b) => b.seconds - a.seconds);
   const t0 = performance.now();
-  if (todo.length === 0) return { wallSeconds: 0, codes: [], interrupted: null };
+  if (todo.length === 0) return { wallSeconds: 0, codes: [], interrupted: null, trained: 0, notTrained: [] };
   const dir = `${outputsDir()}/report/workers`;
   await Deno.mkdir(dir, { recursive: true });
   const queue = `${dir}/queue-${plan.preset}.json`;
@@ -128,16 +131,16 @@ export async function trainPlan(
       if (buf.trim()) say(`[worker ${k + 1}] ${buf.trim()}`);
     })
   );
-  const hashes = await currentHashes(plan.preset as Preset, new Set(todo.map((r) => r.experiment)));
-  const runState = async (r: PlannedRun): Promise<"done" | "running" | "waiting"> => {
-    const h = hashes.get(r.experiment)!;
-    try {
-      await Deno.stat(recordPath(r.experiment, plan.preset as Preset, h, r.seed));
-      return "done";
-    } catch {
-      return lockHolder(lockPath(r.experiment, plan.preset, h, r.seed)) ? "running" : "waiting";
-    }
+  const hashes = await currentHashes(plan.preset, new Set(todo.map((r) => r.experiment)));
+  const holder = (r: PlannedRun) => lockHolder(lockPath(r.experiment, plan.preset, hashes.get(r.experiment)!, r.seed));
+  // Trained: a finished record (ok or diverged), not an interrupted one.
+  const stored = async (r: PlannedRun) => {
+    const rec = await readRecord(recordPath(r.experiment, plan.preset, hashes.get(r.experiment)!, r.seed))
+      .catch(() => null);
+    return rec !== null && rec.status !== "interrupted";
   };
+  const runState = async (r: PlannedRun): Promise<"done" | "running" | "waiting"> =>
+    (await stored(r)) ? "done" : holder(r) ? "running" : "waiting";
   let lastPlain = 0;
   const draw = async () => {
     const reports: (ProgressReport | null)[] = paths.map(readProgressReport);
@@ -175,7 +178,23 @@ export async function trainPlan(
   await Promise.all(relay);
   clear();
   removeListeners();
-  return { wallSeconds: (performance.now() - t0) / 1000, codes: statuses.map((s) => s.code), interrupted };
+  const notTrained: WorkerOutcome["notTrained"] = [];
+  for (const r of todo) {
+    if (await stored(r)) continue;
+    const h = holder(r);
+    notTrained.push({
+      experiment: r.experiment,
+      seed: r.seed,
+      why: h ? `pid ${h.pid} on ${h.host} is training it` : interrupted ? "stopped" : "failed (see above)",
+    });
+  }
+  return {
+    wallSeconds: (performance.now() - t0) / 1000,
+    codes: statuses.map((s) => s.code),
+    interrupted,
+    trained: todo.length - notTrained.length,
+    notTrained,
+  };
 }
 
 /**

@@ -56,6 +56,14 @@ export function problems(nb: Notebook): CellProblem[] {
   return out;
 }
 
+/** The store's "results: skipped <file>: why" lines a notebook's kernel printed (bad records it left out). */
+export function skippedFiles(nb: Notebook): string[] {
+  return nb.cells.flatMap((c) =>
+    (c.outputs ?? []).filter((o) => o.output_type === "stream" && o.name === "stderr")
+      .flatMap((o) => joinText(o.text).split("\n").filter((l) => l.startsWith("results: skipped ")))
+  );
+}
+
 function outputHtml(o: NbOutput): string {
   if (o.output_type === "error") {
     return `<pre class="error">${esc(stripAnsi(`${o.ename}: ${o.evalue}\n${(o.traceback ?? []).join("\n")}`))}</pre>`;
