@@ -62,24 +62,53 @@ export async function setupNotebook(id: string, opts: NotebookOptions = {}): Pro
   return { id, preset, lang, m: messages(lang), backend, data, seeds: opts.seeds, startedAt: new Date() };
 }
 
+/** A notebook's training was stopped by the kernel's interrupt (the stop button). */
+export class InterruptedError extends Error {
+  override name = "Interrupted";
+}
+
 /**
  * Records for the experiments at the notebook's preset: stored ones reused silently, missing
- * ones trained now (live progress bar); a run another process is training is waited for.
+ * ones trained now (live progress bar; an interrupted one resumes from its last complete
+ * epoch); a run another process is training is waited for, and one whose worker died is taken
+ * over, each said in one line. The stop button (SIGINT to the kernel) stops the training after
+ * its current step, as Ctrl-C does in a terminal: the run is stored as interrupted, its lock
+ * released and its checkpoint kept, and the cell ends with an InterruptedError; the kernel
+ * lives, and running the cell again resumes.
  */
 export async function ensure(ctx: NotebookContext, names: (string | Experiment)[]): Promise<RunRecord[]> {
   const out: RunRecord[] = [];
   const progress = createProgress();
-  for (const n of names) {
-    const e = typeof n === "string" ? experiment(n) : n;
-    const results = await runExperiment(e, {
-      preset: ctx.preset,
-      seeds: ctx.seeds ?? presetSeeds(e, ctx.preset),
-      data: ctx.data,
-      progress,
-      log: () => {},
-      busy: "wait",
-    });
-    out.push(...results.map((r) => r.record));
+  const stop = { requested: false };
+  const onInterrupt = () => {
+    stop.requested = true;
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  try {
+    for (const n of names) {
+      const e = typeof n === "string" ? experiment(n) : n;
+      const results = await runExperiment(e, {
+        preset: ctx.preset,
+        seeds: ctx.seeds ?? presetSeeds(e, ctx.preset),
+        data: ctx.data,
+        progress,
+        resume: true,
+        stop,
+        log: (line) => void progress.epochEnd(line),
+        logReuse: false,
+        busy: "wait",
+      });
+      out.push(...results.map((r) => r.record));
+      if (stop.requested) break;
+    }
+  } finally {
+    // Removed when the cell ends: a listener left behind would swallow the next interrupt.
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+  if (stop.requested) {
+    throw new InterruptedError(
+      "training stopped by the interrupt; the run is stored as interrupted and its last complete epoch is checkpointed: run the cell again to resume",
+    );
   }
   return out;
 }
