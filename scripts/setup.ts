@@ -13,6 +13,7 @@
 import { loadFashionMnist } from "../lib/data/fashion_mnist.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
 import { buildNative } from "../lib/backend/native_build.ts";
+import { writeSetupStamp } from "./setup_state.ts";
 
 /** Debian packages the project uses, with what each is for. */
 export const APT_PACKAGES: Record<string, string> = {
@@ -107,14 +108,21 @@ async function npmStep(): Promise<boolean> {
   return true;
 }
 
+/** Where the Deno kernelspec is registered (known once kernelStep found it). */
+let kernelDir = "";
+
 async function kernelStep(): Promise<boolean> {
   const list = await run("jupyter", ["kernelspec", "list", "--json"]);
   if (!list.ok) {
     say("jupyter not found: the Deno kernel is not registered (notebooks and `deno task report` need it)");
     return false;
   }
-  const specs = JSON.parse(list.stdout).kernelspecs as Record<string, { spec: { argv: string[] } }>;
+  const specs = JSON.parse(list.stdout).kernelspecs as Record<
+    string,
+    { resource_dir: string; spec: { argv: string[] } }
+  >;
   const deno = specs.deno;
+  kernelDir = deno?.resource_dir ?? "";
   // `deno jupyter --install` records the deno on PATH (e.g. /usr/bin/deno, a link to npm's copy):
   // compare real paths, or the kernelspec is rewritten on every run.
   const real = (p: string) => {
@@ -134,6 +142,8 @@ async function kernelStep(): Promise<boolean> {
     return false;
   }
   say(`registered the Deno Jupyter kernel (${Deno.execPath()})`);
+  const again = await run("jupyter", ["kernelspec", "list", "--json"]);
+  kernelDir = again.ok ? JSON.parse(again.stdout).kernelspecs?.deno?.resource_dir ?? "" : "";
   return true;
 }
 
@@ -165,6 +175,9 @@ const results = {
   native: await nativeStep(),
 };
 const failed = Object.entries(results).filter(([, ok]) => !ok).map(([k]) => k);
+// Complete: the tasks that train check this record instead of running setup again (setup_state.ts).
+// The native library is optional (without g++ and oneDNN training uses wasm): its absence is recorded, not retried.
+if (failed.every((k) => k === "native") && kernelDir) await writeSetupStamp(kernelDir, results.native);
 say(
   `${failed.length ? `incomplete (${failed.join(", ")})` : "done"} in ${
     ((performance.now() - t0) / 1000).toFixed(1)
