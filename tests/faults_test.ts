@@ -325,6 +325,50 @@ Deno.test("locks: a dead owner on this host is known at once (pid gone, or an ea
   }
 });
 
+Deno.test("merge: a record whose path fields climb out is refused and nothing is written outside the store; a label difference is a conflict", async () => {
+  const src = await tmp();
+  assert.equal((await exp(src, ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"])).code, 0);
+  const [{ path, r }] = await records(src);
+  const base = await tmp();
+  const target = `${base}/deep/store`;
+  await Deno.mkdir(target, { recursive: true });
+  // Another store: the same run, once with a preset of ../ segments and once with a seed that climbs.
+  const other = `${base}/other`;
+  const put = async (name: string, rec: Record<string, unknown>) => {
+    await Deno.mkdir(`${other}/results/x/y`, { recursive: true });
+    await Deno.writeTextFile(`${other}/results/x/y/${name}.json`, JSON.stringify(rec));
+  };
+  await put("climb-preset", { ...r, preset: "../../../../escaped" });
+  await put("climb-experiment", { ...r, experiment: "q1a/..", seed: 5 });
+  await put("climb-hash", { ...r, configHash: "../../../x", seed: 6 });
+  const m = await exp(target, ["merge", other]);
+  assert.equal(m.code, 0, m.err);
+  assert.match(m.out, /merged 0 record\(s\), 0 already present, 0 conflict\(s\), 3 bad file\(s\) skipped/);
+  assert.match(
+    m.err,
+    /climb-preset\.json: not a cnnlab run record \(preset "\.\.\/\.\.\/\.\.\/\.\.\/escaped" is not one of/,
+  );
+  assert.match(m.err, /climb-experiment\.json: not a cnnlab run record \(experiment "q1a\/\.\." is not a name/);
+  assert.match(
+    m.err,
+    /climb-hash\.json: not a cnnlab run record \(configHash "\.\.\/\.\.\/\.\.\/x" is not 12 hex digits/,
+  );
+  const written = await filesUnder(base, ".json");
+  assert.deepEqual(written.filter((p) => !p.startsWith(`${other}/`)), [], "nothing written anywhere");
+  // The same run merged twice: once the same (left alone), once relabelled (a conflict; the store's copy kept).
+  const mine = `${target}/results${path.slice(`${src}/results`.length)}`;
+  assert.equal((await exp(target, ["merge", src])).code, 0);
+  const before = await Deno.readTextFile(mine);
+  const relabelled = `${base}/relabelled`;
+  await Deno.mkdir(`${relabelled}/results/a/b`, { recursive: true });
+  await Deno.writeTextFile(`${relabelled}/results/a/b/r.json`, JSON.stringify({ ...r, label: "something else" }));
+  const c = await exp(target, ["merge", src, relabelled]);
+  assert.equal(c.code, 1);
+  assert.match(c.out, /0 record\(s\), 1 already present, 1 conflict\(s\)/);
+  assert.match(c.err, /same run with different labels "ReLU instead of sigmoid" and "something else"; kept /);
+  assert.equal(await Deno.readTextFile(mine), before);
+});
+
 Deno.test("workers: four workers on one store train every run exactly once, free-for-all and with --shard", async () => {
   for (const mode of ["free", "shard"]) {
     const out = await tmp();
