@@ -333,6 +333,69 @@ Deno.test("report under SIGTERM (a scheduler's time limit): workers stop after t
   assert.deepEqual(locks, [], "a worker left its lock");
 });
 
+Deno.test("report under SIGTERM while a notebook trains: the kernel's run is stored as interrupted, unlocked, and the page kept", async () => {
+  const dir = `${PROJECT_ROOT}/outputs/test-notebooks-${crypto.randomUUID().slice(0, 8)}`;
+  const outputs = `${tmp}/sigterm-nb-outputs`;
+  await Deno.mkdir(dir, { recursive: true });
+  const nb = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/notebooks/04_parameter_comparison.ipynb`));
+  const lib = `${PROJECT_ROOT}/lib/report/notebook.ts`;
+  nb.cells = [
+    { cell_type: "markdown", metadata: {}, source: ["# Trains in its kernel"] },
+    {
+      cell_type: "code",
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source:
+        `import { ensure, setupNotebook } from "${lib}";\nconst ctx = await setupNotebook("99");\nconsole.log((await ensure(ctx, ["q1a/relu"])).length);`,
+    },
+  ];
+  await Deno.writeTextFile(`${dir}/99_trains.ipynb`, JSON.stringify(nb));
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", ...RUN_PERMISSIONS, "--allow-run", `${PROJECT_ROOT}/scripts/report.ts`, "--preset", "smoke"]
+        .concat(["--notebooks", dir, "--out", `${tmp}/sigterm-nb-report`]),
+      env: { CNNLAB_OUTPUTS: outputs, NO_COLOR: "1", CNNLAB_FAILPOINTS: "train.step=block:500" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const err = (async () => {
+      let all = "";
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) all += c;
+      return all;
+    })();
+    // Stop once the kernel's run has a checkpoint (inside epoch 2).
+    const t0 = Date.now();
+    const ckpts = () => {
+      try {
+        return [...Deno.readDirSync(`${outputs}/checkpoints/q1a__relu/smoke`)].length;
+      } catch {
+        return 0;
+      }
+    };
+    while (!ckpts()) {
+      assert.ok(Date.now() - t0 < 120_000, "the notebook never started training");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGTERM");
+    const st = await child.status;
+    const log = await err;
+    assert.equal(st.code, 143, log);
+    assert.match(log, /report: SIGTERM: stopping the notebook's training after its current step/);
+    assert.match(log, /report: stopped by SIGTERM while executing 99_trains\.ipynb/);
+    const res = `${outputs}/results/q1a__relu/smoke`;
+    const [rec] = [...Deno.readDirSync(res)].map((f) => JSON.parse(Deno.readTextFileSync(`${res}/${f.name}`)));
+    assert.equal(rec.status, "interrupted");
+    const left = [...Deno.readDirSync(`${outputs}/checkpoints/q1a__relu/smoke`)].filter((f) =>
+      f.name.endsWith(".lock")
+    );
+    assert.deepEqual(left, [], "the kernel's lock was left behind");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("notebook code type-checks (cells concatenated, as nbconvert --to script would)", async () => {
   const files: string[] = [];
   try {
