@@ -6,6 +6,7 @@
  *                     [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait]
  *   deno task exp show <name|pattern> [--preset P]
  *   deno task exp merge <store> [<store> …]   (into CNNLAB_OUTPUTS / outputs/)
+ *   deno task exp publish <name|pattern> [--preset P]   (finished records into outputs/published/results/P.json)
  *
  * Many workers can fill one store: each run (experiment, seed) is locked while it trains, a run
  * another live worker holds is skipped with a message (`--wait`: waited for), and `--shard k/n`
@@ -30,9 +31,9 @@ import {
   selectExperiments,
   variants,
 } from "../lib/exp/experiments.ts";
-import { RunError, runExperiment } from "../lib/exp/runner.ts";
+import { currentRecords, RunError, runExperiment } from "../lib/exp/runner.ts";
 import { onStopSignals, stopExitCode, type StopSignal } from "../lib/exp/workers.ts";
-import { loadRecords, loadVariants, mergeStores } from "../lib/exp/store.ts";
+import { loadRecords, loadVariants, mergeStores, outputsDir, publishRecords } from "../lib/exp/store.ts";
 import { CheckpointError } from "../lib/train/checkpoint.ts";
 import { textTable, thousands } from "../lib/util/table.ts";
 import { meanSd } from "../lib/util/stats.ts";
@@ -42,7 +43,8 @@ const USAGE = `usage:
   deno task exp list [pattern] [--preset P] [--variants]
   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait] [--queue FILE]
   deno task exp show <name|pattern> [--preset smoke|laptop|full]
-  deno task exp merge <store> [<store> ...]`;
+  deno task exp merge <store> [<store> ...]
+  deno task exp publish <name|pattern> [--preset P]`;
 
 function usage(msg: string): never {
   console.error(`exp: ${msg}`);
@@ -77,7 +79,7 @@ try {
 }
 const flags = parsed.values;
 const [cmd, pattern, ...rest] = parsed.positionals;
-if (!cmd) usage("missing command (list, run, show or merge)");
+if (!cmd) usage("missing command (list, run, show, merge or publish)");
 if (rest.length && cmd !== "merge") usage(`unexpected argument '${rest[0]}'`);
 let preset: Preset = "laptop";
 let seeds: number[] | undefined;
@@ -249,6 +251,18 @@ switch (cmd) {
         meanSd(rs.map((r) => r.testAcc), 4),
       ]),
     ));
+    break;
+  }
+  case "publish": {
+    // Records finished on this machine into the published ones (e.g. a reference tier as each run finishes).
+    if (!pattern) usage("publish needs an experiment name or pattern");
+    const names = select(pattern).map((e) => e.name);
+    const records = (await currentRecords(preset, names)).filter((r) => r.status !== "interrupted");
+    if (records.length === 0) fail(`no finished ${preset} record of ${pattern} is stored here; train it first`);
+    const file = `${outputsDir()}/published/results/${preset}.json`;
+    await Deno.mkdir(`${outputsDir()}/published/results`, { recursive: true });
+    const r = await publishRecords(file, records, new Set(records.map((x) => x.experiment)));
+    console.log(`exp: published ${r.written} ${preset} record(s) to ${file} (${r.kept} other record(s) kept)`);
     break;
   }
   case "merge": {

@@ -18,7 +18,7 @@
 import { answerOf, type Notebook, problems, renderPage, skippedFiles, STYLE, titleOf } from "../lib/report/page.ts";
 import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
 import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
-import { outputsDir } from "../lib/exp/store.ts";
+import { outputsDir, publishRecords } from "../lib/exp/store.ts";
 import { currentRecords } from "../lib/exp/runner.ts";
 import { minutes, type Plan } from "../lib/exp/plan.ts";
 import { onStopSignals, stopExitCode, type StopSignal, trainPlan, watchProgress } from "../lib/exp/workers.ts";
@@ -305,20 +305,12 @@ if (publish && !failed) {
   await Deno.mkdir(`${root}/results`, { recursive: true });
   const used = new Set(notebookExperiments(ids).map((e) => e.name));
   const mine = await currentRecords(preset, used);
-  const file = `${root}/results/${preset}.json`;
-  let kept: { experiment: string }[] = [];
-  try {
-    kept = (JSON.parse(await Deno.readTextFile(file)) as { experiment: string }[]).filter((r) =>
-      !used.has(r.experiment)
-    );
-  } catch {
-    kept = [];
-  }
-  await writeFileAtomic(file, JSON.stringify([...kept, ...mine], null, 1) + "\n");
-  // The reference runs at the assignment's settings that question 2's page sets beside this preset's.
+  await publishRecords(`${root}/results/${preset}.json`, mine, used);
+  // The reference runs at the assignment's settings that question 2's page sets beside this preset's
+  // (other reference records in full.json stay).
   const refs = preset === "full" ? [] : (await referenceRuns()).filter((r) => r.preset === "full");
   if (refs.length && ids.includes("03")) {
-    await writeFileAtomic(`${root}/results/full.json`, JSON.stringify(refs, null, 1) + "\n");
+    await publishRecords(`${root}/results/full.json`, refs, new Set(refs.map((r) => r.experiment)));
   }
   console.error(
     `report: published ${notebooks.length} page(s) in ${langs.join(", ")} and ${mine.length} result records to ${root}`,

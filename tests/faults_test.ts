@@ -369,6 +369,23 @@ Deno.test("merge: a record whose path fields climb out is refused and nothing is
   assert.equal(await Deno.readTextFile(mine), before);
 });
 
+Deno.test("publish: finished records replace their experiment's published ones; every other published record stays", async () => {
+  const out = await tmp();
+  const file = `${out}/published/results/smoke.json`;
+  assert.equal((await exp(out, ["publish", "q1a/relu", "--preset", "smoke"])).code, 1, "nothing to publish yet");
+  assert.equal((await exp(out, ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"])).code, 0);
+  await Deno.mkdir(`${out}/published/results`, { recursive: true });
+  await Deno.writeTextFile(file, JSON.stringify([{ experiment: "q9/kept" }, { experiment: "q1a/relu", seed: 99 }]));
+  for (let i = 0; i < 2; i++) {
+    const r = await exp(out, ["publish", "q1a/relu", "--preset", "smoke"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /published 1 smoke record\(s\) to .*smoke\.json \(1 other record\(s\) kept\)/);
+  }
+  const list = JSON.parse(await Deno.readTextFile(file)) as RunRecord[];
+  assert.deepEqual(list.map((r) => `${r.experiment}:${r.seed}`), ["q9/kept:undefined", "q1a/relu:1"]);
+  assert.equal(list[1].status, "ok");
+});
+
 Deno.test("workers: four workers on one store train every run exactly once, free-for-all and with --shard", async () => {
   for (const mode of ["free", "shard"]) {
     const out = await tmp();

@@ -358,6 +358,29 @@ export async function mergeStores(stores: string[]): Promise<MergeResult> {
   return res;
 }
 
+/**
+ * Publish records into a file of published records (`outputs/published/results/<preset>.json`):
+ * every record there of an experiment in `replaces` gives way to `records`; all others stay, so
+ * publishing one question (or one reference tier) never drops another's. Written atomically.
+ */
+export async function publishRecords(
+  file: string,
+  records: RunRecord[],
+  replaces: Iterable<string>,
+): Promise<{ written: number; kept: number }> {
+  const drop = new Set(replaces);
+  let kept: { experiment: string }[] = [];
+  try {
+    kept = (JSON.parse(await Deno.readTextFile(file)) as { experiment: string }[]).filter((r) =>
+      !drop.has(r.experiment)
+    );
+  } catch {
+    kept = [];
+  }
+  await writeFileAtomic(file, JSON.stringify([...kept, ...records], null, 1) + "\n"); // NaN is written as null
+  return { written: records.length, kept: kept.length };
+}
+
 /** Where variants are declared so that every process (the CLI, workers, notebooks) knows them by name. */
 export function variantsDir(): string {
   return `${outputsDir()}/variants`;
