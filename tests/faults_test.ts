@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
 import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
+import { processStart } from "../lib/util/libc.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { globPrefix, matchExperiments } from "../lib/exp/experiments.ts";
 import { markdownHtml, tableHtml } from "../lib/report/render.ts";
@@ -219,7 +220,10 @@ Deno.test("locks: the heartbeat keeps a lock fresh while its owner's main thread
     await new Promise((r) => setTimeout(r, 300)); // the heartbeat thread starts
     // Training's steps are synchronous FFI calls; block this thread for 2.5 stale periods.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500);
-    assert.ok(lockHolder(path), "the lock went stale while its owner was alive but busy");
+    // What another host sees: the file's age (this host asks the pid instead).
+    const age = Date.now() - Deno.statSync(path).mtime!.getTime();
+    assert.ok(age < 1000, `the heartbeat stopped while its owner was alive but busy (${age} ms)`);
+    assert.ok(lockHolder(path));
     assert.throws(() => acquireLock(path), LockBusy);
     lock.release();
     assert.equal(lockHolder(path), null, "release removes the lock");
@@ -302,9 +306,17 @@ Deno.test("locks: a dead owner on this host is known at once (pid gone, or an ea
       await Deno.writeTextFile(`${out}/${name}.lock`, JSON.stringify({ ...me, ...owner }));
       return `${out}/${name}.lock`;
     };
-    const live = await lockOf("live", { pid: sleeper.pid });
+    const live = await lockOf("live", { pid: sleeper.pid, start: processStart(sleeper.pid) ?? undefined });
     assert.throws(() => acquireLock(live), LockBusy);
     assert.ok(lockHolder(live));
+    // A live owner on this host keeps its run however long its heartbeat pauses (a machine under load).
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    Deno.utimeSync(live, hourAgo, hourAgo);
+    assert.throws(() => acquireLock(live), LockBusy, "a live owner's lock was taken for a late heartbeat");
+    const reused = await lockOf("reused", { pid: sleeper.pid, start: "1" });
+    const l0 = acquireLock(reused);
+    assert.match(String(l0.takenOver), /is gone \(the pid now names another process\)/);
+    l0.release();
     const gone = await lockOf("gone", { pid: child.pid });
     assert.equal(lockHolder(gone), null);
     const l1 = acquireLock(gone);

@@ -2,17 +2,18 @@
  * One exclusive lock per run (experiment, preset, configuration, seed), so that several
  * workers — processes on one machine, or jobs on machines sharing `CNNLAB_OUTPUTS` — never
  * train or resume the same run at once. A lock is a file created with O_EXCL holding the owner's
- * pid, host and boot. Its owner is dead when:
- * - it ran on this host and its boot is not this one, or its pid no longer exists (`kill(pid, 0)`
- *   through libc: Deno reads another process's /proc entry only with --allow-all) — known at once;
- * - else (another host sharing the folder, or no way to ask), when the file has not been touched
- *   for CNNLAB_LOCK_STALE_SECONDS (default 60): while the owner lives a worker thread touches it
- *   every few seconds, a heartbeat that training's synchronous steps cannot starve.
- * A dead owner's lock is taken over, and the taker says so.
+ * pid, host, boot and start time. On this host the owner's life is asked directly (through libc:
+ * Deno reads another process's /proc entry only with --allow-all): it is dead when its boot is not
+ * this one, its pid no longer exists (`kill(pid, 0)`), or the pid now names a process that started
+ * at another time — and alive otherwise, however long its heartbeat pauses. On another host
+ * sharing the folder (or where nothing can be asked) it is dead when the file has not been touched
+ * for CNNLAB_LOCK_STALE_SECONDS (default 60): while the owner lives a worker thread touches it
+ * every few seconds, a heartbeat that training's synchronous steps cannot starve. A dead owner's
+ * lock is taken over, and the taker says so.
  */
 import os from "node:os";
 import { Worker } from "node:worker_threads";
-import { bootId, processAlive } from "../util/libc.ts";
+import { bootId, processAlive, processStart } from "../util/libc.ts";
 
 export interface LockOwner {
   pid: number;
@@ -20,6 +21,8 @@ export interface LockOwner {
   since: string;
   /** The owner's boot of its host (absent in locks of older versions, or where it could not be read). */
   boot?: string;
+  /** When the owner process started (processStart), likewise optional. */
+  start?: string;
 }
 
 export class LockBusy extends Error {
@@ -48,22 +51,36 @@ export function staleSeconds(): number {
   return v > 0 ? v : 60;
 }
 
-let myBoot: string | null | undefined;
+let me: { boot: string | null; start: string | null } | undefined;
 
 export function currentOwner(): LockOwner {
-  if (myBoot === undefined) myBoot = bootId();
-  return { pid: Deno.pid, host: hostname(), since: new Date().toISOString(), ...(myBoot ? { boot: myBoot } : {}) };
+  me ??= { boot: bootId(), start: processStart("self") };
+  return {
+    pid: Deno.pid,
+    host: hostname(),
+    since: new Date().toISOString(),
+    ...(me.boot ? { boot: me.boot } : {}),
+    ...(me.start ? { start: me.start } : {}),
+  };
 }
 
 /**
- * Why the owner of a lock is known dead without waiting for its heartbeat to go stale ("pid 12 on
- * vm is gone", "… ran before this machine restarted"), or null when it lives or cannot be told.
+ * Whether a lock's owner lives, asked directly where it ran on this host: "alive", or why it is
+ * dead ("pid 12 on vm is gone", "… ran before this machine restarted"), or null where it cannot
+ * be asked (another host, no FFI) and the heartbeat must tell.
  */
-export function deadOwner(o: LockOwner): string | null {
-  const me = currentOwner();
-  if (o.host !== me.host || o.pid === me.pid) return null;
-  if (o.boot && me.boot && o.boot !== me.boot) return `pid ${o.pid} on ${o.host} ran before this machine restarted`;
-  return processAlive(o.pid) === false ? `pid ${o.pid} on ${o.host} is gone` : null;
+export function ownerState(o: LockOwner): "alive" | { dead: string } | null {
+  const mine = currentOwner();
+  if (o.host !== mine.host) return null;
+  if (o.pid === mine.pid) return "alive";
+  const who = `pid ${o.pid} on ${o.host}`;
+  if (o.boot && mine.boot && o.boot !== mine.boot) return { dead: `${who} ran before this machine restarted` };
+  const alive = processAlive(o.pid);
+  if (alive === false) return { dead: `${who} is gone` };
+  if (alive === null) return null;
+  const start = o.start ? processStart(o.pid) : null;
+  if (o.start && start && start !== o.start) return { dead: `${who} is gone (the pid now names another process)` };
+  return "alive";
 }
 
 function readOwner(path: string): LockOwner | null {
@@ -126,8 +143,9 @@ function whyDead(path: string): string | null {
   const ms = age(path);
   if (ms === Infinity) return null;
   const o = readOwner(path);
-  const dead = o ? deadOwner(o) : null;
-  if (dead) return dead;
+  const state = o ? ownerState(o) : null;
+  if (state === "alive") return null;
+  if (state) return state.dead;
   return ms >= staleSeconds() * 1000 ? `no heartbeat for ${(ms / 1000).toFixed(0)} s` : null;
 }
 

@@ -55,6 +55,17 @@ export function processAlive(pid: number): boolean | null {
   return errno === ESRCH ? false : true; // EPERM: it exists, owned by someone else
 }
 
+/**
+ * When process `pid` started, in clock ticks since boot (/proc/<pid>/stat's 22nd field), or null:
+ * with the pid it names one process within a boot, even after the pid is reused.
+ */
+export function processStart(pid: number | "self"): string | null {
+  const stat = readSmallFile(`/proc/${pid}/stat`);
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its last ')'.
+  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return fields && fields.length > 19 ? fields[19] : null;
+}
+
 /** This boot of the machine (a pid names the same process only within one boot), or null. */
 export function bootId(): string | null {
   return readSmallFile("/proc/sys/kernel/random/boot_id")?.trim() || null;
