@@ -84,3 +84,10 @@ export async function runBench(
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** Everything a child's output stream says, once it closes (read as it comes, so the child never blocks). */
+export async function textOf(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let all = "";
+  for await (const c of stream.pipeThrough(new TextDecoderStream())) all += c;
+  return all;
+}

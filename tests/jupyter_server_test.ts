@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { textOf } from "./helpers.ts";
 
 const NOTEBOOK = "02_alexnet_simplification.ipynb";
 
@@ -123,11 +124,7 @@ async function withServer(
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const stderr = (async () => {
-    let all = "";
-    for await (const c of server.stderr.pipeThrough(new TextDecoderStream())) all += c;
-    return all;
-  })();
+  const stderr = textOf(server.stderr);
   const base = `http://127.0.0.1:${port}`;
   const api: Api = async (path, init = {}) => {
     const r = await fetch(`${base}${path}`, {

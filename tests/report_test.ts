@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { decodePng, encodePng } from "../lib/report/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { textOf } from "./helpers.ts";
 import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { cpuDescription } from "../lib/backend/mod.ts";
@@ -359,11 +360,7 @@ Deno.test("report under SIGTERM while a notebook trains: the kernel's run is sto
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const err = (async () => {
-      let all = "";
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) all += c;
-      return all;
-    })();
+    const err = textOf(child.stderr);
     // Stop once the kernel's run has a checkpoint (inside epoch 2).
     const t0 = Date.now();
     const ckpts = () => {
