@@ -245,18 +245,24 @@ Deno.test("locks: a run another live worker holds is skipped (or waited for); it
   const waiter = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMS, EXP, ...args, "--wait", "--resume"],
     env: { NO_COLOR: "1", CNNLAB_OUTPUTS: out, ...LOCK_ENV },
-    stdout: "piped",
+    stdout: "null",
     stderr: "piped",
   }).spawn();
-  await new Promise((r) => setTimeout(r, 5000)); // longer than the stale time: the live holder's heartbeat keeps it
-  assert.ok((await records(out)).length === 0, "the waiter did not take a live worker's run");
+  const reader = waiter.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let err = "";
+  while (!/is training this run; waiting for its record/.test(err)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the waiter ended without waiting:\n${err}`);
+    err += value;
+  }
+  await new Promise((r) => setTimeout(r, 4000)); // longer than the stale time: a live holder keeps its run
+  assert.ok((await records(out)).length === 0, "the waiter took a live worker's run");
   child.kill("SIGKILL");
   await child.status;
   await drained;
-  const w = await waiter.output();
-  const err = new TextDecoder().decode(w.stderr);
+  for (let c = await reader.read(); !c.done; c = await reader.read()) err += c.value;
+  const w = await waiter.status;
   assert.equal(w.code, 0, err);
-  assert.match(err, /is training this run; waiting for its record/);
   assert.match(err, /taking over the run from a dead worker \(pid \d+ on .* is gone\)/);
   const [rec] = await records(out);
   assert.equal(rec.r.status, "ok");
