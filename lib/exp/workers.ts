@@ -132,15 +132,16 @@ export async function trainPlan(
     })
   );
   const hashes = await currentHashes(plan.preset, new Set(todo.map((r) => r.experiment)));
+  const record = (r: PlannedRun) => recordPath(r.experiment, plan.preset, hashes.get(r.experiment)!, r.seed);
   const holder = (r: PlannedRun) => lockHolder(lockPath(r.experiment, plan.preset, hashes.get(r.experiment)!, r.seed));
-  // Trained: a finished record (ok or diverged), not an interrupted one.
+  // The live ETA, redrawn every few seconds, only asks whether a record file exists.
+  const runState = async (r: PlannedRun): Promise<"done" | "running" | "waiting"> =>
+    (await Deno.stat(record(r)).then(() => true, () => false)) ? "done" : holder(r) ? "running" : "waiting";
+  // At the end, trained means a finished record (ok or diverged), not an interrupted one.
   const stored = async (r: PlannedRun) => {
-    const rec = await readRecord(recordPath(r.experiment, plan.preset, hashes.get(r.experiment)!, r.seed))
-      .catch(() => null);
+    const rec = await readRecord(record(r)).catch(() => null);
     return rec !== null && rec.status !== "interrupted";
   };
-  const runState = async (r: PlannedRun): Promise<"done" | "running" | "waiting"> =>
-    (await stored(r)) ? "done" : holder(r) ? "running" : "waiting";
   let lastPlain = 0;
   const draw = async () => {
     const reports: (ProgressReport | null)[] = paths.map(readProgressReport);
