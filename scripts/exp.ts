@@ -6,7 +6,9 @@
  *                     [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait]
  *   deno task exp show <name|pattern> [--preset P]
  *   deno task exp merge <store> [<store> …]   (into CNNLAB_OUTPUTS / outputs/)
- *   deno task exp publish <name|pattern> [--preset P]   (finished records into outputs/published/results/P.json)
+ *   deno task exp publish <name|pattern> [--preset P]   (finished records into outputs/published/results/P.json,
+ *                                                     measurements into measurements-P.json)
+ *   deno task exp measure <name|pattern> [--preset P] [--backend B] [--force]   (timings, profiles, probes)
  *
  * Many workers can fill one store: each run (experiment, seed) is locked while it trains, a run
  * another live worker holds is skipped with a message (`--wait`: waited for), and `--shard k/n`
@@ -32,6 +34,16 @@ import {
   variants,
 } from "../lib/exp/experiments.ts";
 import { currentRecords, RunError, runExperiment } from "../lib/exp/runner.ts";
+import {
+  loadMeasurements,
+  matchMeasurements,
+  measurementHash,
+  MEASUREMENTS,
+  type MeasurementSpec,
+  publishedMeasurementsFile,
+  storedMeasurement,
+} from "../lib/exp/measurements.ts";
+import { MeasureError, runMeasurement } from "../lib/exp/measure.ts";
 import { onStopSignals, stopExitCode, type StopSignal } from "../lib/exp/workers.ts";
 import { loadRecords, loadVariants, mergeStores, outputsDir, publishRecords } from "../lib/exp/store.ts";
 import { CheckpointError } from "../lib/train/checkpoint.ts";
@@ -44,7 +56,10 @@ const USAGE = `usage:
   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait] [--queue FILE]
   deno task exp show <name|pattern> [--preset smoke|laptop|full]
   deno task exp merge <store> [<store> ...]
-  deno task exp publish <name|pattern> [--preset P]`;
+  deno task exp publish <name|pattern> [--preset P]
+  deno task exp measure <name|pattern> [--preset P] [--backend B] [--force]   (${
+  MEASUREMENTS.map((m) => m.name).join(", ")
+})`;
 
 function usage(msg: string): never {
   console.error(`exp: ${msg}`);
@@ -79,7 +94,7 @@ try {
 }
 const flags = parsed.values;
 const [cmd, pattern, ...rest] = parsed.positionals;
-if (!cmd) usage("missing command (list, run, show, merge or publish)");
+if (!cmd) usage("missing command (list, run, show, merge, publish or measure)");
 if (rest.length && cmd !== "merge") usage(`unexpected argument '${rest[0]}'`);
 let preset: Preset = "laptop";
 let seeds: number[] | undefined;
@@ -107,13 +122,24 @@ async function readQueue(path: string): Promise<{ e: Experiment; seed: number }[
 // Variants declared in the store (by notebooks, `deno task tune` or other workers) are runnable by name.
 await loadVariants((base, overrides, name) => registerVariant(base, overrides as ConfigOverrides, name));
 
-function select(p: string): Experiment[] {
+/** Experiments matching a pattern; none is a usage error unless `orNone` (the pattern may name only measurements). */
+function select(p: string, orNone = false): Experiment[] {
   try {
     return selectExperiments(p);
   } catch (e) {
-    if (e instanceof ExperimentError) usage(e.message);
+    if (e instanceof ExperimentError) {
+      if (orNone) return [];
+      usage(e.message);
+    }
     throw e;
   }
+}
+
+/** Measurements matching a pattern at this preset, with whether each is stored with its current identity. */
+async function measurementsOf(p: string): Promise<{ spec: MeasurementSpec; hash: string }[]> {
+  return await Promise.all(
+    matchMeasurements(p).map(async (spec) => ({ spec, hash: await measurementHash(spec, preset) })),
+  );
 }
 
 switch (cmd) {
@@ -220,15 +246,19 @@ switch (cmd) {
     break;
   }
   case "show": {
-    if (!pattern) usage("show needs an experiment name or pattern");
-    const list = select(pattern);
+    if (!pattern) usage("show needs an experiment or measurement name or pattern");
+    const measured = matchMeasurements(pattern);
+    const list = select(pattern, measured.length > 0);
     const names = new Set(list.map((e) => e.name));
     const records = (await loadRecords(flags.preset ? { preset } : {})).filter((r) => names.has(r.experiment));
-    if (records.length === 0) {
+    const measures = (await loadMeasurements(flags.preset ? preset : undefined)).filter((r) =>
+      measured.some((m) => m.name === r.measurement)
+    );
+    if (records.length === 0 && measures.length === 0) {
       console.log(
-        `no stored results for ${pattern}${
-          flags.preset ? ` at preset ${preset}` : ""
-        }; run: deno task exp run ${pattern}`,
+        `no stored results for ${pattern}${flags.preset ? ` at preset ${preset}` : ""}; run: deno task exp ${
+          list.length ? "run" : "measure"
+        } ${pattern}`,
       );
       break;
     }
@@ -237,32 +267,100 @@ switch (cmd) {
       const k = `${r.experiment}|${r.preset}|${r.configHash}|${r.backend}`;
       groups.set(k, [...(groups.get(k) ?? []), r]);
     }
-    console.log(textTable(
-      ["experiment", "preset", "backend", "seeds", "status", "params", "train s", "img/s", "test acc (mean ± sd)"],
-      [...groups.values()].map((rs) => [
-        rs[0].experiment,
-        rs[0].preset,
-        rs[0].backend,
-        rs.map((r) => r.seed).join(","),
-        [...new Set(rs.map((r) => r.status))].join(","),
-        thousands(rs[0].params),
-        meanSd(rs.map((r) => r.trainSeconds), 1),
-        meanSd(rs.map((r) => r.imagesPerSecond), 0),
-        meanSd(rs.map((r) => r.testAcc), 4),
-      ]),
-    ));
+    if (records.length) {
+      console.log(textTable(
+        ["experiment", "preset", "backend", "seeds", "status", "params", "train s", "img/s", "test acc (mean ± sd)"],
+        [...groups.values()].map((rs) => [
+          rs[0].experiment,
+          rs[0].preset,
+          rs[0].backend,
+          rs.map((r) => r.seed).join(","),
+          [...new Set(rs.map((r) => r.status))].join(","),
+          thousands(rs[0].params),
+          meanSd(rs.map((r) => r.trainSeconds), 1),
+          meanSd(rs.map((r) => r.imagesPerSecond), 0),
+          meanSd(rs.map((r) => r.testAcc), 4),
+        ]),
+      ));
+    }
+    if (measures.length) {
+      const current = new Set(
+        await Promise.all(measures.map(async (r) =>
+          `${r.measurement}|${r.preset}|${await measurementHash(
+            measured.find((m) => m.name === r.measurement)!,
+            r.preset,
+          )}`
+        )),
+      );
+      console.log(textTable(
+        ["measurement", "preset", "hash", "current", "backend", "device", "others training", "seconds", "measured"],
+        measures.map((r) => [
+          r.measurement,
+          r.preset,
+          r.configHash,
+          current.has(`${r.measurement}|${r.preset}|${r.configHash}`) ? "yes" : "no (stale)",
+          r.backend,
+          r.device,
+          String(r.othersTraining),
+          r.seconds.toFixed(0),
+          r.endedAt.slice(0, 16).replace("T", " "),
+        ]),
+      ));
+    }
+    break;
+  }
+  case "measure": {
+    if (!pattern) usage(`measure needs a measurement name or pattern (${MEASUREMENTS.map((m) => m.name).join(", ")})`);
+    const specs = matchMeasurements(pattern);
+    if (specs.length === 0) {
+      usage(`no measurement matches '${pattern}'; have: ${MEASUREMENTS.map((m) => m.name).join(", ")}`);
+    }
+    try {
+      await initBackend({ backend: flags.backend, precision: flags.precision });
+    } catch (e) {
+      if (e instanceof BackendError) usage(e.message);
+      throw e;
+    }
+    const data = await fashionMnist({ dataDir: flags["data-dir"] });
+    for (const spec of specs) {
+      try {
+        await runMeasurement(spec, { preset, data, force: flags.force });
+      } catch (e) {
+        if (e instanceof MeasureError || e instanceof CheckpointError) fail((e as Error).message);
+        throw e;
+      }
+    }
     break;
   }
   case "publish": {
     // Records finished on this machine into the published ones (e.g. a reference tier as each run finishes).
-    if (!pattern) usage("publish needs an experiment name or pattern");
-    const names = select(pattern).map((e) => e.name);
+    if (!pattern) usage("publish needs an experiment or measurement name or pattern");
+    const measured = await measurementsOf(pattern);
+    const names = select(pattern, measured.length > 0).map((e) => e.name);
     const records = (await currentRecords(preset, names)).filter((r) => r.status !== "interrupted");
-    if (records.length === 0) fail(`no finished ${preset} record of ${pattern} is stored here; train it first`);
-    const file = `${outputsDir()}/published/results/${preset}.json`;
-    await Deno.mkdir(`${outputsDir()}/published/results`, { recursive: true });
-    const r = await publishRecords(file, records, new Set(records.map((x) => x.experiment)));
-    console.log(`exp: published ${r.written} ${preset} record(s) to ${file} (${r.kept} other record(s) kept)`);
+    const measures = (await Promise.all(measured.map((m) => storedMeasurement(m.spec, preset)))).filter((r) =>
+      r !== null
+    );
+    if (records.length === 0 && measures.length === 0) {
+      fail(`no finished ${preset} record or measurement of ${pattern} is stored here; train or measure it first`);
+    }
+    const dir = `${outputsDir()}/published/results`;
+    await Deno.mkdir(dir, { recursive: true });
+    if (records.length) {
+      const file = `${dir}/${preset}.json`;
+      const r = await publishRecords(file, records, new Set(records.map((x) => x.experiment)));
+      console.log(`exp: published ${r.written} ${preset} record(s) to ${file} (${r.kept} other record(s) kept)`);
+    }
+    if (measures.length) {
+      const file = publishedMeasurementsFile(dir, preset);
+      const r = await publishRecords(
+        file,
+        measures,
+        new Set(measures.map((x) => x.measurement)),
+        (x) => String(x.measurement),
+      );
+      console.log(`exp: published ${r.written} ${preset} measurement(s) to ${file} (${r.kept} other(s) kept)`);
+    }
     break;
   }
   case "merge": {

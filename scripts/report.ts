@@ -1,6 +1,6 @@
 /**
  * `deno task report [--preset smoke|laptop|full] [--lang en|zh|both] [--only 03] [--workers N] [--out DIR]
- *                   [--notebooks DIR] [--publish]`
+ *                   [--notebooks DIR] [--records DIR] [--publish]`
  *
  * 1. Plans: calibrates the experiments the chosen notebooks need and prints, per question,
  *    the runs stored and to train and the predicted minutes (the same table as `deno task plan`).
@@ -10,8 +10,12 @@
  * 3. Executes the notebooks headless with the Deno kernel (nbconvert), which now find every
  *    record stored, and renders each to a self-contained page `outputs/report/<notebook>.html`
  *    plus `index.html`. Fails (exit 1), naming notebook and cell, when a cell errors or a cell
- *    that must produce output produced none. `--lang` picks the language (both: English pages in
+ *    that must produce output produced none. Before that, the measurements the pages show
+ *    (timings, profiles, probes) that are not stored are made, alone, after the training. `--lang` picks the language (both: English pages in
  *    DIR, Chinese in DIR/zh/); the index shows each question's answer block and links its page.
+ * `--records DIR` renders from a folder of published records (e.g. outputs/published/results)
+ * read-only: steps 1–2 are skipped, nothing is trained, timed or profiled, and a missing record
+ * stops the report with one line naming the runs and the commands that make them.
  * `--publish` copies the pages it rendered and the records they used into `<outputs>/published/`
  * (`CNNLAB_OUTPUTS`, default the project's `outputs/`), leaving every other published page in place.
  */
@@ -19,11 +23,12 @@ import { answerOf, type Notebook, problems, renderPage, skippedFiles, STYLE, tit
 import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
 import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
 import { outputsDir, publishRecords } from "../lib/exp/store.ts";
-import { currentRecords } from "../lib/exp/runner.ts";
+import { currentRecords, folderSource, missingRecords, referenceRuns, storeSource } from "../lib/exp/records.ts";
+import { notebookMeasurements, publishedMeasurementsFile, storedMeasurement } from "../lib/exp/measurements.ts";
 import { minutes, type Plan } from "../lib/exp/plan.ts";
 import { onStopSignals, stopExitCode, type StopSignal, trainPlan, watchProgress } from "../lib/exp/workers.ts";
 import { readProgressReport } from "../lib/train/progress.ts";
-import { referenceRuns } from "../lib/report/q2.ts";
+import { Q2B } from "../lib/report/q2.ts";
 import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
 import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
@@ -32,7 +37,7 @@ import { denoRunArgs } from "../lib/util/deno.ts";
 function usage(msg: string): never {
   console.error(`report: ${msg}`);
   console.error(
-    "usage: deno task report [--preset smoke|laptop|full] [--lang en|zh|both] [--only 03] [--workers N] [--out DIR] [--notebooks DIR] [--publish]",
+    "usage: deno task report [--preset smoke|laptop|full] [--lang en|zh|both] [--only 03] [--workers N] [--out DIR] [--notebooks DIR] [--records DIR] [--publish]",
   );
   Deno.exit(2);
 }
@@ -40,6 +45,7 @@ function usage(msg: string): never {
 let preset: Preset = "laptop";
 let only: string | undefined, workersFlag: number | undefined;
 let out = "", nbDir = "", publish = false;
+let recordsDir: string | undefined;
 let langs: Lang[] = ["en"];
 try {
   const { values, positionals } = parseCli(Deno.args, {
@@ -48,6 +54,7 @@ try {
     workers: { type: "string" },
     out: { type: "string" },
     notebooks: { type: "string" },
+    records: { type: "string" },
     publish: { type: "boolean" },
     lang: { type: "string" },
   });
@@ -58,6 +65,20 @@ try {
   out = values.out ?? `${outputsDir()}/report`;
   nbDir = values.notebooks ?? `${PROJECT_ROOT}/notebooks`;
   publish = Boolean(values.publish);
+  recordsDir = values.records?.replace(/\/$/, "");
+  if (recordsDir !== undefined) {
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(recordsDir).isDirectory;
+    } catch {
+      isDir = false;
+    }
+    if (!isDir) {
+      throw new UsageError(
+        `--records ${recordsDir}: no such folder (a folder of <preset>.json records, e.g. outputs/published/results)`,
+      );
+    }
+  }
   langs = values.lang === "both" ? [...LANGS] : [parseLang(values.lang ?? "en")];
 } catch (e) {
   usage((e as Error).message);
@@ -69,52 +90,96 @@ if (notebooks.length === 0) usage(`no notebook matches --only ${only}; have: ${a
 const ids = notebooks.map((n) => n.slice(0, 2)).filter((id) => NOTEBOOK_QUESTIONS[id]);
 
 const reportStart = performance.now();
-// 1. Plan, in a child process: calibrating every model allocates gigabytes this process must not
-// keep while the workers train.
-const planFile = `${outputsDir()}/report/plan-${preset}.json`;
-await Deno.mkdir(`${outputsDir()}/report`, { recursive: true });
-const planRun = await new Deno.Command(Deno.execPath(), {
-  args: denoRunArgs(`${PROJECT_ROOT}/scripts/plan.ts`, [
-    "--preset",
-    preset,
-    "--only",
-    ids.join(","),
-    ...(workersFlag ? ["--workers", String(workersFlag)] : []),
-    "--json",
-    planFile,
-  ]),
-  stdout: "inherit",
-  stderr: "inherit",
-}).output();
-if (!planRun.success) {
-  console.error("report: planning failed (see above)");
-  Deno.exit(1);
-}
-const plan = JSON.parse(await Deno.readTextFile(planFile)) as Plan;
-
-// 2. Train what is missing.
-const todo = plan.runs.filter((r) => !r.stored).length;
-if (todo) {
-  const t = await trainPlan(plan, { backend: plan.backend });
-  console.error(
-    `report: training phase: ${t.trained} of ${todo} run(s) trained in ${minutes(t.wallSeconds)} (predicted ${
-      minutes(plan.wallSeconds)
-    }) with ${Math.min(plan.workers, todo)} worker(s)`,
-  );
-  // One line per reason: who holds the runs (the notebooks wait for their records), or that they failed or stopped.
-  for (const why of new Set(t.notTrained.map((n) => n.why))) {
-    const runs = t.notTrained.filter((n) => n.why === why).map((n) => `${n.experiment} seed ${n.seed}`);
-    const waits = why.includes(" is training it") ? "; the notebooks will wait for their records" : "";
-    console.error(`report: not trained here (${why}${waits}): ${runs.join(", ")}`);
-  }
-  if (t.interrupted) {
+if (recordsDir !== undefined) {
+  // Render only: every record must be there already.
+  const miss = await missingRecords(folderSource(recordsDir), preset, ids);
+  if (miss.runs.length || miss.measurements.length) {
     console.error(
-      `report: stopped by ${t.interrupted}; each run stopped is stored as interrupted with its last complete epoch checkpointed: rerun deno task report to resume`,
+      `report: ${recordsDir} lacks ${
+        [...miss.runs, ...miss.measurements.map((x) => `measurement ${x}`)].join(", ")
+      } at preset ${preset}; make them with: ${miss.fix.join(" && ")}`,
     );
-    Deno.exit(stopExitCode(t.interrupted));
+    Deno.exit(1);
   }
-  if (t.codes.some((c) => c !== 0)) {
-    console.error("report: a worker reported a failed run (see above); the notebooks show it per seed");
+  console.error(`report: rendering from the records in ${recordsDir} (nothing is trained, timed or profiled)`);
+} else {
+  await trainAndMeasure();
+}
+
+async function trainAndMeasure(): Promise<void> {
+  // 1. Plan, in a child process: calibrating every model allocates gigabytes this process must not
+  // keep while the workers train.
+  const planFile = `${outputsDir()}/report/plan-${preset}.json`;
+  await Deno.mkdir(`${outputsDir()}/report`, { recursive: true });
+  const planRun = await new Deno.Command(Deno.execPath(), {
+    args: denoRunArgs(`${PROJECT_ROOT}/scripts/plan.ts`, [
+      "--preset",
+      preset,
+      "--only",
+      ids.join(","),
+      ...(workersFlag ? ["--workers", String(workersFlag)] : []),
+      "--json",
+      planFile,
+    ]),
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!planRun.success) {
+    console.error("report: planning failed (see above)");
+    Deno.exit(1);
+  }
+  const plan = JSON.parse(await Deno.readTextFile(planFile)) as Plan;
+
+  // 2. Train what is missing.
+  const todo = plan.runs.filter((r) => !r.stored).length;
+  if (todo) {
+    const t = await trainPlan(plan, { backend: plan.backend });
+    console.error(
+      `report: training phase: ${t.trained} of ${todo} run(s) trained in ${minutes(t.wallSeconds)} (predicted ${
+        minutes(plan.wallSeconds)
+      }) with ${Math.min(plan.workers, todo)} worker(s)`,
+    );
+    // One line per reason: who holds the runs (the notebooks wait for their records), or that they failed or stopped.
+    for (const why of new Set(t.notTrained.map((n) => n.why))) {
+      const runs = t.notTrained.filter((n) => n.why === why).map((n) => `${n.experiment} seed ${n.seed}`);
+      const waits = why.includes(" is training it") ? "; the notebooks will wait for their records" : "";
+      console.error(`report: not trained here (${why}${waits}): ${runs.join(", ")}`);
+    }
+    if (t.interrupted) {
+      console.error(
+        `report: stopped by ${t.interrupted}; each run stopped is stored as interrupted with its last complete epoch checkpointed: rerun deno task report to resume`,
+      );
+      Deno.exit(stopExitCode(t.interrupted));
+    }
+    if (t.codes.some((c) => c !== 0)) {
+      console.error("report: a worker reported a failed run (see above); the notebooks show it per seed");
+    }
+  }
+
+  // 3. Measure what the pages show beyond the runs (timings, profiles, probes), after the training,
+  // so that no worker shares the cores with a timing; one process, one at a time.
+  const todoMeasures: string[] = [];
+  for (const m of notebookMeasurements(ids)) if (!(await storedMeasurement(m, preset))) todoMeasures.push(m.name);
+  if (todoMeasures.length) {
+    console.error(`report: measuring ${todoMeasures.join(", ")} (after the training, alone)`);
+    for (const name of todoMeasures) {
+      const run = await new Deno.Command(Deno.execPath(), {
+        args: denoRunArgs(`${PROJECT_ROOT}/scripts/exp.ts`, [
+          "measure",
+          name,
+          "--preset",
+          preset,
+          "--backend",
+          plan.backend,
+        ]),
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (!run.success) {
+        console.error(`report: measuring ${name} failed (see above); its page will say what is missing`);
+      }
+      if (run.signal || run.code === 130 || run.code === 143) Deno.exit(run.code || 130);
+    }
   }
 }
 
@@ -190,7 +255,13 @@ for (const lang of langs) {
         ],
         // The kernel trains whatever the workers did not (a failed run, a notebook's own cell);
         // its progress reaches this terminal through the side channel, which nbconvert does not capture.
-        env: { CNNLAB_PRESET: preset, CNNLAB_LANG: lang, CNNLAB_REPORT: "1", CNNLAB_PROGRESS: progressFile },
+        env: {
+          CNNLAB_PRESET: preset,
+          CNNLAB_LANG: lang,
+          CNNLAB_REPORT: "1",
+          CNNLAB_PROGRESS: progressFile,
+          ...(recordsDir !== undefined ? { CNNLAB_RECORDS: recordsDir } : {}),
+        },
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -302,18 +373,30 @@ if (publish && !failed) {
     await writeFileAtomic(`${dest}/index.html`, indexHtml(lang, listed));
   }
   // Records: those the rendered notebooks used replace theirs in the published file; the rest stay.
-  await Deno.mkdir(`${root}/results`, { recursive: true });
-  const used = new Set(notebookExperiments(ids).map((e) => e.name));
-  const mine = await currentRecords(preset, used);
-  await publishRecords(`${root}/results/${preset}.json`, mine, used);
-  // The reference runs at the assignment's settings that question 2's page sets beside this preset's
-  // (other reference records in full.json stay).
-  const refs = preset === "full" ? [] : (await referenceRuns()).filter((r) => r.preset === "full");
-  if (refs.length && ids.includes("03")) {
-    await publishRecords(`${root}/results/full.json`, refs, new Set(refs.map((r) => r.experiment)));
+  // From a records folder the pages are published alone (their records are where they were read).
+  let published = 0;
+  if (recordsDir === undefined) {
+    await Deno.mkdir(`${root}/results`, { recursive: true });
+    const used = new Set(notebookExperiments(ids).map((e) => e.name));
+    const mine = await currentRecords(preset, used);
+    await publishRecords(`${root}/results/${preset}.json`, mine, used);
+    const measures = (await Promise.all(notebookMeasurements(ids).map((m) => storedMeasurement(m, preset)))).filter((
+      r,
+    ) => r !== null);
+    await publishRecords(
+      publishedMeasurementsFile(`${root}/results`, preset),
+      measures,
+      measures.map((r) => r.measurement),
+      (r) => String(r.measurement),
+    );
+    // The reference runs at the assignment's settings that question 2's page sets beside this preset's
+    // (other reference records in full.json stay).
+    const refs = preset === "full" || !ids.includes("03") ? [] : await referenceRuns(storeSource(), Q2B);
+    if (refs.length) await publishRecords(`${root}/results/full.json`, refs, new Set(refs.map((r) => r.experiment)));
+    published = mine.length + measures.length;
   }
   console.error(
-    `report: published ${notebooks.length} page(s) in ${langs.join(", ")} and ${mine.length} result records to ${root}`,
+    `report: published ${notebooks.length} page(s) in ${langs.join(", ")} and ${published} records to ${root}`,
   );
 }
 if (failed) {

@@ -251,7 +251,7 @@ Deno.test({
     await withServer({ CNNLAB_OUTPUTS: outputs, CNNLAB_FAILPOINTS: "train.step=block:600" }, async (s) => {
       await withSession(s, NOTEBOOK, async (kernel, id) => {
         const setup = await kernel.execute(
-          'import { ensure, setupNotebook } from "../lib/report/notebook.ts";\nconst ctx = await setupNotebook("01", { preset: "smoke" });',
+          'import { ensure, setupNotebook } from "../lib/notebook/mod.ts";\nconst ctx = await setupNotebook("01", { preset: "smoke" });',
         );
         assert.deepEqual(setup.errors, []);
         const train =

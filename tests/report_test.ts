@@ -4,7 +4,7 @@
  * and the notebooks' code type-checked.
  */
 import assert from "node:assert/strict";
-import { decodePng, encodePng } from "../lib/report/png.ts";
+import { decodePng, encodePng } from "../lib/util/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
 import { textOf } from "./helpers.ts";
@@ -339,7 +339,7 @@ Deno.test("report under SIGTERM while a notebook trains: the kernel's run is sto
   const outputs = `${tmp}/sigterm-nb-outputs`;
   await Deno.mkdir(dir, { recursive: true });
   const nb = JSON.parse(await Deno.readTextFile(`${PROJECT_ROOT}/notebooks/04_parameter_comparison.ipynb`));
-  const lib = `${PROJECT_ROOT}/lib/report/notebook.ts`;
+  const lib = `${PROJECT_ROOT}/lib/notebook/mod.ts`;
   nb.cells = [
     { cell_type: "markdown", metadata: {}, source: ["# Trains in its kernel"] },
     {

@@ -680,9 +680,19 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
+/** JSON with object keys sorted and undefined fields left out: the same value always gives the same text. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(canonical(v));
+}
+
 /** First 12 hex digits of the SHA-256 of the canonical JSON of a configuration. */
 export async function configHash(cfg: TrainConfig): Promise<string> {
-  return (await sha256Hex(JSON.stringify(canonical(cfg)))).slice(0, 12);
+  return (await sha256Hex(canonicalJson(cfg))).slice(0, 12);
+}
+
+/** A question's registered experiments (variants aside), in registry order. */
+export function questionExperiments(q: Question): Experiment[] {
+  return [...EXPERIMENTS.values()].filter((e) => e.question === q);
 }
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */

@@ -9,7 +9,9 @@ import * as tf from "@tensorflow/tfjs";
 import { cpuHasBf16, currentBackend, releaseBackendMemory, setPrecision } from "../backend/mod.ts";
 import { precisionFor } from "./bf16.ts";
 import { NATIVE, nativeSettings, setNativeThreads } from "../backend/native.ts";
-import { buildModel } from "../models/registry.ts";
+import { createModel } from "../models/registry.ts";
+import { timeSteps } from "../train/timing.ts";
+import { median } from "../util/stats.ts";
 import { makeOptimizer } from "../train/optim.ts";
 import { mainOutput, trainStep } from "../train/step.ts";
 import type { TrainConfig } from "../train/trainer.ts";
@@ -31,7 +33,7 @@ export interface Calibration {
 /** Time a few training steps and inference batches of a configuration on the current backend. */
 export async function calibrate(cfg: TrainConfig, opts: { seconds?: number } = {}): Promise<Calibration> {
   const budget = (opts.seconds ?? 3) * 1000;
-  const model = buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize, seed: 1 });
+  const model = createModel(cfg, 1);
   const optimizer = makeOptimizer(cfg.optim);
   const b = cfg.batchSize;
   const x = tf.randomUniform([b, cfg.inputSize, cfg.inputSize, 1]);
@@ -40,19 +42,16 @@ export async function calibrate(cfg: TrainConfig, opts: { seconds?: number } = {
   const xe = tf.randomUniform([evalB, cfg.inputSize, cfg.inputSize, 1]);
   try {
     const opt = { labelSmoothing: cfg.labelSmoothing, auxWeight: cfg.auxWeight };
-    // The first calls per shape allocate buffers and build primitives: not timed. A tiny budget
-    // (the smoke preset, tests) times one step after one warm-up; otherwise three or more after two.
+    // A tiny budget (the smoke preset, tests) times one step after one warm-up; otherwise three or more after two.
     const quick = budget < 500;
-    for (let i = 0; i < (quick ? 1 : 2); i++) await trainStep(model, optimizer, x, y, opt);
-    const times: number[] = [];
-    const t0 = performance.now();
-    while (times.length < (quick ? 1 : 3) || (performance.now() - t0 < budget && times.length < 50)) {
-      const s0 = performance.now();
-      await trainStep(model, optimizer, x, y, opt);
-      times.push((performance.now() - s0) / 1000);
-    }
+    const times = await timeSteps(() => trainStep(model, optimizer, x, y, opt), {
+      warmup: quick ? 1 : 2,
+      minRounds: quick ? 1 : 3,
+      maxRounds: 50,
+      budgetSeconds: budget / 1000,
+    });
     // The median: one step disturbed by the machine (or a page-fault storm) must not set the plan.
-    const stepOnly = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    const stepOnly = median(times);
     // Making batches: the same pixel work and resize as training, on random bytes.
     const n = b * 3;
     const bytes = new Uint8Array(n * SIDE * SIDE).map((_, i) => (i * 2654435761) >>> 24);

@@ -13,20 +13,12 @@ import { type Dataset, fashionMnist } from "../data/dataset.ts";
 import { exists, PROJECT_ROOT } from "../util/fs.ts";
 import { train, type TrainHooks } from "../train/trainer.ts";
 import type { Progress } from "../train/progress.ts";
-import {
-  configHash,
-  type Experiment,
-  experiment,
-  EXPERIMENTS,
-  type Preset,
-  presetSeeds,
-  resolveConfig,
-} from "./experiments.ts";
-import { acquireLock, type Lock, LockBusy, lockHolder } from "./lock.ts";
+import { configHash, type Experiment, type Preset, presetSeeds, resolveConfig } from "./experiments.ts";
+import { acquireLock, currentOwner, type Lock, LockBusy, lockHolder } from "./lock.ts";
+export { currentHashes, currentRecords } from "./records.ts";
 import {
   checkpointDir,
   layerTimingsDir,
-  loadRecords,
   outputsDir,
   readRecord,
   RecordError,
@@ -89,21 +81,6 @@ export interface RunResult {
   seed: number;
 }
 
-/** Each experiment's configuration hash at a preset: those named, or every registered one. */
-export async function currentHashes(preset: Preset, names?: Iterable<string>): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
-  for (const e of names ? [...names].map(experiment) : EXPERIMENTS.values()) {
-    hashes.set(e.name, await configHash(resolveConfig(e, preset)));
-  }
-  return hashes;
-}
-
-/** Stored records of a preset that match the experiments' current configurations (stale ones left out). */
-export async function currentRecords(preset: Preset, names?: Iterable<string>): Promise<RunRecord[]> {
-  const hashes = await currentHashes(preset, names);
-  return (await loadRecords({ preset })).filter((r) => hashes.get(r.experiment) === r.configHash);
-}
-
 /** The stored record at `path`; a bad file is reported once and treated as absent (the run trains again). */
 async function storedRecord(path: string, log: (l: string) => void): Promise<RunRecord | null> {
   try {
@@ -123,6 +100,34 @@ function reusable(r: RunRecord | null, precision: string): r is RunRecord {
 /** Lock file of one run (beside its checkpoints, which it also guards). */
 export function lockPath(experiment: string, preset: string, hash: string, seed: number): string {
   return `${checkpointDir(experiment, preset, hash, seed)}.lock`;
+}
+
+/**
+ * How many other runs are training on this machine now: the live locks in the store held by
+ * another process on this host. A measurement records it, so a timing taken while other
+ * runs shared the cores says so.
+ */
+export function othersTraining(): number {
+  const root = `${outputsDir()}/checkpoints`;
+  const host = currentOwner().host;
+  let n = 0;
+  const walk = (dir: string, depth: number) => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory && depth < 2) walk(`${dir}/${e.name}`, depth + 1);
+      else if (e.isFile && e.name.endsWith(".lock")) {
+        const o = lockHolder(`${dir}/${e.name}`);
+        if (o && o.host === host && o.pid !== Deno.pid) n++;
+      }
+    }
+  };
+  walk(root, 0);
+  return n;
 }
 
 /** The outputs folder takes files (results and checkpoints), or one line naming the fix. */

@@ -359,25 +359,26 @@ export async function mergeStores(stores: string[]): Promise<MergeResult> {
 }
 
 /**
- * Publish records into a file of published records (`outputs/published/results/<preset>.json`):
- * every record there of an experiment in `replaces` gives way to `records`; all others stay, so
- * publishing one question (or one reference tier) never drops another's. Written atomically.
+ * Publish records into a file of published records (`outputs/published/results/<preset>.json`, or
+ * `measurements-<preset>.json`): every record there whose name (`key`: a run's experiment, a
+ * measurement's name) is in `replaces` gives way to `records`; all others stay, so publishing one
+ * question (or one reference tier) never drops another's. Written atomically.
  */
-export async function publishRecords(
+export async function publishRecords<T extends object>(
   file: string,
-  records: RunRecord[],
+  records: T[],
   replaces: Iterable<string>,
+  key: (r: Record<string, unknown>) => string = (r) => String(r.experiment),
 ): Promise<{ written: number; kept: number }> {
   const drop = new Set(replaces);
-  let kept: { experiment: string }[] = [];
+  let kept: Record<string, unknown>[] = [];
   try {
-    kept = (JSON.parse(await Deno.readTextFile(file)) as { experiment: string }[]).filter((r) =>
-      !drop.has(r.experiment)
-    );
+    kept = (JSON.parse(await Deno.readTextFile(file)) as Record<string, unknown>[]).filter((r) => !drop.has(key(r)));
   } catch {
     kept = [];
   }
-  await writeFileAtomic(file, JSON.stringify([...kept, ...records], null, 1) + "\n"); // NaN is written as null
+  // NaN is written as null.
+  await writeFileAtomic(file, JSON.stringify([...kept, ...records], null, 1) + "\n");
   return { written: records.length, kept: kept.length };
 }
 

@@ -305,6 +305,27 @@ export function modelEntry(name: string): ModelEntry {
 }
 
 /** Build a registered model; options override the entry's defaults. */
+/** What a model is built from: a run's configuration (TrainConfig) or a bench's spec. */
+export interface ModelSpec {
+  model: string;
+  modelOptions?: ModelOptions;
+  inputSize: number;
+}
+
+/** A custom experiment's own builder (a notebook cell's layers-API network). */
+export type CustomBuild = (opts: { inputSize: number; seed: number }) => tf.LayersModel;
+
+/**
+ * The one way every caller (trainer, planner, measurements, benches, notebooks) makes a run's
+ * network: the experiment's own builder where it has one, else the registered model with the
+ * configuration's options, at its input size, initialised from `seed`.
+ */
+export function createModel(spec: ModelSpec, seed = 1, build?: CustomBuild): tf.LayersModel {
+  return build
+    ? build({ inputSize: spec.inputSize, seed })
+    : buildModel(spec.model, { ...spec.modelOptions, inputSize: spec.inputSize, seed });
+}
+
 export function buildModel(name: string, opts: ModelOptions = {}): tf.LayersModel {
   const e = modelEntry(name);
   const o = { ...e.defaults, ...opts };

@@ -46,6 +46,8 @@ export interface Summary {
   trainSeconds: number;
   trainSecondsSd: number;
   secondsPerEpoch: number;
+  /** Training seconds of every epoch of every usable run (for intervals of time ratios). */
+  epochSeconds: number[];
   imagesPerSecond: number;
   imagesPerSecondSd: number;
   testAcc: number;
@@ -122,6 +124,7 @@ export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[]
       trainSeconds,
       trainSecondsSd: num(a.trainSecondsSd),
       secondsPerEpoch: trainSeconds / Math.max(1, rs[0].config.epochs),
+      epochSeconds: rs.filter((r) => runFlag(r) === "ok").flatMap((r) => r.epochs.map((e) => e.trainSeconds)),
       imagesPerSecond: num(a.imagesPerSecond),
       imagesPerSecondSd: num(a.imagesPerSecondSd),
       testAcc: num(a.testAcc),

@@ -4,7 +4,7 @@
  * nbconvert then drops it silently (TOOLCHAIN.md). Outside a kernel they print text.
  */
 import type pl from "nodejs-polars";
-import { jupyter } from "../train/progress.ts";
+import { jupyter } from "../util/jupyter.ts";
 import { type Column, markdownHtml, Plot, plotHtml, tableHtml, tableText } from "./render.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -157,6 +157,11 @@ const en = {
       labels.length > 1 ? "they are" : "it is"
     } under-trained, so ${labels.length > 1 ? "their" : "its"} numbers measure the budget as much as the design.`,
   missingRuns: "Missing runs: no answer can be given (run the notebook or `deno task exp run`).",
+  ratioCi: (r: string, lo: string, hi: string) => `${r} (95% interval ${lo}–${hi})`,
+  timedHow: (device: string, backend: string, others: number) =>
+    `steps timed one configuration after another on ${device}, backend ${backend}, ${
+      others === 0 ? "with no other run training" : `while ${others} other run${others > 1 ? "s" : ""} trained`
+    }`,
   // ------------------------------------------------------------------ charts
   axisTestAcc: "test accuracy (mean, 95% interval)",
   axisEpoch: "epoch",
@@ -232,41 +237,61 @@ const en = {
   q1b: {
     title: "Question 1b — Simplifying AlexNet",
     ladderCaption:
-      "The ladder: the preset's own shrinking (rows a–c, timed on this machine), then the simplification steps (trained)",
+      "The ladder: the preset's own shrinking (rows a–c, timed only), then the simplification steps (trained).",
+    timingNote: (how: string) =>
+      `“Timed” columns: seconds per epoch on all 60,000 training images, from the ladder's timing record (${how}; a training step on a random batch, making batches excluded, times the steps per epoch); “in the runs”: the training runs' own seconds per epoch, mean over their epochs and seeds.`,
+    colTimed: "s / epoch, timed",
+    colTrained: (images: string) => `s / epoch in the runs (${images} images)`,
     reportedCaption:
       "The original submission's figures (one GPU, PyTorch, 224 px, 3 epochs: seconds per epoch are its totals ÷ 3), reported, beside ours",
-    chartTitle: "Seconds per epoch vs test accuracy (dashed: the assignment's 85% floor)",
+    chartTitle: "Seconds per epoch (timed) vs test accuracy (dashed: the assignment's 85% floor)",
     notTrained: "timed only",
     rungFull: (size: number) => `AlexNet as published (10 classes), ${size} px`,
     rungInput: (size: number) => `… at ${size} px`,
-    rungWidth: (size: number) => `… at ${size} px, ¼ of the channels, dense 1,024 (this preset's step 1)`,
+    rungWidth: (size: number, width: number, dense: string) =>
+      `… at ${size} px, ${width}× the channels, dense ${dense} (this preset's step 1)`,
     floorOk: (k: number, n: number, labels: string[]) =>
       k === n
         ? `All ${n} trained steps keep test accuracy at or above 85%, each with its whole 95% interval above the floor.`
         : `${k} of ${n} trained steps keep test accuracy above 85% with their whole 95% interval; ${
           list(labels, " and ")
         } ${n - k > 1 ? "do" : "does"} not.`,
-    fastest: (label: string, seconds: string, speedup: string, a: string) =>
-      `The fastest step that stays above the floor is “${label}”: ${seconds} s per epoch, ${speedup} faster than step 1, at test accuracy ${a}.`,
+    fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
+      `The fastest step that stays above the 85% floor is “${label}”: ${seconds} s per epoch on all 60,000 images, ${speedup} faster than step 1, at test accuracy ${a} (times: ${how}).`,
+    runsRatio: (speedup: string, agree: boolean) =>
+      agree
+        ? `The training runs' own epochs agree: there the same step is ${speedup} faster than step 1.`
+        : `The training runs' own epochs give a different speed-up, ${speedup}: they ran beside other runs on shared cores, so the page takes the speed-up from the timing record.`,
     noneAbove: (best: string) =>
       `No step keeps its whole 95% interval above 85% (best ${best}): this preset's budget is below the question's floor.`,
     sameNet: (times: string, spread: string, from: string, to: string) =>
-      `Steps 3, 4 and 5 train the same network with different learning rates; their times per epoch (${times} s) differ by ${spread}, so the original's drop from ${from} s to ${to} s at step 4 (reported) is not explained by the learning rate (something else changed, such as the data loader or the GPU's load).`,
+      `Steps 3, 4 and 5 train the same network with different learning rates, and timed they do not differ (${times} s per epoch; slowest ÷ fastest ${spread}, an interval that contains 1), so the original's drop from ${from} s to ${to} s per epoch at step 4 (reported) is not explained by the learning rate (something else changed, such as the data loader or the GPU's load).`,
     sameNetNoisy: (times: string, spread: string) =>
-      `Steps 3, 4 and 5 train the same network with different learning rates, yet their times per epoch (${times} s) differ by ${spread}: this machine's timing noise is large here, so time differences below that say nothing.`,
-    shrink: (full: string, small: string, speedup: string) =>
-      `The preset's own shrinking — 224 → 67 px and a quarter of the channels — cuts one epoch from ${full} s to ${small} s (${speedup}), more than any simplification step.`,
+      `Steps 3, 4 and 5 train the same network with different learning rates, yet timed they differ (${times} s per epoch; slowest ÷ fastest ${spread}, an interval above 1): the machine's conditions changed while timing, so time differences of that size between other steps say nothing.`,
+    shrink: (
+      full: string,
+      small: string,
+      speedup: string,
+      from: number,
+      to: number,
+      width: number,
+      more: boolean,
+    ) =>
+      `The preset's own shrinking — ${from} → ${to} px and ${width}× the channels — cuts one epoch from ${full} s to ${small} s (${speedup}), ${
+        more ? "more than any simplification step" : "less than the largest simplification step"
+      }.`,
   },
   // ------------------------------------------------------------------ Q2
   q2: {
     title: "Question 2 — VGG blocks and input resolution",
-    mapsCaption: (preset: string) =>
-      `Feature maps of the same test images at 96×96, from trained models (preset ${preset}, seed 1): the first layer of LeNet (5×5) and of AlexNet (11×11/4), then every VGG block. Each map is scaled to its own range (colour bar); grey tiles are dead channels (all zero for this image).`,
+    mapsCaption: (preset: string, size: number) =>
+      `Feature maps of the same test images at ${size}×${size}, from trained models (preset ${preset}, seed 1): the first layer of LeNet (5×5) and of AlexNet (11×11/4), then every VGG block. Each map is scaled to its own range (colour bar); grey tiles are dead channels (all zero for this image).`,
     colourBar: "weak → strong activation",
+    deadKey: "dead",
     dead: (n: number, of: number) => `${n} of ${of} shown channels are dead for this image`,
     rfCaption: "Receptive field and linear-probe accuracy per layer / block",
-    probeNote:
-      "Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on 2,000 training images and scored on 2,000 test images; it measures how much class information survives at a coarse, 2×2 resolution.",
+    probeNote: (n: string) =>
+      `Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on ${n} training images and scored on ${n} test images; it measures how much class information survives at a coarse, 2×2 resolution.`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
       `Stacked 3×3 convolutions reach AlexNet's 11×11 first-layer field by ${block} (${rf} px); ${last} sees ${lastRf} px, the whole ${input}-px input.`,
     probeKept: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
@@ -278,8 +303,14 @@ const en = {
       `Only ${layer} changes with the input size (${p224} → ${p96} parameters, because the flattened map shrinks); convolution weights do not depend on it. In total the parameters fall to ${share} and the multiply-adds to ${macs}.`,
     resultsCaption: "224 vs 96: ours beside the reported figures",
     curvesTitle: "Learning curves: VGG-11/8 at 224 and 96 px",
-    time: (speedup: string, macs: string) =>
-      `At 96 px one epoch takes ${speedup} less time than at 224 px, against a ${macs} ratio of multiply-adds:`,
+    time: (speedup: string, macs: string, how: string) =>
+      `Timed, a training step at 224 px takes ${speedup} the time of one at 96 px (${how}), against a ${macs} ratio of multiply-adds:`,
+    runsTime: (r: string, agree: boolean) =>
+      agree
+        ? `The training runs' own epochs agree (224 ÷ 96: ${r}).`
+        : `The training runs' own epochs give ${r} (224 ÷ 96): they ran beside other runs on shared cores, so the comparison is taken from the timing record.`,
+    timeAboveMacs:
+      "time shrinks more than the multiply-adds (the larger input also costs memory traffic beyond its arithmetic).",
     timeBelowMacs: (groups: string[]) =>
       `the time of some kernels shrinks less than the multiply-adds — ${
         list(groups, " and ")
@@ -293,7 +324,10 @@ const en = {
         agree ? ", the same verdict" : "; its verdict differs from this preset's, which is therefore not trusted"
       }.`,
     noReference: "No reference run at the assignment's settings is stored (deno task exp run q2b --preset full).",
-    kernelsCaption: "Where a training step's time goes, per kernel group, at 224 and 96 (batch 32, this machine)",
+    kernelsCaption: (batch: number, how: string) =>
+      `Where a training step's time goes, per kernel group, at 224 and 96 (batch ${batch}, one profiled step, mean of 3; ${how})`,
+    colTimedStep: "ms / step, timed",
+    colRunEpoch: "s / epoch in the runs",
     macRatio: (r: string) => `multiply-add ratio ${r}`,
     vggBlock: (k: number) => `VGG block ${k}`,
     firstLayer: (family: string, kernel: string) => `${family} conv 1 (${kernel})`,
@@ -484,6 +518,11 @@ const zh: Messages = {
   underTrained: (labels: string[], bar: string) =>
     `${zhList(labels)}明显低于教材的 ${bar}：在此预设下训练不足，其数字反映的既是模型设计，也是训练预算。`,
   missingRuns: "缺少运行结果，无法给出结论（请运行该笔记本或 `deno task exp run`）。",
+  ratioCi: (r: string, lo: string, hi: string) => `${r}（95% 置信区间 ${lo}–${hi}）`,
+  timedHow: (device: string, backend: string, others: number) =>
+    `在 ${device} 上逐个配置计时训练步，后端 ${backend}，${
+      others === 0 ? "计时期间没有其他训练" : `计时期间另有 ${others} 个运行在训练`
+    }`,
   axisTestAcc: "测试准确率（均值，95% 区间）",
   axisEpoch: "轮次",
   axisTestAccEpoch: "测试准确率（各种子均值）",
@@ -549,37 +588,57 @@ const zh: Messages = {
   },
   q1b: {
     title: "问题 1b — 简化 AlexNet",
-    ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，在本机计时），然后是各简化步骤（实际训练）",
+    ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，仅计时），然后是各简化步骤（实际训练）。",
+    timingNote: (how: string) =>
+      `“计时”列：在全部 60,000 张训练图像上每轮的秒数，来自简化阶梯的计时记录（${how}；用随机批次计时一个训练步，不含构造批次，再乘以每轮步数）；“训练中”列：训练运行自身每轮的秒数，为各轮与各种子的均值。`,
+    colTimed: "秒 / 轮（计时）",
+    colTrained: (images: string) => `秒 / 轮（训练中，${images} 张图像）`,
     reportedCaption: "原提交的数字（单 GPU、PyTorch、224 像素、3 轮；每轮秒数为其总时间 ÷ 3，原报告）与本实验并列",
-    chartTitle: "每轮秒数与测试准确率（虚线：作业要求的 85%）",
+    chartTitle: "每轮秒数（计时）与测试准确率（虚线：作业要求的 85%）",
     notTrained: "仅计时",
     rungFull: (size: number) => `原始 AlexNet（10 类输出），${size} 像素`,
     rungInput: (size: number) => `…… 输入 ${size} 像素`,
-    rungWidth: (size: number) => `…… 输入 ${size} 像素，通道数为四分之一，全连接 1,024（本预设的第 1 步）`,
+    rungWidth: (size: number, width: number, dense: string) =>
+      `…… 输入 ${size} 像素，通道数为原来的 ${width} 倍，全连接 ${dense}（本预设的第 1 步）`,
     floorOk: (k: number, n: number, labels: string[]) =>
       k === n
-        ? `全部 ${n} 个训练过的步骤的测试准确率都不低于 85%，且整个 95% 区间都在此线之上。`
-        : `${n} 个训练过的步骤中有 ${k} 个的整个 95% 区间都在 85% 之上；${zhList(labels)}没有做到。`,
-    fastest: (label: string, seconds: string, speedup: string, a: string) =>
-      `仍高于 85% 的最快步骤是“${label}”：每轮 ${seconds} 秒，比第 1 步快 ${speedup}，测试准确率 ${a}。`,
+        ? `全部 ${n} 个训练过的步骤的测试准确率都不低于 85%，且整个 95% 置信区间都在此线之上。`
+        : `${n} 个训练过的步骤中有 ${k} 个的整个 95% 置信区间都在 85% 之上；${zhList(labels)}没有做到。`,
+    fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
+      `仍高于 85% 的最快步骤是“${label}”：在全部 60,000 张图像上每轮 ${seconds} 秒，比第 1 步快 ${speedup}，测试准确率 ${a}（时间：${how}）。`,
+    runsRatio: (speedup: string, agree: boolean) =>
+      agree
+        ? `训练运行自身的各轮用时与此一致：在那里同一步骤比第 1 步快 ${speedup}。`
+        : `训练运行自身的各轮用时给出不同的加速比 ${speedup}：这些运行与其他运行共享 CPU 核心，因此本页的加速比取自计时记录。`,
     noneAbove: (best: string) =>
-      `没有任何步骤的 95% 区间完全高于 85%（最好为 ${best}）：本预设的训练预算低于该问题的要求。`,
+      `没有任何步骤的 95% 置信区间完全高于 85%（最好为 ${best}）：本预设的训练预算低于该问题的要求。`,
     sameNet: (times: string, spread: string, from: string, to: string) =>
-      `第 3、4、5 步训练的是同一个网络，只是学习率不同；它们每轮用时（${times} 秒）相差 ${spread}，所以原提交在第 4 步从 ${from} 秒降到 ${to} 秒（原报告）不能用学习率来解释（一定改变了别的东西，例如数据加载或 GPU 负载）。`,
+      `第 3、4、5 步训练的是同一个网络，只是学习率不同，计时结果也没有差异（每轮 ${times} 秒；最慢 ÷ 最快为 ${spread}，区间包含 1），所以原提交在第 4 步每轮从 ${from} 秒降到 ${to} 秒（原报告）不能用学习率来解释（一定改变了别的东西，例如数据加载或 GPU 负载）。`,
     sameNetNoisy: (times: string, spread: string) =>
-      `第 3、4、5 步训练的是同一个网络，只是学习率不同，但它们每轮用时（${times} 秒）相差 ${spread}：本机在此的计时噪声很大，低于此幅度的时间差异说明不了什么。`,
-    shrink: (full: string, small: string, speedup: string) =>
-      `本预设自身的缩小——输入从 224 降到 67 像素、通道数减为四分之一——把每轮用时从 ${full} 秒降到 ${small} 秒（${speedup}），超过任何一个简化步骤。`,
+      `第 3、4、5 步训练的是同一个网络，只是学习率不同，但计时结果有差异（每轮 ${times} 秒；最慢 ÷ 最快为 ${spread}，区间高于 1）：计时期间机器状态发生了变化，其他步骤之间同等大小的时间差异说明不了什么。`,
+    shrink: (
+      full: string,
+      small: string,
+      speedup: string,
+      from: number,
+      to: number,
+      width: number,
+      more: boolean,
+    ) =>
+      `本预设自身的缩小——输入从 ${from} 降到 ${to} 像素、通道数变为原来的 ${width} 倍——把每轮用时从 ${full} 秒降到 ${small} 秒（${speedup}），${
+        more ? "超过任何一个简化步骤" : "不及最大的一个简化步骤"
+      }。`,
   },
   q2: {
     title: "问题 2 — VGG 块与输入分辨率",
-    mapsCaption: (preset: string) =>
-      `同一批测试图像在 96×96 下的特征图，均来自训练好的模型（预设 ${preset}，种子 1）：LeNet（5×5）与 AlexNet（11×11/4）的第一层，然后是 VGG 的每个块。每张图按自身范围缩放（见色条）；灰色小块为死通道（对该图像全为零）。`,
+    mapsCaption: (preset: string, size: number) =>
+      `同一批测试图像在 ${size}×${size} 下的特征图，均来自训练好的模型（预设 ${preset}，种子 1）：LeNet（5×5）与 AlexNet（11×11/4）的第一层，然后是 VGG 的每个块。每张图按自身范围缩放（见色条）；灰色小块为死通道（对该图像全为零）。`,
     colourBar: "弱 → 强激活",
+    deadKey: "死通道",
     dead: (n: number, of: number) => `所示 ${of} 个通道中有 ${n} 个对该图像是死通道`,
     rfCaption: "各层 / 各块的感受野与线性探针准确率",
-    probeNote:
-      "线性探针：在每个块的输出经平均池化到 2×2 后训练逻辑回归（2,000 张训练图像训练，2,000 张测试图像评分），衡量在粗糙的 2×2 分辨率下还保留多少类别信息。",
+    probeNote: (n: string) =>
+      `线性探针：在每个块的输出经平均池化到 2×2 后训练逻辑回归（${n} 张训练图像训练，${n} 张测试图像评分），衡量在粗糙的 2×2 分辨率下还保留多少类别信息。`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
       `堆叠的 3×3 卷积在 ${block} 达到 AlexNet 第一层 11×11 的视野（${rf} 像素）；${last} 的感受野为 ${lastRf} 像素，覆盖整个 ${input} 像素的输入。`,
     probeKept: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
@@ -591,7 +650,13 @@ const zh: Messages = {
       `只有 ${layer} 随输入尺寸变化（参数从 ${p224} 变为 ${p96}，因为展平后的特征变小）；卷积层的权重与输入尺寸无关。总参数量降至 ${share}，乘加次数降至 ${macs}。`,
     resultsCaption: "224 与 96：本实验与原报告并列",
     curvesTitle: "学习曲线：224 与 96 像素下的 VGG-11/8",
-    time: (speedup: string, macs: string) => `96 像素下训练一轮比 224 像素快 ${speedup}，而乘加次数之比为 ${macs}：`,
+    time: (speedup: string, macs: string, how: string) =>
+      `计时结果：224 像素下一个训练步的用时是 96 像素下的 ${speedup}（${how}），而乘加次数之比为 ${macs}：`,
+    runsTime: (r: string, agree: boolean) =>
+      agree
+        ? `训练运行自身的各轮用时与此一致（224 ÷ 96：${r}）。`
+        : `训练运行自身的各轮用时给出 ${r}（224 ÷ 96）：这些运行与其他运行共享 CPU 核心，因此这一比较取自计时记录。`,
+    timeAboveMacs: "用时缩小得比乘加次数还多（更大的输入除了计算量，还带来额外的内存访问）。",
     timeBelowMacs: (groups: string[]) =>
       `部分算子的用时缩小得比乘加次数少——${
         zhList(groups)
@@ -605,7 +670,10 @@ const zh: Messages = {
         agree ? "，结论相同" : "；其结论与本预设不同，因此本预设的结论不可信"
       }。`,
     noReference: "尚未保存按作业设置的参考运行（deno task exp run q2b --preset full）。",
-    kernelsCaption: "一个训练步的时间按算子组分解：224 与 96 像素（批大小 32，本机）",
+    kernelsCaption: (batch: number, how: string) =>
+      `一个训练步的时间按算子组分解：224 与 96 像素（批大小 ${batch}，对一个训练步做剖析，取 3 次平均；${how}）`,
+    colTimedStep: "毫秒 / 步（计时）",
+    colRunEpoch: "秒 / 轮（训练中）",
     macRatio: (r: string) => `乘加次数之比 ${r}`,
     vggBlock: (k: number) => `VGG 第 ${k} 块`,
     firstLayer: (family: string, kernel: string) => `${family} 第 1 层卷积（${kernel}）`,
@@ -613,10 +681,10 @@ const zh: Messages = {
     colLayer: "层",
     kernelGroup: (g: string) =>
       ({
-        "conv 1 (1 channel): filter gradient": "第 1 层卷积（单通道）：卷积核梯度",
+        "conv 1 (1 channel): filter gradient": "第 1 层卷积（1 个通道）：卷积核梯度",
         "conv: filter gradient": "卷积：卷积核梯度",
         "conv: input gradient": "卷积：输入梯度",
-        "conv 1 (1 channel): forward": "第 1 层卷积（单通道）：前向",
+        "conv 1 (1 channel): forward": "第 1 层卷积（1 个通道）：前向",
         "conv: forward": "卷积：前向",
         "pooling (+ gradient)": "池化（含梯度）",
         "activation (+ gradient)": "激活（含梯度）",

@@ -8,7 +8,7 @@ import { buildModel } from "../models/registry.ts";
 import { summarize } from "../models/inspect.ts";
 import { showHtml } from "./display.ts";
 import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
-import type { NotebookContext } from "./notebook.ts";
+import type { PageContext } from "./shared.ts";
 import { esc, tableHtml } from "./render.ts";
 import {
   accOf,
@@ -95,12 +95,12 @@ function allSentence(m: Messages, all: Summary, relu: Summary, page: Summary[]):
     : m.q1a.allSame(acc(all.testAcc), acc(relu.testAcc), c);
 }
 
-export async function q1aAnswerBlock(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+export async function q1aAnswerBlock(ctx: PageContext, runs: RunRecord[]): Promise<void> {
   await showAnswer(ctx.m, q1aAnswer(ctx.m, runs, ctx.lang));
 }
 
 /** The four angles, with sources and what measures each. */
-export async function q1aAngles(ctx: NotebookContext): Promise<void> {
+export async function q1aAngles(ctx: PageContext): Promise<void> {
   const m = ctx.m;
   await showHtml(
     tableHtml(m.q1a.angles.map(([angle, lit, measured]) => ({ angle, lit, measured })), [
@@ -113,7 +113,7 @@ export async function q1aAngles(ctx: NotebookContext): Promise<void> {
 }
 
 /** LeNet vs AlexNet structure, measured from the zoo at their usual input sizes. */
-export async function q1aStructure(ctx: NotebookContext): Promise<void> {
+export async function q1aStructure(ctx: PageContext): Promise<void> {
   const m = ctx.m;
   const rows = [["LeNet", "lenet"], ["AlexNet", "alexnet"]].map(([label, name]) => {
     const model = buildModel(name);
@@ -157,7 +157,7 @@ export async function q1aStructure(ctx: NotebookContext): Promise<void> {
 }
 
 /** The ablation table (no provenance columns: those are in Settings), the chart and the curves. */
-export async function q1aEvidence(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+export async function q1aEvidence(ctx: PageContext, runs: RunRecord[]): Promise<void> {
   const m = ctx.m;
   const page = summaries(runs, Q1A_ALL, ctx.lang);
   const s = byName(page);

@@ -11,9 +11,17 @@ import { summarize } from "../models/inspect.ts";
 import { buildModel } from "../models/registry.ts";
 import { showHtml } from "./display.ts";
 import { acc, type Lang, type Messages, pctOf, thousandsOf } from "./i18n.ts";
-import type { NotebookContext } from "./notebook.ts";
 import { Plot, plotHtml, tableHtml } from "./render.ts";
-import { byName, curvePoints, curvesHtml, exclusions, showAnswer, summaries, versus } from "./shared.ts";
+import {
+  byName,
+  curvePoints,
+  curvesHtml,
+  exclusions,
+  type PageContext,
+  showAnswer,
+  summaries,
+  versus,
+} from "./shared.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
 
 export const Q3A_MODELS: [string, string][] = [
@@ -197,7 +205,7 @@ export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string
     .filter(Boolean);
 }
 
-export async function q3aAnswerBlock(ctx: NotebookContext, runs: RunRecord[]) {
+export async function q3aAnswerBlock(ctx: PageContext, runs: RunRecord[]) {
   const facts = q3aFacts();
   const cf = counterfactuals(ctx.m, facts.t);
   await showAnswer(ctx.m, q3aAnswer(ctx.m, facts, cf, runs, ctx.lang));
@@ -205,7 +213,7 @@ export async function q3aAnswerBlock(ctx: NotebookContext, runs: RunRecord[]) {
 }
 
 export async function q3aEvidence(
-  ctx: NotebookContext,
+  ctx: PageContext,
   facts: ReturnType<typeof q3aFacts>,
   cf: Counterfactual[],
   runs: RunRecord[],

@@ -8,7 +8,7 @@ import { experiment, type Preset, resolveConfig } from "../exp/experiments.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { showHtml } from "./display.ts";
 import { acc, fixed, type Lang, type Messages, thousandsOf, withHalf } from "./i18n.ts";
-import type { NotebookContext } from "./notebook.ts";
+import type { PageContext } from "./shared.ts";
 import { tableHtml } from "./render.ts";
 import {
   accuracyChartHtml,
@@ -71,11 +71,11 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   return out.filter(Boolean);
 }
 
-export async function q3bAnswerBlock(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[]): Promise<void> {
   await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang));
 }
 
-export async function q3bEvidence(ctx: NotebookContext, runs: RunRecord[]): Promise<void> {
+export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<void> {
   const m = ctx.m;
   const page = summaries(runs, Q3B, ctx.lang);
   const g = byName(page).get("q3b/googlenet");

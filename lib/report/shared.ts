@@ -7,10 +7,39 @@ import type { RunRecord } from "../exp/store.ts";
 import { experiment, LAPTOP_WHY, type Preset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
 import { pooledVariance } from "../util/stats.ts";
 import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
-import { acc, labelOf, type Lang, type Messages, points, withHalf } from "./i18n.ts";
+import { acc, labelOf, type Lang, type Messages, points, ratio, withHalf } from "./i18n.ts";
+import type { MeasureRecord } from "../exp/measurements.ts";
+import type { RecordSource } from "../exp/records.ts";
 import { type Column, esc, Plot, plotHtml, tableHtml } from "./render.ts";
 import { showHtml } from "./display.ts";
 import { TEXTBOOK } from "./reported.ts";
+
+/** What a page is rendered with: its notebook, preset, language and where its records come from. */
+export interface PageContext {
+  id: string;
+  preset: Preset;
+  lang: Lang;
+  m: Messages;
+  records: RecordSource;
+}
+
+/** "2.98× (95% interval 2.90–3.05×)" in the page's language; just the ratio when no interval could be formed. */
+export function ratioCi(m: Messages, r: { ratio: number; lo: number; hi: number }): string {
+  return Number.isFinite(r.lo) && Number.isFinite(r.hi)
+    ? m.ratioCi(ratio(r.ratio), ratio(r.lo), ratio(r.hi))
+    : ratio(r.ratio);
+}
+
+/** How a timing record was measured: machine, backend, and how many other runs trained meanwhile. */
+export function timedHow(m: Messages, r: MeasureRecord): string {
+  return m.timedHow(r.device, r.backend, r.othersTraining);
+}
+
+/** A step's number from its label ("1: 10-class output" / "1：输出层改为 10 类" → "1"). */
+export const stepOf = (label: string): string => label.split(/[:：]/)[0];
+
+/** A column heading without its parenthesis ("test acc (95% interval)" / "测试准确率（95% 区间）" → the name). */
+export const headOf = (heading: string): string => heading.split(/ \(|（/)[0];
 
 /** Summaries of `names` (in that order) with the page language's labels. */
 export function summaries(runs: RunRecord[], names: string[], lang: Lang): Summary[] {

@@ -1,3 +1,4 @@
+import { jupyter } from "../util/jupyter.ts";
 import { esc } from "../util/html.ts";
 
 /**
@@ -46,19 +47,6 @@ export function progressLine(s: ProgressState): string {
   return `${s.title} | epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps} | loss ${s.loss.toFixed(4)} acc ${
     s.acc.toFixed(3)
   } | ${s.imagesPerSecond.toFixed(s.imagesPerSecond < 100 ? 1 : 0)} img/s | ETA ${fmtTime(s.etaSeconds)}`;
-}
-
-interface Jupyter {
-  display(obj: unknown, opts?: { raw?: boolean; update?: boolean; display_id?: string }): Promise<void>;
-}
-
-/** Deno.jupyter, or null outside the kernel (its getter throws there). */
-export function jupyter(): Jupyter | null {
-  try {
-    return (Deno as unknown as { jupyter?: Jupyter }).jupyter ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function barHtml(text: string, frac: number, lines: string[]): string {

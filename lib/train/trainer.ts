@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { batchCount, batches, type Dataset, mixSeed, type Split } from "../data/dataset.ts";
 import { SeededDropout } from "../models/common.ts";
-import { buildModel, type ModelOptions } from "../models/registry.ts";
+import { createModel, type ModelOptions } from "../models/registry.ts";
 import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
 import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setLearningRate } from "./optim.ts";
 import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
@@ -251,9 +251,7 @@ export async function train(
   const { train: trainSet, evaluation: evalSet, trainEval } = subsets(cfg, data, seed);
   const tuning = Boolean(cfg.validation);
   const normalize = cfg.normalize ? trainSet.pixelStats() : undefined;
-  const model = hooks.build
-    ? hooks.build({ inputSize: cfg.inputSize, seed })
-    : buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize, seed });
+  const model = createModel(cfg, seed, hooks.build);
   const optimizer = makeOptimizer(cfg.optim);
   const progress = hooks.progress ?? createProgress();
   const title = hooks.title ?? cfg.model;

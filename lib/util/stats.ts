@@ -104,3 +104,20 @@ export function meanInterval(s: Sample, pool: number[][] = [s.values]): { mean: 
   const testHalf = Number.isFinite(s.testSize) ? t975(Infinity) * Math.sqrt(m.mean * (1 - m.mean) / s.testSize) : 0;
   return { mean: m.mean, half: Math.hypot(seedHalf, testHalf), df: seed.df };
 }
+
+/**
+ * 95% interval of mean(a) / mean(b) for positive measurements such as step or epoch times: the
+ * Welch t interval of the difference of their mean logs, exponentiated (so it is a ratio of
+ * geometric means, which for timings a few percent apart is the ratio of means). NaN bounds when
+ * either side has fewer than two values.
+ */
+export function ratioInterval(a: readonly number[], b: readonly number[]): { ratio: number; lo: number; hi: number } {
+  const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const ratio = mean(a) / mean(b);
+  if (a.length < 2 || b.length < 2) return { ratio, lo: NaN, hi: NaN };
+  const la = a.map(Math.log), lb = b.map(Math.log);
+  const va = meanStd(la).sd ** 2 / la.length, vb = meanStd(lb).sd ** 2 / lb.length;
+  const df = (va + vb) ** 2 / (va ** 2 / (la.length - 1) + vb ** 2 / (lb.length - 1) || Infinity);
+  const d = mean(la) - mean(lb), half = t975(df > 0 ? df : Infinity) * Math.sqrt(va + vb);
+  return { ratio, lo: Math.exp(d - half), hi: Math.exp(d + half) };
+}

@@ -138,3 +138,11 @@ export async function decodePng(png: Uint8Array): Promise<{ width: number; heigh
   }
   return { width, height, rgba };
 }
+
+/** Viridis-like colour for t in [0, 1] (feature maps and their colour bar). */
+export function viridis(t: number): [number, number, number] {
+  const stops: [number, number, number][] = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const x = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(x)), f = x - i;
+  return stops[i].map((c, k) => Math.round(c + f * (stops[i + 1][k] - c))) as [number, number, number];
+}

@@ -1,38 +1,35 @@
 /**
- * What every notebook starts with: the preset and language (a notebook cell's values win over
- * CNNLAB_PRESET / CNNLAB_LANG, which `deno task report` sets), the backend, the dataset, and
- * `ensure()` to reuse stored results or train only the missing experiments with a live bar.
+ * The notebooks' one import for what runs in a kernel: the preset and language (a notebook cell's
+ * values win over CNNLAB_PRESET / CNNLAB_LANG, which `deno task report` sets), the backend, the
+ * dataset, where the records come from, `ensure()` to reuse stored results or train only the
+ * missing experiments with a live bar, and `measured()` for a page's measurements. With
+ * CNNLAB_RECORDS set (`deno task report --records DIR`) the notebook reads that folder only:
+ * nothing is trained or measured, and a missing record stops the cell with one line naming it.
+ * The pages themselves are drawn by lib/report/, which only reads records.
  */
 import { type BackendInfo, initBackend } from "../backend/mod.ts";
 import { type Dataset, fashionMnist } from "../data/dataset.ts";
-import {
-  type Experiment,
-  experiment,
-  parsePreset,
-  type Preset,
-  presetSeeds,
-  resolveConfig,
-} from "../exp/experiments.ts";
-import { buildModel } from "../models/registry.ts";
+import { type Experiment, experiment, parsePreset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
+import { createModel } from "../models/registry.ts";
 import { summarize } from "../models/inspect.ts";
 import { runExperiment } from "../exp/runner.ts";
 import type { RunRecord } from "../exp/store.ts";
+import { type MeasurementData, measurementSpec, type MeasureRecord } from "../exp/measurements.ts";
+import { runMeasurement } from "../exp/measure.ts";
+import { recordSource } from "../exp/records.ts";
 import { createProgress } from "../train/progress.ts";
 import type pl from "nodejs-polars";
-import { showHtml } from "./display.ts";
-import { type Lang, type Messages, messages, parseLang } from "./i18n.ts";
-import { deltaCell, pageDf, settingsHtml, summaries, versus } from "./shared.ts";
-import { esc, tableHtml } from "./render.ts";
-import { labelOf, thousandsOf, withHalf } from "./i18n.ts";
-import type { Summary } from "./analysis.ts";
+import { showHtml } from "../report/display.ts";
+import { labelOf, type Lang, messages, parseLang, thousandsOf, withHalf } from "../report/i18n.ts";
+import { deltaCell, type PageContext, pageDf, settingsHtml, summaries, versus } from "../report/shared.ts";
+import { esc, tableHtml } from "../report/render.ts";
+import type { Summary } from "../report/analysis.ts";
 
-export interface NotebookContext {
-  id: string;
-  preset: Preset;
-  lang: Lang;
-  m: Messages;
-  backend: BackendInfo;
-  data: Dataset;
+export interface NotebookContext extends PageContext {
+  /** The backend training runs here (null when the notebook only reads records). */
+  backend: BackendInfo | null;
+  /** Fashion-MNIST, loaded the first time something trains or is measured. */
+  data?: Dataset;
   /** Seeds to run (default: each experiment's preset seeds). */
   seeds?: number[];
   startedAt: Date;
@@ -56,10 +53,25 @@ function env(name: string): string | undefined {
 
 export async function setupNotebook(id: string, opts: NotebookOptions = {}): Promise<NotebookContext> {
   const preset = parsePreset(opts.preset ?? env("CNNLAB_PRESET") ?? "laptop");
-  const lang = parseLang(opts.lang ?? env("CNNLAB_LANG") ?? "en");
-  const backend = await initBackend({ log: null });
-  const data = await fashionMnist();
-  return { id, preset, lang, m: messages(lang), backend, data, seeds: opts.seeds, startedAt: new Date() };
+  const lang: Lang = parseLang(opts.lang ?? env("CNNLAB_LANG") ?? "en");
+  const records = recordSource();
+  // Reading records needs no fast backend: the pages build models only to count their layers.
+  const backend = await initBackend(records.readOnly ? { backend: "cpu", log: null } : { log: null });
+  return {
+    id,
+    preset,
+    lang,
+    m: messages(lang),
+    records,
+    backend: records.readOnly ? null : backend,
+    seeds: opts.seeds,
+    startedAt: new Date(),
+  };
+}
+
+/** A page's record is not in the folder it is rendered from. */
+export class MissingRecordError extends Error {
+  override name = "MissingRecord";
 }
 
 /** A notebook's training was stopped by the kernel's interrupt (the stop button). */
@@ -77,6 +89,8 @@ export class InterruptedError extends Error {
  * lives, and running the cell again resumes.
  */
 export async function ensure(ctx: NotebookContext, names: (string | Experiment)[]): Promise<RunRecord[]> {
+  if (ctx.records.readOnly) return await readRuns(ctx, names);
+  ctx.data ??= await fashionMnist();
   const out: RunRecord[] = [];
   const progress = createProgress();
   const stop = { requested: false };
@@ -111,6 +125,45 @@ export async function ensure(ctx: NotebookContext, names: (string | Experiment)[
     );
   }
   return out;
+}
+
+/** The runs from a read-only records folder; any missing one stops the cell with one line naming it and the fix. */
+async function readRuns(ctx: NotebookContext, names: (string | Experiment)[]): Promise<RunRecord[]> {
+  const list = names.map((n) => (typeof n === "string" ? experiment(n) : n));
+  const got = await ctx.records.runs(ctx.preset, list.map((e) => e.name));
+  const missing = list.flatMap((e) =>
+    (ctx.seeds ?? presetSeeds(e, ctx.preset)).filter((s) => !got.some((r) => r.experiment === e.name && r.seed === s))
+      .map((s) => `${e.name} seed ${s}`)
+  );
+  if (missing.length) {
+    throw new MissingRecordError(
+      `${ctx.records.where} has no ${ctx.preset} record of ${
+        missing.join(", ")
+      }; make them with deno task exp run <name> --preset ${ctx.preset} and publish them (deno task exp publish)`,
+    );
+  }
+  return got;
+}
+
+/**
+ * A measurement a page shows (a timing, a profile, probes): the stored one, else — unless the
+ * notebook only reads records — measured now and stored (the report measures before it renders,
+ * so under `deno task report` this only reads).
+ */
+export async function measured<K extends keyof MeasurementData>(
+  ctx: NotebookContext,
+  name: K,
+): Promise<MeasureRecord<MeasurementData[K]>> {
+  const found = await ctx.records.measurement(name, ctx.preset);
+  if (found) return found as MeasureRecord<MeasurementData[K]>;
+  if (ctx.records.readOnly) {
+    throw new MissingRecordError(
+      `${ctx.records.where} has no ${ctx.preset} measurement ${name}; make it with deno task exp measure ${name} --preset ${ctx.preset} and publish it (deno task exp publish ${name} --preset ${ctx.preset})`,
+    );
+  }
+  ctx.data ??= await fashionMnist();
+  const r = await runMeasurement(measurementSpec(name), { preset: ctx.preset, data: ctx.data, log: () => {} });
+  return r as MeasureRecord<MeasurementData[K]>;
 }
 
 /** The page's "Settings and provenance" block for the experiments it shows. */
@@ -169,7 +222,7 @@ export async function showComparison(ctx: NotebookContext, runs: RunRecord[], na
 export async function showModel(ctx: NotebookContext, name: string): Promise<void> {
   const e = experiment(name);
   const cfg = resolveConfig(e, ctx.preset);
-  const model = buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize });
+  const model = createModel(cfg, 1, e.build);
   const s = summarize(model);
   model.dispose();
   const rows = s.layers.filter((l) => l.trainable > 0 || /pool|flatten|concat|add/i.test(l.type));
