@@ -21,7 +21,8 @@ import { experiment, parsePreset, resolveConfig } from "../lib/exp/experiments.t
 import type { Progress } from "../lib/train/progress.ts";
 import { progressLine } from "../lib/train/progress.ts";
 import { MAX_EPOCHS, stepOptions, train, type TrainConfig, useMachinePlan } from "../lib/train/trainer.ts";
-import { buildModel } from "../lib/models/registry.ts";
+import { createModel } from "../lib/models/registry.ts";
+import { timeSteps } from "../lib/train/timing.ts";
 import { makeOptimizer } from "../lib/train/optim.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { planRunBatches } from "../lib/backend/webgpu.ts";
@@ -85,7 +86,7 @@ const progress: Progress = {
  * training images, two warm-up steps, then as many as `seconds` allow (at least 3).
  */
 async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
-  const model = buildModel(cfg.model, { ...cfg.modelOptions, inputSize: cfg.inputSize, seed: 1 });
+  const model = createModel(cfg, 1);
   const optimizer = makeOptimizer(cfg.optim);
   const { microBatch } = planRunBatches(model, cfg.batchSize, cfg.batchSize, "split");
   const b = batches(data.train, { batchSize: cfg.batchSize, size: cfg.inputSize, shuffle: true, seed: 1 }).next()
@@ -93,15 +94,8 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
   const step = () => trainStep(model, optimizer, b.x, b.y, { ...stepOptions(cfg), microBatch });
   try {
     await useMachinePlan(model, microBatch, stepOptions(cfg), layerTimingsDir()); // bf16: the layers as train() computes them
-    await step();
-    await step();
-    let steps = 0;
-    const t0 = performance.now();
-    while (steps < 3 || performance.now() - t0 < seconds * 1000) {
-      await step();
-      steps++;
-    }
-    const s = (performance.now() - t0) / 1000;
+    const rounds = await timeSteps(step, { warmup: 2, minRounds: 3, maxRounds: Infinity, budgetSeconds: seconds });
+    const steps = rounds.length, s = rounds.reduce((a, x) => a + x, 0);
     console.log(`step only: ${steps} steps of ${b.n} in ${s.toFixed(1)} s, ${(steps * b.n / s).toFixed(0)} img/s`);
     return { steps, seconds: s, imagesPerSecond: (steps * b.n) / s };
   } finally {

@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import { type BackendInfo, type BackendName, initBackend } from "../lib/backend/mod.ts";
 import type { LayerPlanSummary } from "../lib/backend/native.ts";
 import { layerTimingsDir } from "../lib/util/fs.ts";
-import { buildModel, type ModelOptions } from "../lib/models/registry.ts";
+import { createModel, type ModelOptions } from "../lib/models/registry.ts";
 import { trainStep } from "../lib/train/step.ts";
 import { useMachinePlan } from "../lib/train/trainer.ts";
 import { FusedAdam } from "../lib/train/optim.ts";
@@ -43,7 +43,7 @@ export async function stepFixture(
   }
 > {
   const info = await initBackend({ backend, precision, log: null });
-  const model = buildModel(spec.model, { ...spec.options, inputSize: spec.size });
+  const model = createModel({ model: spec.model, modelOptions: spec.options, inputSize: spec.size });
   const layers = await useMachinePlan(model, spec.batch, {}, layerTimingsDir());
   const opt = new FusedAdam(1e-3);
   const x = tf.randomUniform([spec.batch, spec.size, spec.size, 1], 0, 1, "float32", 1);

@@ -28,7 +28,8 @@
  * same round. Other backends run fp32 only.
  */
 import { type BackendName, BACKENDS, cpuDescription, initBackend, parseBackendName } from "../lib/backend/mod.ts";
-import { buildModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
+import { createModel, type ModelOptions, MODELS } from "../lib/models/registry.ts";
+import { timeSteps } from "../lib/train/timing.ts";
 import {
   type Experiment,
   experiment,
@@ -135,19 +136,17 @@ async function measureOne(spec: Spec, backend: BackendName, precision: string, s
   const { model, size, batch } = spec;
   const { info, model: m, step, layers } = await stepFixture(spec, backend, precision);
   const macs = summarize(m).macs;
-  // Warm-up: first steps compile shaders / allocate / pack weights.
+  // Warm-up: first steps compile shaders / allocate / pack weights (a second one unless the first is long).
   const warm = performance.now();
   await step();
   const firstStep = (performance.now() - warm) / 1000;
-  if (firstStep < seconds / 4) await step();
-  let steps = 0;
-  const t0 = performance.now();
-  while (steps < 3 || (performance.now() - t0) / 1000 < seconds) {
-    await step();
-    steps++;
-    if (steps >= 1000) break;
-  }
-  const dt = (performance.now() - t0) / 1000;
+  const rounds = await timeSteps(step, {
+    warmup: firstStep < seconds / 4 ? 1 : 0,
+    minRounds: 3,
+    maxRounds: 1000,
+    budgetSeconds: seconds,
+  });
+  const steps = rounds.length, dt = rounds.reduce((a, x) => a + x, 0);
   const r: BenchResult = {
     model: spec.label,
     ...(spec.graph ? { architecture: model, options: spec.options } : {}),
@@ -445,7 +444,7 @@ async function main() {
   await initBackend({ backend: "cpu", log: null });
   const macsOf = new Map<string, number>(), graphOf = new Map<string, ModelGraph>();
   for (const m of specs) {
-    const model = buildModel(m.model, { ...m.options, inputSize: m.size });
+    const model = createModel({ model: m.model, modelOptions: m.options, inputSize: m.size });
     macsOf.set(`${m.label}@${m.size}`, summarize(model).macs);
     if (m.graph) graphOf.set(`${m.label}@${m.size}`, modelGraph(model));
     model.dispose();

@@ -33,6 +33,7 @@ import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
 import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
 import { denoRunArgs } from "../lib/util/deno.ts";
+import { resolve } from "node:path";
 
 function usage(msg: string): never {
   console.error(`report: ${msg}`);
@@ -65,7 +66,8 @@ try {
   out = values.out ?? `${outputsDir()}/report`;
   nbDir = values.notebooks ?? `${PROJECT_ROOT}/notebooks`;
   publish = Boolean(values.publish);
-  recordsDir = values.records?.replace(/\/$/, "");
+  // Absolute: the notebooks' kernels run in notebooks/.
+  recordsDir = values.records === undefined ? undefined : resolve(values.records);
   if (recordsDir !== undefined) {
     let isDir = false;
     try {

@@ -91,3 +91,24 @@ export async function textOf(stream: ReadableStream<Uint8Array>): Promise<string
   for await (const c of stream.pipeThrough(new TextDecoderStream())) all += c;
   return all;
 }
+
+/**
+ * Every number in a text, sorted, as both languages must state them: thousands separators
+ * dropped, "1.2 M" and "120 万" read as 1200000, the generation time ("2026-12-05 19:40 UTC")
+ * left out. Sorted because the two languages order a sentence's numbers differently.
+ */
+export function numbersOf(text: string): string[] {
+  const scaled = (x: string, k: number) => String(Math.round(Number(x) * k));
+  return [
+    ...text.replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/g, " ")
+      .replace(/(\d+(?:\.\d+)?) ?万/g, (_, x) => scaled(x, 1e4))
+      .replace(/(\d+(?:\.\d+)?) M\b/g, (_, x) => scaled(x, 1e6))
+      .replaceAll(/(\d),(\d{3})/g, "$1$2")
+      .matchAll(/\d+(?:\.\d+)?/g),
+  ].map((m) => m[0]).sort();
+}
+
+/** A page's visible text: tags, styles and entities removed (SVG text kept). */
+export function pageText(html: string): string {
+  return html.replace(/<style[\s\S]*?<\/style>/g, " ").replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ");
+}

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { decodePng, encodePng } from "../lib/util/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
-import { textOf } from "./helpers.ts";
+import { numbersOf, pageText, textOf } from "./helpers.ts";
 import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { cpuDescription } from "../lib/backend/mod.ts";
@@ -243,6 +243,80 @@ Deno.test("deno task report --preset smoke --lang both --publish: answer-first p
     const ink = await inkFraction(await screenshot(`${tmp}/report/${page}`));
     assert.ok(ink > 0.01, `${page} renders blank (ink ${ink})`);
   }
+});
+
+Deno.test("report --records renders every page from the published records alone: nothing trained, timed, profiled or restored; the same pages; the same numbers in both languages", async () => {
+  // Needs the published records of the test above.
+  const records = `${tmp}/outputs/published/results`;
+  const empty = `${tmp}/records-outputs`;
+  const failpoints =
+    "train.start=throw,timing.steps=throw,measure.start=throw,measure.profile=throw,checkpoint.restore=throw";
+  const r = await report(
+    ["--preset", "smoke", "--lang", "both", "--records", records, "--out", `${tmp}/from-records`],
+    {
+      CNNLAB_OUTPUTS: empty,
+      CNNLAB_FAILPOINTS: failpoints,
+    },
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /rendering from the records in .*nothing is trained, timed or profiled/);
+  assert.doesNotMatch(r.out + r.err, /plan:|training phase|measuring/);
+  for (const d of ["results", "measurements", "checkpoints"]) {
+    assert.equal(
+      await Deno.stat(`${empty}/${d}`).then(() => true, () => false),
+      false,
+      `${d}/ written while rendering`,
+    );
+  }
+  const pages = ["index.html", ...NOTEBOOKS.map((n) => n.replace(/\.ipynb$/, ".html"))];
+  const undated = (html: string) => html.replaceAll(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/g, "DATE");
+  for (const p of pages) {
+    for (const lang of ["", "zh/"]) {
+      const first = undated(await Deno.readTextFile(`${tmp}/report/${lang}${p}`));
+      const again = undated(await Deno.readTextFile(`${tmp}/from-records/${lang}${p}`));
+      assert.ok(first === again, `${lang}${p}: rendered from the published records it differs from the first render`);
+    }
+    const en = pageText(await Deno.readTextFile(`${tmp}/from-records/${p}`));
+    const zh = pageText(await Deno.readTextFile(`${tmp}/from-records/zh/${p}`));
+    assert.deepEqual(numbersOf(zh), numbersOf(en), `${p}: the Chinese page states other numbers than the English one`);
+  }
+  // The failpoints do fire where those paths run (the check above is not vacuous).
+  const probe = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...RUN_PERMISSIONS, `${PROJECT_ROOT}/scripts/exp.ts`, "measure", "q1b/ladder", "--preset", "smoke"],
+    env: { CNNLAB_OUTPUTS: `${tmp}/probe-outputs`, CNNLAB_FAILPOINTS: failpoints, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(!probe.success);
+  assert.match(new TextDecoder().decode(probe.stderr), /failpoint measure\.start: this path must not run here/);
+  // A folder that lacks a run and a measurement: one line naming them and the commands that make them.
+  const partial = `${tmp}/partial-records`;
+  await Deno.mkdir(partial, { recursive: true });
+  const runs = JSON.parse(await Deno.readTextFile(`${records}/smoke.json`)) as { experiment: string; seed: number }[];
+  await Deno.writeTextFile(
+    `${partial}/smoke.json`,
+    JSON.stringify(runs.filter((x) => !(x.experiment === "q1b/alexnet" && x.seed === 1))),
+  );
+  const measures = JSON.parse(await Deno.readTextFile(`${records}/measurements-smoke.json`)) as {
+    measurement: string;
+  }[];
+  await Deno.writeTextFile(
+    `${partial}/measurements-smoke.json`,
+    JSON.stringify(measures.filter((x) => x.measurement !== "q1b/ladder")),
+  );
+  const miss = await report(
+    ["--preset", "smoke", "--only", "02", "--records", partial, "--out", `${tmp}/partial-out`],
+    {
+      CNNLAB_OUTPUTS: empty,
+    },
+  );
+  assert.equal(miss.code, 1);
+  const line = miss.err.trim().split("\n").filter((l) => l.startsWith("report:"));
+  assert.equal(line.length, 1, miss.err);
+  assert.match(
+    line[0],
+    /lacks q1b\/alexnet seed 1, measurement q1b\/ladder at preset smoke; make them with: deno task exp run 'q1b\/\*' --preset smoke && deno task exp measure q1b\/ladder --preset smoke/,
+  );
 });
 
 Deno.test("report fails naming the notebook, the cell and a bad record; a failed render keeps the last good page", async () => {

@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { currentBackend } from "../backend/mod.ts";
+import { failpointThrow } from "../util/failpoint.ts";
 import { batches, type Dataset, fashionMnist, type Split } from "../data/dataset.ts";
 import { blockActivations, summarize } from "../models/inspect.ts";
 import { createModel } from "../models/registry.ts";
@@ -58,6 +59,7 @@ export async function runMeasurement(spec: MeasurementSpec, opts: MeasureOptions
       return old;
     }
   }
+  failpointThrow("measure.start");
   const backend = currentBackend();
   if (!backend) throw new MeasureError("no backend started: call initBackend() first");
   const startedAt = new Date().toISOString(), t0 = performance.now();
@@ -120,8 +122,7 @@ async function stepRounds(cfg: TrainConfig, preset: Preset): Promise<number[]> {
   const y = tf.tensor1d(Array.from({ length: cfg.batchSize }, (_, i) => i % 10), "int32");
   try {
     return await timeSteps(() => trainStep(model, optimizer, x, y, stepOptions(cfg)), {
-      warmup: method.warmup,
-      stepsPerRound: method.stepsPerRound,
+      ...method,
       minRounds: method.rounds,
       maxRounds: method.rounds,
     });
@@ -191,6 +192,7 @@ async function kernels(preset: Preset): Promise<KernelData> {
     const y = tf.tensor1d(Array.from({ length: cfg.batchSize }, (_, k) => k % 10), "int32");
     for (let w = 0; w < 2; w++) await trainStep(model, opt, x, y, stepOptions(cfg));
     for (let r = 0; r < reps; r++) {
+      failpointThrow("measure.profile");
       const p = await tf.profile(async () => {
         await trainStep(model, opt, x, y, stepOptions(cfg));
       });

@@ -54,10 +54,14 @@ export function ladderRungs(preset: Preset): LadderRung[] {
   return out;
 }
 
-/** How steps are timed for a measurement (lib/train/timing.ts), at a preset. */
-export function timingMethod(preset: Preset): { warmup: number; stepsPerRound: number; rounds: number } {
+/** How steps are timed for a measurement (lib/train/timing.ts), at a preset: warm-up, then rounds of about `roundSeconds`. */
+export function timingMethod(
+  preset: Preset,
+): { warmup: number; warmupSeconds: number; stepsPerRound: number; roundSeconds: number; rounds: number } {
   // The smoke preset (tests) checks the path, not the numbers.
-  return preset === "smoke" ? { warmup: 1, stepsPerRound: 1, rounds: 2 } : { warmup: 2, stepsPerRound: 2, rounds: 5 };
+  return preset === "smoke"
+    ? { warmup: 1, warmupSeconds: 0, stepsPerRound: 1, roundSeconds: 0, rounds: 2 }
+    : { warmup: 3, warmupSeconds: 1, stepsPerRound: 2, roundSeconds: 0.5, rounds: 7 };
 }
 
 /** Fashion-MNIST's training images: a rung's time is stated per epoch over all of them. */

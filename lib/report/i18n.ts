@@ -258,10 +258,10 @@ const en = {
         } ${n - k > 1 ? "do" : "does"} not.`,
     fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
       `The fastest step that stays above the 85% floor is “${label}”: ${seconds} s per epoch on all 60,000 images, ${speedup} faster than step 1, at test accuracy ${a} (times: ${how}).`,
-    runsRatio: (speedup: string, agree: boolean) =>
+    runsRatio: (speedup: string, agree: boolean, device: string) =>
       agree
-        ? `The training runs' own epochs agree: there the same step is ${speedup} faster than step 1.`
-        : `The training runs' own epochs give a different speed-up, ${speedup}: they ran beside other runs on shared cores, so the page takes the speed-up from the timing record.`,
+        ? `The training runs' own epochs (${device}) agree: there the same step is ${speedup} faster than step 1.`
+        : `The training runs' own epochs (${device}) give a different speed-up, ${speedup}: they were timed under other conditions (machine, runs sharing its cores) than the timing record, which times every rung the same way, so the page takes the speed-up from the timing record.`,
     noneAbove: (best: string) =>
       `No step keeps its whole 95% interval above 85% (best ${best}): this preset's budget is below the question's floor.`,
     sameNet: (times: string, spread: string, from: string, to: string) =>
@@ -290,6 +290,8 @@ const en = {
     deadKey: "dead",
     dead: (n: number, of: number) => `${n} of ${of} shown channels are dead for this image`,
     rfCaption: "Receptive field and linear-probe accuracy per layer / block",
+    probeSources: (list: string, devices: string) =>
+      `The networks probed and drawn are the seed-1 runs' last checkpoints (test accuracy ${list}; trained on ${devices}).`,
     probeNote: (n: string) =>
       `Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on ${n} training images and scored on ${n} test images; it measures how much class information survives at a coarse, 2×2 resolution.`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
@@ -305,10 +307,10 @@ const en = {
     curvesTitle: "Learning curves: VGG-11/8 at 224 and 96 px",
     time: (speedup: string, macs: string, how: string) =>
       `Timed, a training step at 224 px takes ${speedup} the time of one at 96 px (${how}), against a ${macs} ratio of multiply-adds:`,
-    runsTime: (r: string, agree: boolean) =>
+    runsTime: (r: string, agree: boolean, device: string) =>
       agree
-        ? `The training runs' own epochs agree (224 ÷ 96: ${r}).`
-        : `The training runs' own epochs give ${r} (224 ÷ 96): they ran beside other runs on shared cores, so the comparison is taken from the timing record.`,
+        ? `The training runs' own epochs (${device}) agree (224 ÷ 96: ${r}).`
+        : `The training runs' own epochs (${device}) give ${r} (224 ÷ 96): they were timed under other conditions (machine, runs sharing its cores) than the timing record, which times both sizes the same way, so the comparison is taken from the timing record.`,
     timeAboveMacs:
       "time shrinks more than the multiply-adds (the larger input also costs memory traffic beyond its arithmetic).",
     timeBelowMacs: (groups: string[]) =>
@@ -606,10 +608,10 @@ const zh: Messages = {
         : `${n} 个训练过的步骤中有 ${k} 个的整个 95% 置信区间都在 85% 之上；${zhList(labels)}没有做到。`,
     fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
       `仍高于 85% 的最快步骤是“${label}”：在全部 60,000 张图像上每轮 ${seconds} 秒，比第 1 步快 ${speedup}，测试准确率 ${a}（时间：${how}）。`,
-    runsRatio: (speedup: string, agree: boolean) =>
+    runsRatio: (speedup: string, agree: boolean, device: string) =>
       agree
-        ? `训练运行自身的各轮用时与此一致：在那里同一步骤比第 1 步快 ${speedup}。`
-        : `训练运行自身的各轮用时给出不同的加速比 ${speedup}：这些运行与其他运行共享 CPU 核心，因此本页的加速比取自计时记录。`,
+        ? `训练运行自身的各轮用时（${device}）与此一致：在那里同一步骤比第 1 步快 ${speedup}。`
+        : `训练运行自身的各轮用时（${device}）给出不同的加速比 ${speedup}：它们的计时条件（机器、同时占用 CPU 核心的其他运行）与计时记录不同，而计时记录以同一方式测量每一级，因此本页的加速比取自计时记录。`,
     noneAbove: (best: string) =>
       `没有任何步骤的 95% 置信区间完全高于 85%（最好为 ${best}）：本预设的训练预算低于该问题的要求。`,
     sameNet: (times: string, spread: string, from: string, to: string) =>
@@ -637,6 +639,8 @@ const zh: Messages = {
     deadKey: "死通道",
     dead: (n: number, of: number) => `所示 ${of} 个通道中有 ${n} 个对该图像是死通道`,
     rfCaption: "各层 / 各块的感受野与线性探针准确率",
+    probeSources: (list: string, devices: string) =>
+      `被探测和绘制的网络是种子 1 运行的最后一个检查点（测试准确率 ${list}；在 ${devices} 上训练）。`,
     probeNote: (n: string) =>
       `线性探针：在每个块的输出经平均池化到 2×2 后训练逻辑回归（${n} 张训练图像训练，${n} 张测试图像评分），衡量在粗糙的 2×2 分辨率下还保留多少类别信息。`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
@@ -652,10 +656,10 @@ const zh: Messages = {
     curvesTitle: "学习曲线：224 与 96 像素下的 VGG-11/8",
     time: (speedup: string, macs: string, how: string) =>
       `计时结果：224 像素下一个训练步的用时是 96 像素下的 ${speedup}（${how}），而乘加次数之比为 ${macs}：`,
-    runsTime: (r: string, agree: boolean) =>
+    runsTime: (r: string, agree: boolean, device: string) =>
       agree
-        ? `训练运行自身的各轮用时与此一致（224 ÷ 96：${r}）。`
-        : `训练运行自身的各轮用时给出 ${r}（224 ÷ 96）：这些运行与其他运行共享 CPU 核心，因此这一比较取自计时记录。`,
+        ? `训练运行自身的各轮用时（${device}）与此一致（224 ÷ 96：${r}）。`
+        : `训练运行自身的各轮用时（${device}）给出 ${r}（224 ÷ 96）：它们的计时条件（机器、同时占用 CPU 核心的其他运行）与计时记录不同，而计时记录以同一方式测量两种尺寸，因此这一比较取自计时记录。`,
     timeAboveMacs: "用时缩小得比乘加次数还多（更大的输入除了计算量，还带来额外的内存访问）。",
     timeBelowMacs: (groups: string[]) =>
       `部分算子的用时缩小得比乘加次数少——${

@@ -109,7 +109,7 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
       const t = ratioInterval(step1.trained, fastest.trained);
       const c = ratioInterval(step1.timed, fastest.timed);
       const agree = !(t.lo > c.hi || t.hi < c.lo);
-      out.push(m.q1b.runsRatio(ratioCi(m, t), agree));
+      out.push(m.q1b.runsRatio(ratioCi(m, t), agree, fastest.summary!.device));
     }
   } else if (!fastest) {
     out.push(m.q1b.noneAbove(acc(Math.max(...trained.map((r) => r.summary!.testAcc)))));

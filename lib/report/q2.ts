@@ -93,7 +93,12 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     m,
   )}</p><table class="maps">${head}${body}</table>` +
     (deadNotes.length ? `<p class="note">${esc(deadNotes.join("; "))}</p>` : "");
-  return { rows, mapsHtml, probeImages: d.probeImages };
+  const family = new Map<string, string>(d.rows.map((r) => [r.experiment, r.family]));
+  const sources = m.q2.probeSources(
+    probes.sources.map((s) => `${family.get(s.experiment) ?? s.experiment} ${acc(s.testAcc)}`).join(", "),
+    [...new Set(probes.sources.map((s) => s.device))].join("; "),
+  );
+  return { rows, mapsHtml, probeImages: d.probeImages, sources };
 }
 
 /** The 2a sentences: receptive field growth, and what the probe says about coarse information. */
@@ -114,7 +119,7 @@ export function q2aAnswer(m: Messages, rows: Layer2a[]): string[] {
 
 export async function q2aEvidence(
   ctx: PageContext,
-  layers: { rows: Layer2a[]; mapsHtml: string; probeImages: number },
+  layers: { rows: Layer2a[]; mapsHtml: string; probeImages: number; sources: string },
 ): Promise<void> {
   const m = ctx.m;
   await showHtml(
@@ -124,7 +129,8 @@ export async function q2aEvidence(
         { label: "h×w×c", cell: (r) => r.shape, numeric: true },
         { label: m.axisRf, cell: (r) => String(r.rf), numeric: true },
         { label: m.axisProbe, cell: (r) => acc(r.probe), numeric: true },
-      ], m.q2.rfCaption) + `<p class="note">${esc(m.q2.probeNote(thousandsOf(layers.probeImages)))}</p>`,
+      ], m.q2.rfCaption) +
+      `<p class="note">${esc(m.q2.probeNote(thousandsOf(layers.probeImages)))} ${esc(layers.sources)}</p>`,
     m.q2.rfCaption,
   );
 }
@@ -202,7 +208,7 @@ export function q2bAnswer(
   out.push(`${m.q2.time(ratioCi(m, timed), ratio(macRatio), timedHow(m, kernels))} ${why}`);
   if (big.epochSeconds.length && small.epochSeconds.length) {
     const own = ratioInterval(big.epochSeconds, small.epochSeconds);
-    out.push(m.q2.runsTime(ratioCi(m, own), !(own.lo > timed.hi || own.hi < timed.lo)));
+    out.push(m.q2.runsTime(ratioCi(m, own), !(own.lo > timed.hi || own.hi < timed.lo), big.device));
   }
   const c = versus(big, small, page);
   out.push(m.q2.accuracy(withHalf(big.testAcc, big.testAccHalf), withHalf(small.testAcc, small.testAccHalf), c));

@@ -5,6 +5,7 @@
  * load, so a damaged checkpoint is refused naming the file and the tensor, never loaded. The
  * previous epoch's file is removed only after the new one is in place.
  */
+import { failpointThrow } from "../util/failpoint.ts";
 import * as tf from "@tensorflow/tfjs";
 import { exists, writeFileAtomic } from "../util/fs.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -139,6 +140,7 @@ async function parse<M>(path: string, bytes: Uint8Array): Promise<Checkpoint<M>>
     epoch: h.epoch,
     meta: h.meta,
     async restore(model, optimizer) {
+      failpointThrow("checkpoint.restore");
       if (model.weights.length !== h.model.length) {
         throw new CheckpointError(
           `${path}: checkpoint has ${h.model.length} weights, model has ${model.weights.length}`,

@@ -5,11 +5,17 @@
  * and the time budget or the maximum number of rounds is reached. Each round gives the mean
  * seconds of its steps, so a caller has its spread as well as its median.
  */
+import { failpointThrow } from "../util/failpoint.ts";
+
 export interface TimingOptions {
   /** Untimed steps first (default 2). */
   warmup?: number;
+  /** ... and at least this many seconds of them (default 0). */
+  warmupSeconds?: number;
   /** Steps per timed round (default 1). */
   stepsPerRound?: number;
+  /** ... or more, so that a round lasts about this many seconds (judged from the last warm-up step; default 0). */
+  roundSeconds?: number;
   /** Rounds at least (default 3). */
   minRounds?: number;
   /** Rounds at most (default 50). */
@@ -20,9 +26,17 @@ export interface TimingOptions {
 
 /** Seconds per step, one value per timed round, in the order measured. */
 export async function timeSteps(step: () => Promise<unknown>, opts: TimingOptions = {}): Promise<number[]> {
-  const per = Math.max(1, opts.stepsPerRound ?? 1), min = Math.max(1, opts.minRounds ?? 3);
+  failpointThrow("timing.steps");
+  const min = Math.max(1, opts.minRounds ?? 3);
   const max = Math.max(min, opts.maxRounds ?? 50), budget = (opts.budgetSeconds ?? 3) * 1000;
-  for (let i = 0; i < (opts.warmup ?? 2); i++) await step();
+  let last = 0;
+  const w0 = performance.now();
+  for (let i = 0; i < (opts.warmup ?? 2) || performance.now() - w0 < (opts.warmupSeconds ?? 0) * 1000; i++) {
+    const s0 = performance.now();
+    await step();
+    last = (performance.now() - s0) / 1000;
+  }
+  const per = Math.max(1, opts.stepsPerRound ?? 1, last > 0 ? Math.ceil((opts.roundSeconds ?? 0) / last) : 1);
   const rounds: number[] = [];
   const t0 = performance.now();
   while (rounds.length < min || (rounds.length < max && performance.now() - t0 < budget)) {

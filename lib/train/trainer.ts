@@ -14,7 +14,7 @@ import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { planRunBatches } from "../backend/webgpu.ts";
 import { layerPlanWanted, planLayers, releaseBackendMemory } from "../backend/mod.ts";
 import { type LayerPlan, type LayerPlanSummary, planSummary, setLayerPlan } from "../backend/native.ts";
-import { failpoint, failpointBlock } from "../util/failpoint.ts";
+import { failpoint, failpointBlock, failpointThrow } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
 import { peakRssMB } from "../util/memory.ts";
 
@@ -246,6 +246,7 @@ export async function train(
   data: Dataset,
   hooks: TrainHooks = {},
 ): Promise<TrainOutcome> {
+  failpointThrow("train.start");
   checkTrainConfig(cfg);
   checkOptimConfig(cfg.optim);
   const { train: trainSet, evaluation: evalSet, trainEval } = subsets(cfg, data, seed);

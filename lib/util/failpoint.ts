@@ -5,7 +5,8 @@
  * crash) or signal it and then let it go on: it resumes when the file named by
  * CNNLAB_FAILPOINT_RELEASE exists. `name=block:MS` instead blocks the thread synchronously for MS
  * milliseconds every time the point is passed, announcing `failpoint <name> blocking` — a step as
- * long as a slow machine's, without its cost. Unset — the normal case — a failpoint costs one lookup.
+ * long as a slow machine's, without its cost. `name=throw` makes the point throw: a test's proof
+ * that a path (training, timing, profiling, restoring a checkpoint) is never taken. Unset — the normal case — a failpoint costs one lookup.
  */
 let points: Set<string> | null = null;
 
@@ -31,6 +32,17 @@ export async function failpoint(name: string, at: string | number): Promise<void
     await new Promise((r) => setTimeout(r, 50));
     if (release && (await Deno.stat(release).then(() => true, () => false))) return;
   }
+}
+
+/** Throw (a FailpointError naming the point) when CNNLAB_FAILPOINTS lists `name=throw`. */
+export function failpointThrow(name: string): void {
+  const p = active();
+  if (p.size === 0 || !p.has(`${name}=throw`)) return;
+  throw new FailpointError(`failpoint ${name}: this path must not run here`);
+}
+
+export class FailpointError extends Error {
+  override name = "FailpointError";
 }
 
 /** Block synchronously (like a long native call) when CNNLAB_FAILPOINTS lists `name=block:MS`. */
