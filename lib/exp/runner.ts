@@ -279,6 +279,7 @@ async function trainOne(
   const ckdir = checkpointDir(e.name, opts.preset, hash, seed);
   if (!opts.resume) await Deno.remove(ckdir, { recursive: true }).catch(() => {});
   const startedAt = new Date().toISOString();
+  const othersAtStart = othersTraining();
   const r = await train(cfg, seed, data, {
     checkpointDir: ckdir,
     resume: opts.resume,
@@ -305,6 +306,7 @@ async function trainOne(
     precision: backend.precision,
     ...(r.layerPlan ? { layerPlan: r.layerPlan } : {}),
     microBatch: r.microBatch,
+    othersTraining: Math.max(othersAtStart, othersTraining()),
     params: r.params,
     macs: r.macs,
     trainSeconds: r.epochs.reduce((a, m) => a + m.trainSeconds, 0),

@@ -27,6 +27,8 @@ export interface RunRecord {
   microBatch?: number;
   params: number;
   macs: number;
+  /** Most other runs seen training on this machine (its store's live locks) at the run's start and end; absent in older records. */
+  othersTraining?: number;
   /** Sum over epochs of training wall time (evaluation excluded). */
   trainSeconds: number;
   evalSeconds: number;

@@ -46,6 +46,8 @@ export interface Summary {
   trainSeconds: number;
   trainSecondsSd: number;
   secondsPerEpoch: number;
+  /** Most other runs training beside any of these runs (null: not recorded, older records). */
+  othersTraining: number | null;
   /** Training seconds of every epoch of every usable run (for intervals of time ratios). */
   epochSeconds: number[];
   imagesPerSecond: number;
@@ -124,6 +126,9 @@ export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[]
       trainSeconds,
       trainSecondsSd: num(a.trainSecondsSd),
       secondsPerEpoch: trainSeconds / Math.max(1, rs[0].config.epochs),
+      othersTraining: rs.every((r) => typeof r.othersTraining === "number")
+        ? Math.max(...rs.map((r) => r.othersTraining!))
+        : null,
       epochSeconds: rs.filter((r) => runFlag(r) === "ok").flatMap((r) => r.epochs.map((e) => e.trainSeconds)),
       imagesPerSecond: num(a.imagesPerSecond),
       imagesPerSecondSd: num(a.imagesPerSecondSd),

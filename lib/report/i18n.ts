@@ -158,6 +158,14 @@ const en = {
     } under-trained, so ${labels.length > 1 ? "their" : "its"} numbers measure the budget as much as the design.`,
   missingRuns: "Missing runs: no answer can be given (run the notebook or `deno task exp run`).",
   ratioCi: (r: string, lo: string, hi: string) => `${r} (95% interval ${lo}–${hi})`,
+  runsWhere: (device: string, others: number | null) =>
+    `${device}, ${
+      others === null
+        ? "other runs training beside them not recorded"
+        : others === 0
+        ? "no other run training beside them"
+        : `up to ${others} other run${others > 1 ? "s" : ""} training beside them`
+    }`,
   timedHow: (device: string, backend: string, others: number) =>
     `steps timed one configuration after another on ${device}, backend ${backend}, ${
       others === 0 ? "with no other run training" : `while ${others} other run${others > 1 ? "s" : ""} trained`
@@ -521,6 +529,14 @@ const zh: Messages = {
     `${zhList(labels)}明显低于教材的 ${bar}：在此预设下训练不足，其数字反映的既是模型设计，也是训练预算。`,
   missingRuns: "缺少运行结果，无法给出结论（请运行该笔记本或 `deno task exp run`）。",
   ratioCi: (r: string, lo: string, hi: string) => `${r}（95% 置信区间 ${lo}–${hi}）`,
+  runsWhere: (device: string, others: number | null) =>
+    `${device}，${
+      others === null
+        ? "未记录同时训练的其他运行"
+        : others === 0
+        ? "没有其他运行同时训练"
+        : `最多有 ${others} 个其他运行同时训练`
+    }`,
   timedHow: (device: string, backend: string, others: number) =>
     `在 ${device} 上逐个配置计时训练步，后端 ${backend}，${
       others === 0 ? "计时期间没有其他训练" : `计时期间另有 ${others} 个运行在训练`

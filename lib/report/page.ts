@@ -135,7 +135,9 @@ export function answerOf(nb: Notebook): string | null {
 export function renderPage(nb: Notebook, meta: PageMeta): string {
   // A code cell that showed nothing (settings, loading, a "Try it" cell the report skipped) is the
   // notebook's, not the page's: the page shows what the cells displayed, each with its code folded.
-  const shown = (c: NbCell) => inLanguage(c, meta.lang) && (c.cell_type !== "code" || (c.outputs ?? []).length > 0);
+  // Diagnostics on stderr (a skipped bad record, say) draw nothing, so they never change a page.
+  const shown = (c: NbCell) =>
+    inLanguage(c, meta.lang) && (c.cell_type !== "code" || (c.outputs ?? []).some((o) => outputHtml(o) !== ""));
   const body = nb.cells.filter(shown).map((c) => {
     const src = joinText(c.source);
     if (c.cell_type === "markdown") return `<section class="md">${markdownHtml(src)}</section>`;

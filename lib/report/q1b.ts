@@ -109,7 +109,14 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
       const t = ratioInterval(step1.trained, fastest.trained);
       const c = ratioInterval(step1.timed, fastest.timed);
       const agree = !(t.lo > c.hi || t.hi < c.lo);
-      out.push(m.q1b.runsRatio(ratioCi(m, t), agree, fastest.summary!.device));
+      const others = Math.max(fastest.summary!.othersTraining ?? NaN, step1.summary!.othersTraining ?? NaN);
+      out.push(
+        m.q1b.runsRatio(
+          ratioCi(m, t),
+          agree,
+          m.runsWhere(fastest.summary!.device, Number.isNaN(others) ? null : others),
+        ),
+      );
     }
   } else if (!fastest) {
     out.push(m.q1b.noneAbove(acc(Math.max(...trained.map((r) => r.summary!.testAcc)))));

@@ -208,7 +208,14 @@ export function q2bAnswer(
   out.push(`${m.q2.time(ratioCi(m, timed), ratio(macRatio), timedHow(m, kernels))} ${why}`);
   if (big.epochSeconds.length && small.epochSeconds.length) {
     const own = ratioInterval(big.epochSeconds, small.epochSeconds);
-    out.push(m.q2.runsTime(ratioCi(m, own), !(own.lo > timed.hi || own.hi < timed.lo), big.device));
+    const others = Math.max(big.othersTraining ?? NaN, small.othersTraining ?? NaN);
+    out.push(
+      m.q2.runsTime(
+        ratioCi(m, own),
+        !(own.lo > timed.hi || own.hi < timed.lo),
+        m.runsWhere(big.device, Number.isNaN(others) ? null : others),
+      ),
+    );
   }
   const c = versus(big, small, page);
   out.push(m.q2.accuracy(withHalf(big.testAcc, big.testAccHalf), withHalf(small.testAcc, small.testAccHalf), c));
