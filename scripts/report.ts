@@ -28,7 +28,6 @@ import { notebookMeasurements, publishedMeasurementsFile, storedMeasurement } fr
 import { minutes, type Plan } from "../lib/exp/plan.ts";
 import { onStopSignals, stopExitCode, type StopSignal, trainPlan, watchProgress } from "../lib/exp/workers.ts";
 import { readProgressReport } from "../lib/train/progress.ts";
-import { Q2B } from "../lib/report/q2.ts";
 import { esc } from "../lib/report/render.ts";
 import { PROJECT_ROOT, writeFileAtomic } from "../lib/util/fs.ts";
 import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
@@ -391,9 +390,9 @@ if (publish && !failed) {
       measures.map((r) => r.measurement),
       (r) => String(r.measurement),
     );
-    // The reference runs at the assignment's settings that question 2's page sets beside this preset's
+    // The reference runs at the assignment's settings that the pages set before this preset's
     // (other reference records in full.json stay).
-    const refs = preset === "full" || !ids.includes("03") ? [] : await referenceRuns(storeSource(), Q2B);
+    const refs = preset === "full" ? [] : await referenceRuns(storeSource(), [...used]);
     if (refs.length) await publishRecords(`${root}/results/full.json`, refs, new Set(refs.map((r) => r.experiment)));
     published = mine.length + measures.length;
   }

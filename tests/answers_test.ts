@@ -12,7 +12,7 @@ import type { RunRecord } from "../lib/exp/store.ts";
 import type { EpochMetrics } from "../lib/train/trainer.ts";
 import { compare, summarizeRuns } from "../lib/report/analysis.ts";
 import { type Lang, LANGS, messages } from "../lib/report/i18n.ts";
-import { q1aAnswer } from "../lib/report/q1a.ts";
+import { q1aAnswer, q1aReferenceSentences } from "../lib/report/q1a.ts";
 import { FLOOR, ladder, q1bAnswer } from "../lib/report/q1b.ts";
 import { type Layer2a, q2aAnswer, q2bAnswer } from "../lib/report/q2.ts";
 import { pool2x2 } from "../lib/exp/measure.ts";
@@ -356,6 +356,54 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
   assert.match(below, /own epochs \(test, [^)]*\) give 5\.00× \(95% interval 5\.00×–5\.00×\) \(224 ÷ 96\)/);
   const above = joined(q2bAnswer(ctx, runs, [], kernels(0.6, 0.1, 5e6)));
   assert.match(above, /time shrinks more than the multiply-adds/);
+});
+
+Deno.test("Q1a leads with the reference verdict: which of this preset's verdicts hold at scale, which change, and none without a reference baseline", () => {
+  const full = (name: string, accs: number[]) =>
+    records(name, { accs }).map((r) => ({
+      ...r,
+      preset: "full" as const,
+      config: resolveConfig(experiment(name), "full"),
+    }));
+  // Laptop: ReLU better than sigmoid, max-pooling no different, dropout worse.
+  const laptop = [
+    ...records("q1a/lenet", { accs: [0.86, 0.862] }),
+    ...records("q1a/relu", { accs: [0.898, 0.9] }),
+    ...records("q1a/maxpool", { accs: [0.899, 0.9] }),
+    ...records("q1a/dropout", { accs: [0.877, 0.879] }),
+  ];
+  // Reference: ReLU better, max-pooling better (changed), dropout worse (held).
+  const reference = [
+    ...full("q1a/lenet", [0.89, 0.889, 0.892]),
+    ...full("q1a/relu", [0.912, 0.913, 0.911]),
+    ...full("q1a/maxpool", [0.93, 0.931, 0.929]),
+    ...full("q1a/dropout", [0.895, 0.893, 0.894]),
+  ];
+  const text = joined(q1aReferenceSentences(en, laptop, reference, "en"));
+  assert.match(
+    text,
+    /^At the textbook's scale — reference runs on all 60,000 training images, 10 epochs, 3 seeds each — ReLU beats sigmoid by \+2\.2 points/,
+  );
+  assert.match(
+    text,
+    /largest effect of one AlexNet ingredient added to ReLU LeNet is “ReLU \+ max-pool[^”]*” \+1\.8 points/,
+  );
+  assert.match(
+    text,
+    /2 of 3 verdicts of this preset's runs below hold at that scale; .*“ReLU \+ max-pool[^”]*” is no different here but better there/,
+  );
+  const zhText = joined(q1aReferenceSentences(zh, laptop, reference, "zh"));
+  assert.deepEqual(numbersOf(zhText), numbersOf(text));
+  // Where every verdict holds, it says so; without the sigmoid baseline at scale there is no lead at all.
+  const agreeing = reference.map((r) =>
+    r.experiment === "q1a/maxpool" ? { ...r, testAcc: 0.912 - (r.seed - 2) * 0.001 } : r
+  );
+  assert.match(
+    joined(q1aReferenceSentences(en, laptop, agreeing, "en")),
+    /All 3 verdicts of this preset's runs below hold/,
+  );
+  assert.deepEqual(q1aReferenceSentences(en, laptop, reference.filter((r) => r.experiment !== "q1a/lenet"), "en"), []);
+  assert.deepEqual(q1aReferenceSentences(en, laptop, [], "en"), []);
 });
 
 Deno.test("Q2a: 'coarse information is kept' and 'is lost' come from opposite probe results, never both", () => {

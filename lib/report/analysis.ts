@@ -42,6 +42,8 @@ export interface Summary {
   macs: number;
   inputSize: number;
   epochs: number;
+  /** Training images per epoch (the preset's subset, or all 60,000). */
+  trainImages: number;
   testImages: number;
   trainSeconds: number;
   trainSecondsSd: number;
@@ -122,6 +124,7 @@ export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[]
       macs: rs[0].macs,
       inputSize: rs[0].config.inputSize,
       epochs: rs[0].config.epochs,
+      trainImages: rs[0].config.trainPerClass ? rs[0].config.trainPerClass * 10 : 60_000,
       testImages: testImages(rs[0]),
       trainSeconds,
       trainSecondsSd: num(a.trainSecondsSd),

@@ -217,6 +217,23 @@ const en = {
       `Replacing sigmoid by ReLU moves LeNet's test accuracy from ${a} to ${b} after ${epochs} epochs: ${en.diff(c)}, ${
         en.verdict(c)
       }.`,
+    refLead: (images: string, epochs: number, seeds: number, relu: string, best: string | null) =>
+      `At the textbook's scale — reference runs on all ${images} training images, ${epochs} epochs, ${seeds} seeds each — ReLU beats sigmoid by ${relu}${
+        best
+          ? `, and the largest effect of one AlexNet ingredient added to ReLU LeNet is ${best}`
+          : ", and no ingredient added to ReLU LeNet changes its accuracy beyond its interval"
+      }.`,
+    refVerdicts: (held: number, of: number, changed: string[]) =>
+      changed.length === 0
+        ? `All ${of} verdicts of this preset's runs below hold at that scale.`
+        : `${held} of ${of} verdicts of this preset's runs below hold at that scale; where they differ the reference holds (the same networks, trained on more data for more epochs): ${
+          changed.join("; ")
+        }.`,
+    changed: (label: string, here: string, there: string) => `“${label}” is ${here} here but ${there} there`,
+    verdictWord: (v: string): string => (v === "better" ? "better" : v === "worse" ? "worse" : "no different"),
+    replication: "This preset's runs, with their intervals:",
+    colReference: "reference (full)",
+    colReferenceDelta: "Δ, reference",
     largest: "It is the largest single effect measured on this page.",
     notLargest: (label: string) => `The largest single effect measured on this page is “${label}”.`,
     helped: (labels: string[]) =>
@@ -582,6 +599,23 @@ const zh: Messages = {
       `把 sigmoid 换成 ReLU 后，LeNet 训练 ${epochs} 轮的测试准确率从 ${a} 变为 ${b}：${zh.diff(c)}，${
         zh.verdict(c)
       }。`,
+    refLead: (images: string, epochs: number, seeds: number, relu: string, best: string | null) =>
+      `按教材的规模——参考运行使用全部 ${images} 张训练图像、${epochs} 轮、每组 ${seeds} 个种子——ReLU 比 sigmoid 高 ${relu}${
+        best
+          ? `；在 ReLU LeNet 上单独加入一项 AlexNet 做法，效应最大的是 ${best}`
+          : "；在 ReLU LeNet 上单独加入任何一项 AlexNet 做法，准确率的变化都不显著"
+      }。`,
+    refVerdicts: (held: number, of: number, changed: string[]) =>
+      changed.length === 0
+        ? `下面本预设运行的 ${of} 个结论在该规模下全部成立。`
+        : `下面本预设运行的 ${of} 个结论中有 ${held} 个在该规模下成立；两者不同时以参考运行为准（网络相同，数据更多、训练轮数更多）：${
+          changed.join("；")
+        }。`,
+    changed: (label: string, here: string, there: string) => `“${label}”在本预设下${here}，在参考规模下${there}`,
+    verdictWord: (v: string) => (v === "better" ? "更好" : v === "worse" ? "更差" : "没有显著差异"),
+    replication: "以下是本预设的运行及其置信区间：",
+    colReference: "参考运行（full）",
+    colReferenceDelta: "差，参考运行",
     largest: "这是本页测得的最大单项效应。",
     notLargest: (label: string) => `本页测得的最大单项效应是“${label}”。`,
     helped: (labels: string[]) => `单独加到 ReLU LeNet 上时，${zhList(labels)}使测试准确率的提升超出了 95% 区间。`,

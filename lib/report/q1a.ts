@@ -9,6 +9,7 @@ import { summarize } from "../models/inspect.ts";
 import { showHtml } from "./display.ts";
 import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import type { PageContext } from "./shared.ts";
+import { referenceRuns } from "../exp/records.ts";
 import { esc, tableHtml } from "./render.ts";
 import {
   accOf,
@@ -42,6 +43,63 @@ export const Q1A_OPTIM = ["q1a/sgd", "q1a/momentum"];
 export const Q1A_ALL = [...Q1A, ...Q1A_OPTIM];
 
 const INGREDIENTS = Q1A.slice(2, 7);
+
+/** The comparisons the answer rests on, as [baseline, variant]: ReLU vs sigmoid, each ingredient, all of them, the optimisers. */
+const COMPARISONS: [string, string][] = [
+  ["q1a/lenet", "q1a/relu"],
+  ...INGREDIENTS.map((n): [string, string] => ["q1a/relu", n]),
+  ["q1a/relu", "q1a/alexnet-style"],
+  ["q1a/relu", "q1a/sgd"],
+  ["q1a/relu", "q1a/momentum"],
+];
+
+type Verdict = "better" | "worse" | "same";
+const verdictOf = (c: { significant: boolean | null; delta: number }): Verdict | null =>
+  c.significant === null ? null : !c.significant ? "same" : c.delta > 0 ? "better" : "worse";
+
+/** The reference runs (full preset: all 60,000 images, the textbook's 10 epochs) this page sets before its own. */
+export function q1aReferenceRuns(ctx: PageContext): Promise<RunRecord[]> {
+  return referenceRuns(ctx.records, Q1A_ALL);
+}
+
+/**
+ * The verdict at scale, first: ReLU against sigmoid and the largest ingredient effect in the
+ * reference runs, with their intervals; then which of this preset's verdicts hold there and
+ * which change (the reference holds where they differ: same designs, more data and epochs).
+ * Nothing when the reference lacks the sigmoid or the ReLU baseline.
+ */
+export function q1aReferenceSentences(m: Messages, runs: RunRecord[], reference: RunRecord[], lang: Lang): string[] {
+  const ref = summaries(reference, Q1A_ALL, lang), lap = summaries(runs, Q1A_ALL, lang);
+  const r = byName(ref), l = byName(lap);
+  const base = r.get("q1a/lenet"), relu = r.get("q1a/relu");
+  if (!base?.n || !relu?.n) return [];
+  const effects = INGREDIENTS.flatMap((n) => {
+    const x = r.get(n);
+    return x?.n ? [{ x, c: versus(relu, x, ref) }] : [];
+  }).filter((e) => e.c.significant).sort((a, b) => Math.abs(b.c.delta) - Math.abs(a.c.delta));
+  const seeds = Math.min(...ref.filter((x) => x.n).map((x) => x.n));
+  const images = thousandsOf(relu.trainImages);
+  const out = [
+    m.q1a.refLead(
+      images,
+      relu.epochs,
+      seeds,
+      m.diff(versus(base, relu, ref)),
+      effects[0] ? `“${effects[0].x.label}” ${m.diff(effects[0].c)}` : null,
+    ),
+  ];
+  const held: string[] = [], changed: string[] = [];
+  for (const [a, b] of COMPARISONS) {
+    const ra = r.get(a), rb = r.get(b), la = l.get(a), lb = l.get(b);
+    if (!ra?.n || !rb?.n || !la?.n || !lb?.n) continue;
+    const vr = verdictOf(versus(ra, rb, ref)), vl = verdictOf(versus(la, lb, lap));
+    if (!vr || !vl) continue;
+    if (vr === vl) held.push(rb.label);
+    else changed.push(m.q1a.changed(rb.label, m.q1a.verdictWord(vl), m.q1a.verdictWord(vr)));
+  }
+  if (held.length + changed.length) out.push(m.q1a.refVerdicts(held.length, held.length + changed.length, changed));
+  return out;
+}
 
 /** The answer's sentences, generated from the records; each carries the condition it depends on. */
 export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang): string[] {
@@ -95,8 +153,13 @@ function allSentence(m: Messages, all: Summary, relu: Summary, page: Summary[]):
     : m.q1a.allSame(acc(all.testAcc), acc(relu.testAcc), c);
 }
 
-export async function q1aAnswerBlock(ctx: PageContext, runs: RunRecord[]): Promise<void> {
-  await showAnswer(ctx.m, q1aAnswer(ctx.m, runs, ctx.lang));
+export async function q1aAnswerBlock(ctx: PageContext, runs: RunRecord[], reference: RunRecord[] = []): Promise<void> {
+  const lead = q1aReferenceSentences(ctx.m, runs, reference, ctx.lang);
+  await showAnswer(ctx.m, [
+    ...lead,
+    ...(lead.length ? [ctx.m.q1a.replication] : []),
+    ...q1aAnswer(ctx.m, runs, ctx.lang),
+  ]);
 }
 
 /** The four angles, with sources and what measures each. */
@@ -157,10 +220,12 @@ export async function q1aStructure(ctx: PageContext): Promise<void> {
 }
 
 /** The ablation table (no provenance columns: those are in Settings), the chart and the curves. */
-export async function q1aEvidence(ctx: PageContext, runs: RunRecord[]): Promise<void> {
+export async function q1aEvidence(ctx: PageContext, runs: RunRecord[], reference: RunRecord[] = []): Promise<void> {
   const m = ctx.m;
   const page = summaries(runs, Q1A_ALL, ctx.lang);
   const s = byName(page);
+  const refPage = summaries(reference, Q1A_ALL, ctx.lang);
+  const ref = byName(refPage);
   const relu = s.get("q1a/relu");
   const table = (names: string[], vs: Summary | undefined, caption: string) =>
     tableHtml<Summary>(names.flatMap((n) => s.get(n) ?? []), [
@@ -174,6 +239,19 @@ export async function q1aEvidence(ctx: PageContext, runs: RunRecord[]): Promise<
       { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
       { label: m.colGap, cell: (x) => acc(x.gap), numeric: true },
       { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+      ...(refPage.length
+        ? [
+          { label: m.q1a.colReference, cell: (x: Summary) => accOf(ref.get(x.experiment)), numeric: true },
+          {
+            label: m.q1a.colReferenceDelta,
+            cell: (x: Summary) => {
+              const a = vs && ref.get(vs.experiment), b = ref.get(x.experiment);
+              return a && b && a !== b ? deltaCell(versus(a, b, refPage)) : "";
+            },
+            numeric: true,
+          },
+        ]
+        : []),
     ], caption);
   const seeds = seedRows(page, runs);
   await showHtml(
