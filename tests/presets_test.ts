@@ -13,8 +13,14 @@ import {
   LAPTOP_WHY,
   PRESETS,
   resolveConfig,
+  variant,
+  variants,
 } from "../lib/exp/experiments.ts";
-import { buildModel, MODELS } from "../lib/models/registry.ts";
+import { buildModel, checkModelOptions, MODELS } from "../lib/models/registry.ts";
+import { initBackend } from "../lib/backend/mod.ts";
+
+// Models are built here only to count parameters: the cpu backend (importing the backends registers wasm first).
+await initBackend({ backend: "cpu", log: null });
 import { trainableParams } from "../lib/models/inspect.ts";
 import { Q3B } from "../lib/report/q3b.ts";
 import { bf16Safe, loadBf16Checks, precisionFor } from "../lib/exp/bf16.ts";
@@ -84,6 +90,41 @@ Deno.test("a preset knob a model cannot take is an error naming the model and th
   for (const n of ["googlenet", "bn-inception", "inception-v3", "inception-resnet", "resnet18"]) {
     assert.ok(MODELS.get(n)!.scale.widthScale, n);
   }
+});
+
+Deno.test("a model option no builder reads is refused, naming the model's options: in code, in a notebook's variant() and from the CLI", async () => {
+  assert.throws(
+    () => buildModel("lenet", { widthMultipler: 2 } as never),
+    /model lenet has no option 'widthMultipler'; its options: inputSize, seed, activation, pooling, batchNorm, dropout, widthMultiplier, extraConvs, head/,
+  );
+  // Every option a family declares is accepted (the list is complete: the compiler checks it against the type).
+  for (const m of MODELS.values()) {
+    assert.doesNotThrow(() => checkModelOptions(m.name, Object.fromEntries(m.options.map((k) => [k, undefined]))));
+  }
+  assert.throws(
+    () => variant(experiment("q1b/lr-0.002"), { modelOptions: { widthMultiplier: 0.125, denseWidt: 512 } as never }),
+    (e: Error) =>
+      e instanceof ExperimentError &&
+      /model alexnet has no option 'denseWidt'; its options: .*denseWidth/.test(e.message),
+  );
+  assert.ok(!variants().some((v) => v.name.includes("denseWidt=")), "a refused variant is not registered");
+  const cli = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../bench/tune.ts", import.meta.url).pathname,
+      "q1a/relu",
+      "--preset",
+      "smoke",
+      "--set",
+      "modelOptions.widthMultipler=2",
+    ],
+    env: { CNNLAB_OUTPUTS: await Deno.makeTempDir(), NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(cli.code, 2);
+  assert.match(new TextDecoder().decode(cli.stderr), /model lenet has no option 'widthMultipler'; its options: /);
 });
 
 Deno.test("every experiment and laptop knob carries a reason in both languages", () => {

@@ -12,7 +12,8 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { ModelOptions } from "../models/registry.ts";
-import { closest, modelEntry, SCALE_KNOBS, type Scaling } from "../models/registry.ts";
+import { checkModelOptions, closest, modelEntry, SCALE_KNOBS, type Scaling } from "../models/registry.ts";
+import { ModelError } from "../models/common.ts";
 import type { OptimConfig } from "../train/optim.ts";
 import type { TrainConfig } from "../train/trainer.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -543,7 +544,16 @@ export function resolveConfig(e: Experiment, preset: Preset): TrainConfig {
     normalize: e.normalize ?? false,
     trainEvalPerClass: preset === "smoke" ? 5 : 100,
   };
-  return e.overrides ? applyOverrides(cfg, e.overrides) : cfg;
+  const out = e.overrides ? applyOverrides(cfg, e.overrides) : cfg;
+  if (!e.build) {
+    try {
+      checkModelOptions(e.model, out.modelOptions);
+    } catch (err) {
+      if (err instanceof ModelError) throw new ExperimentError(`${e.name}: ${err.message}`);
+      throw err;
+    }
+  }
+  return out;
 }
 
 function applyOverrides(cfg: TrainConfig, o: ConfigOverrides): TrainConfig {

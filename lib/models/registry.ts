@@ -76,8 +76,54 @@ const alexDense: Scaling["denseWidth"] = (o, units) => ({
   denseWidth: Math.max(1, Math.round((o.denseWidth ?? 4096) / 4096 * units)),
 });
 
+/** A list of an options type's every key: the compiler refuses one that misses a key or names another. */
+type AllKeys<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never] ? K : never;
+function optionList<T>() {
+  return <const K extends readonly (keyof T & string)[]>(keys: AllKeys<T, K>): readonly string[] => keys;
+}
+const LENET_OPTIONS = optionList<LeNetOptions>()([
+  "inputSize",
+  "seed",
+  "activation",
+  "pooling",
+  "batchNorm",
+  "dropout",
+  "widthMultiplier",
+  "extraConvs",
+  "head",
+]);
+const ALEXNET_OPTIONS = optionList<AlexNetOptions>()([
+  "inputSize",
+  "seed",
+  "fc2",
+  "conv4",
+  "denseWidth",
+  "widthMultiplier",
+  "activation",
+  "pooling",
+  "dropout",
+  "extraConvs",
+]);
+const VGG_OPTIONS = optionList<VggOptions>()(["inputSize", "seed", "convArch", "ratio", "denseWidth", "dropout"]);
+const NIN_OPTIONS = optionList<NinOptions>()(["inputSize", "seed", "dropout"]);
+const GOOGLENET_OPTIONS = optionList<GoogLeNetOptions>()(["inputSize", "seed", "auxHeads", "width", "reductions"]);
+const INCEPTION_OPTIONS = optionList<InceptionOptions>()(["inputSize", "seed", "width"]);
+const V3_OPTIONS = optionList<InceptionV3Options>()(["inputSize", "seed", "width", "auxHead", "n", "dropout"]);
+const IR_OPTIONS = optionList<InceptionResNetOptions>()([
+  "inputSize",
+  "seed",
+  "width",
+  "repeats",
+  "scales",
+  "n",
+  "dropout",
+]);
+const RESNET_OPTIONS = optionList<ResNetOptions>()(["inputSize", "seed", "width"]);
+
 export interface ModelEntry {
   name: string;
+  /** Every option its builder reads (an option outside this list is refused, never hashed into a run). */
+  options: readonly string[];
   family: string;
   description: string;
   defaultSize: number;
@@ -103,6 +149,7 @@ const incMin = () => minimumSize((n) => n >= 32);
 const ENTRIES: ModelEntry[] = [
   {
     name: "lenet",
+    options: LENET_OPTIONS,
     family: "LeNet",
     description: "LeNet-5 (d2l): sigmoid, average pooling",
     defaultSize: 28,
@@ -114,6 +161,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "bn-lenet",
+    options: LENET_OPTIONS,
     family: "LeNet",
     description: "LeNet with batch norm after every conv and hidden dense layer (d2l 8.5)",
     defaultSize: 28,
@@ -125,6 +173,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "alexnet",
+    options: ALEXNET_OPTIONS,
     family: "AlexNet",
     description: "AlexNet (d2l Fashion-MNIST version): 5 convs, dense 4096-4096-10, dropout 0.5",
     defaultSize: 224,
@@ -136,6 +185,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "alexnet-simplified",
+    options: ALEXNET_OPTIONS,
     family: "AlexNet",
     description:
       "AlexNet without the 4096→4096 dense layer and the 384→384 conv (the original submission's final model)",
@@ -154,6 +204,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "vgg11",
+    options: VGG_OPTIONS,
     family: "VGG",
     description: "VGG-11 at full width: blocks (1,64) (1,128) (2,256) (2,512) (2,512), dense 4096",
     defaultSize: 224,
@@ -165,6 +216,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "vgg11-r8",
+    options: VGG_OPTIONS,
     family: "VGG",
     description: "VGG-11 with every channel count and the dense width divided by 8 (the original submission's)",
     defaultSize: 224,
@@ -182,6 +234,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "nin",
+    options: NIN_OPTIONS,
     family: "NiN",
     description: "Network in Network (d2l): 1×1 convs, global average pooling, no dense layers",
     defaultSize: 224,
@@ -193,6 +246,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "googlenet",
+    options: GOOGLENET_OPTIONS,
     family: "Inception",
     description: "GoogLeNet / Inception v1 (d2l): nine Inception modules, global average pooling",
     defaultSize: 96,
@@ -204,6 +258,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "bn-inception",
+    options: INCEPTION_OPTIONS,
     family: "Inception",
     description: "BN-Inception / Inception v2 (Ioffe & Szegedy 2015): BN everywhere, 5×5 as two 3×3",
     defaultSize: 96,
@@ -222,6 +277,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "inception-v3",
+    options: V3_OPTIONS,
     family: "Inception",
     description: "Inception v3 (Szegedy et al. 2016): factorised convolutions, efficient grid reduction",
     defaultSize: 96,
@@ -241,6 +297,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "inception-resnet",
+    options: IR_OPTIONS,
     family: "Inception",
     description: "Inception-ResNet-v1 (Szegedy et al. 2017), scaled down: residual Inception blocks A/B/C ×[2,4,2]",
     defaultSize: 96,
@@ -259,6 +316,7 @@ const ENTRIES: ModelEntry[] = [
   },
   {
     name: "resnet18",
+    options: RESNET_OPTIONS,
     family: "ResNet",
     description: "ResNet-18 (d2l): the residual reference point",
     defaultSize: 96,
@@ -326,7 +384,18 @@ export function createModel(spec: ModelSpec, seed = 1, build?: CustomBuild): tf.
     : buildModel(spec.model, { ...spec.modelOptions, inputSize: spec.inputSize, seed });
 }
 
+/** Refuse an option the model's builder does not read, naming the ones it does. */
+export function checkModelOptions(name: string, opts: object): void {
+  const e = modelEntry(name);
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined && !e.options.includes(k)) {
+      throw new ModelError(`model ${name} has no option '${k}'; its options: ${e.options.join(", ")}`);
+    }
+  }
+}
+
 export function buildModel(name: string, opts: ModelOptions = {}): tf.LayersModel {
+  checkModelOptions(name, opts);
   const e = modelEntry(name);
   const o = { ...e.defaults, ...opts };
   return e.build({ ...o, inputSize: o.inputSize ?? e.defaultSize });
