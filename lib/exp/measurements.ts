@@ -23,7 +23,7 @@ import {
   questionExperiments,
   resolveConfig,
 } from "./experiments.ts";
-import { RecordError, reportBadFile } from "./store.ts";
+import { readStoredJson, RecordError, reportBadFile } from "./store.ts";
 
 /** One rung of Q1b's ladder: the preset's own shrinking from the published AlexNet (a–c), then the trained steps. */
 export interface LadderRung {
@@ -281,20 +281,8 @@ export function validateMeasurement(v: unknown, path: string): MeasureRecord {
 }
 
 /** A stored measurement, or null when there is none; a bad file throws RecordError. */
-export async function readMeasurement(path: string): Promise<MeasureRecord | null> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw new RecordError(`${path}: unreadable (${(e as Error).message})`);
-  }
-  try {
-    return validateMeasurement(JSON.parse(text), path);
-  } catch (e) {
-    if (e instanceof SyntaxError) throw new RecordError(`${path}: not valid JSON; truncated or damaged`);
-    throw e;
-  }
+export function readMeasurement(path: string): Promise<MeasureRecord | null> {
+  return readStoredJson(path, validateMeasurement);
 }
 
 /** The stored measurement of this name at this preset with its current identity, or null. */

@@ -152,8 +152,11 @@ export function validateRecord(v: unknown, path: string): RunRecord {
   return r as unknown as RunRecord;
 }
 
-/** A stored record, or null when there is none. A bad file throws RecordError naming it. */
-export async function readRecord(path: string): Promise<RunRecord | null> {
+/**
+ * A stored JSON file checked by `validate`, or null when there is none; an unreadable, damaged or
+ * invalid file throws RecordError naming it (runs and measurements alike).
+ */
+export async function readStoredJson<T>(path: string, validate: (v: unknown, path: string) => T): Promise<T | null> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -167,7 +170,12 @@ export async function readRecord(path: string): Promise<RunRecord | null> {
   } catch (e) {
     throw new RecordError(`${path}: not valid JSON (${(e as Error).message}); truncated or damaged`);
   }
-  return validateRecord(v, path);
+  return validate(v, path);
+}
+
+/** A stored record, or null when there is none. A bad file throws RecordError naming it. */
+export function readRecord(path: string): Promise<RunRecord | null> {
+  return readStoredJson(path, validateRecord);
 }
 
 const reported = new Set<string>();
