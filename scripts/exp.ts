@@ -161,7 +161,7 @@ switch (cmd) {
           e.name,
           e.question,
           e.model,
-          e.label,
+          e.label.en,
           `${k.inputSize ?? e.inputSize} / ${k.trainPerClass ?? "all"} / ${k.epochs ?? e.epochs} / ${
             presetSeeds(e, preset).join(",")
           }`,

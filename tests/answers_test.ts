@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { numbersOf } from "./helpers.ts";
-import { experiment, resolveConfig } from "../lib/exp/experiments.ts";
+import { experiment, EXPERIMENTS, resolveConfig } from "../lib/exp/experiments.ts";
 import type { RunRecord } from "../lib/exp/store.ts";
 import type { EpochMetrics } from "../lib/train/trainer.ts";
 import { compare, summarizeRuns } from "../lib/report/analysis.ts";
-import { type Lang, LANGS, messages } from "../lib/report/i18n.ts";
+import { labelOf, type Lang, LANGS, messages } from "../lib/report/i18n.ts";
+import { summaries } from "../lib/report/shared.ts";
 import { q1aAnswer, q1aReferenceSentences } from "../lib/report/q1a.ts";
 import { FLOOR, ladder, q1bAnswer } from "../lib/report/q1b.ts";
 import { type Layer2a, q2aAnswer, q2bAnswer } from "../lib/report/q2.ts";
@@ -58,7 +59,7 @@ function records(name: string, spec: Spec): RunRecord[] {
     return {
       experiment: name,
       question: e.question,
-      label: e.label,
+      label: e.label.en,
       preset: "laptop",
       seed: i + 1,
       configHash: "synthetic",
@@ -404,6 +405,21 @@ Deno.test("Q1a leads with the reference verdict: which of this preset's verdicts
   );
   assert.deepEqual(q1aReferenceSentences(en, laptop, reference.filter((r) => r.experiment !== "q1a/lenet"), "en"), []);
   assert.deepEqual(q1aReferenceSentences(en, laptop, [], "en"), []);
+});
+
+Deno.test("every experiment's label in both languages comes from its definition, also over a record that carries another", () => {
+  for (const e of EXPERIMENTS.values()) {
+    for (const lang of LANGS) {
+      assert.ok(e.label[lang].trim(), `${e.name}: no ${lang} label`);
+      assert.equal(labelOf(lang, e.name, "fallback"), e.label[lang]);
+    }
+  }
+  const e = experiment("q1a/momentum");
+  const drifted = records(e.name, { accs: [0.9, 0.91] }).map((r) => ({ ...r, label: "ReLU instead of sigmoid" }));
+  for (const lang of LANGS) {
+    assert.equal(summaries(drifted, [e.name], lang)[0].label, e.label[lang], "the page shows the definition's label");
+  }
+  assert.equal(labelOf("en", "q9/gone", "the record's own"), "the record's own");
 });
 
 Deno.test("Q2a: 'coarse information is kept' and 'is lost' come from opposite probe results, never both", () => {

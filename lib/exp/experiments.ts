@@ -71,8 +71,8 @@ export interface ConfigOverrides {
 export interface Experiment {
   name: string;
   question: Question;
-  /** Short label for tables. */
-  label: string;
+  /** Short label for tables and sentences, in both languages (a run record keeps the English one). */
+  label: Text;
   model: string;
   modelOptions: ModelOptions;
   inputSize: number;
@@ -217,7 +217,7 @@ export const LAPTOP_WHY: Record<keyof typeof GROUPS, Reasons> = {
 
 function lenetExp(
   name: string,
-  label: string,
+  label: Text,
   modelOptions: ModelOptions,
   extra: Partial<Experiment> = {},
 ): Experiment {
@@ -244,7 +244,7 @@ function lenetExp(
   };
 }
 
-function alexExp(name: string, label: string, modelOptions: ModelOptions, lr: number, lrWhy: Text): Experiment {
+function alexExp(name: string, label: Text, modelOptions: ModelOptions, lr: number, lrWhy: Text): Experiment {
   return {
     name: `q1b/${name}`,
     question: "1b",
@@ -264,7 +264,7 @@ function alexExp(name: string, label: string, modelOptions: ModelOptions, lr: nu
   };
 }
 
-function inceptionExp(model: string, label: string, extra: Partial<Experiment> = {}): Experiment {
+function inceptionExp(model: string, label: Text, extra: Partial<Experiment> = {}): Experiment {
   return {
     name: `q3b/${model}`,
     question: "3b",
@@ -304,14 +304,22 @@ const LIST: Experiment[] = [
   // Sigmoid vs ReLU is measured on LeNet itself; every other AlexNet feature is then added,
   // one at a time, to the ReLU LeNet (on a sigmoid LeNet every other effect would be confounded
   // with its slower convergence).
-  lenetExp("lenet", "LeNet (sigmoid, avg-pool)", {}),
-  lenetExp("relu", "ReLU instead of sigmoid", RELU),
-  lenetExp("maxpool", "ReLU + max-pool instead of avg-pool", { ...RELU, pooling: "max" }),
-  lenetExp("dropout", "ReLU + dropout 0.5 on the dense layers", { ...RELU, dropout: 0.5 }),
-  lenetExp("augment", "ReLU + data augmentation (flip, crop)", RELU, { augment: { flip: true, cropPad: 2 } }),
-  lenetExp("deeper", "ReLU + 3 more conv layers", { ...RELU, extraConvs: 3 }),
-  lenetExp("wider", "ReLU + 4× channels", { ...RELU, widthMultiplier: 4 }),
-  lenetExp("alexnet-style", "all of the above", ALEXNET_STYLE, {
+  lenetExp("lenet", T("LeNet (sigmoid, avg-pool)", "LeNet（sigmoid，平均池化）"), {}),
+  lenetExp("relu", T("ReLU instead of sigmoid", "用 ReLU 代替 sigmoid"), RELU),
+  lenetExp("maxpool", T("ReLU + max-pool instead of avg-pool", "ReLU + 最大池化代替平均池化"), {
+    ...RELU,
+    pooling: "max",
+  }),
+  lenetExp("dropout", T("ReLU + dropout 0.5 on the dense layers", "ReLU + 全连接层 dropout 0.5"), {
+    ...RELU,
+    dropout: 0.5,
+  }),
+  lenetExp("augment", T("ReLU + data augmentation (flip, crop)", "ReLU + 数据增强（翻转、裁剪）"), RELU, {
+    augment: { flip: true, cropPad: 2 },
+  }),
+  lenetExp("deeper", T("ReLU + 3 more conv layers", "ReLU + 多 3 个卷积层"), { ...RELU, extraConvs: 3 }),
+  lenetExp("wider", T("ReLU + 4× channels", "ReLU + 4 倍通道"), { ...RELU, widthMultiplier: 4 }),
+  lenetExp("alexnet-style", T("all of the above", "以上全部"), ALEXNET_STYLE, {
     augment: { flip: true, cropPad: 2 },
     optim: adamCosine(0.003),
     why: {
@@ -325,7 +333,7 @@ const LIST: Experiment[] = [
   }),
   // The training method: the same ReLU LeNet under three optimisers (AlexNet trained with SGD,
   // momentum 0.9 and weight decay 5e-4).
-  lenetExp("sgd", "ReLU + plain SGD", RELU, {
+  lenetExp("sgd", T("ReLU + plain SGD", "ReLU + 普通 SGD"), RELU, {
     optim: { optimizer: "sgd", lr: 0.3, schedule: "cosine", warmupEpochs: 0.3 },
     why: {
       optim: T(
@@ -336,26 +344,53 @@ const LIST: Experiment[] = [
       epochs: FULL_LENET,
     },
   }),
-  lenetExp("momentum", "ReLU + SGD, momentum 0.9, weight decay 5e-4 (AlexNet's)", RELU, {
-    optim: { optimizer: "momentum", lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: "cosine", warmupEpochs: 0.3 },
-    why: {
-      optim: T(
-        "AlexNet's momentum 0.9 and weight decay 5e-4; lr 0.1: the best of 0.01 / 0.03 / 0.1 / 0.3 on the validation split (0.850 / 0.873 / 0.890; 0.3 stayed at chance)",
-        "AlexNet 的动量 0.9 与权重衰减 5e-4；学习率 0.1：验证集上 0.01 / 0.03 / 0.1 / 0.3 中最好的（0.850 / 0.873 / 0.890；0.3 停在随机水平）",
-      ),
-      schedule: SCHEDULE_WHY,
-      epochs: FULL_LENET,
+  lenetExp(
+    "momentum",
+    T(
+      "ReLU + SGD, momentum 0.9, weight decay 5e-4 (AlexNet's)",
+      "ReLU + SGD，动量 0.9，权重衰减 5e-4（AlexNet 的设置）",
+    ),
+    RELU,
+    {
+      optim: {
+        optimizer: "momentum",
+        lr: 0.1,
+        momentum: 0.9,
+        weightDecay: 5e-4,
+        schedule: "cosine",
+        warmupEpochs: 0.3,
+      },
+      why: {
+        optim: T(
+          "AlexNet's momentum 0.9 and weight decay 5e-4; lr 0.1: the best of 0.01 / 0.03 / 0.1 / 0.3 on the validation split (0.850 / 0.873 / 0.890; 0.3 stayed at chance)",
+          "AlexNet 的动量 0.9 与权重衰减 5e-4；学习率 0.1：验证集上 0.01 / 0.03 / 0.1 / 0.3 中最好的（0.850 / 0.873 / 0.890；0.3 停在随机水平）",
+        ),
+        schedule: SCHEDULE_WHY,
+        epochs: FULL_LENET,
+      },
     },
-  }),
+  ),
   // Question 1b: the simplification ladder (the original submission's steps, then one more).
-  alexExp("alexnet", "1: 10-class output", {}, 0.001, ORIGINAL_LR),
-  alexExp("drop-fc2", "2: without the 4096→4096 dense layer", { fc2: false }, 0.001, ORIGINAL_LR),
-  alexExp("drop-conv4", "3: also without the 384→384 conv", { fc2: false, conv4: false }, 0.001, ORIGINAL_LR),
-  alexExp("lr-0.004", "4: learning rate 0.004", { fc2: false, conv4: false }, 0.004, ORIGINAL_LR),
-  alexExp("lr-0.002", "5: learning rate 0.002", { fc2: false, conv4: false }, 0.002, ORIGINAL_LR),
+  alexExp("alexnet", T("1: 10-class output", "1：输出层改为 10 类"), {}, 0.001, ORIGINAL_LR),
+  alexExp(
+    "drop-fc2",
+    T("2: without the 4096→4096 dense layer", "2：去掉 4096→4096 全连接层"),
+    { fc2: false },
+    0.001,
+    ORIGINAL_LR,
+  ),
+  alexExp(
+    "drop-conv4",
+    T("3: also without the 384→384 conv", "3：再去掉 384→384 卷积层"),
+    { fc2: false, conv4: false },
+    0.001,
+    ORIGINAL_LR,
+  ),
+  alexExp("lr-0.004", T("4: learning rate 0.004", "4：学习率 0.004"), { fc2: false, conv4: false }, 0.004, ORIGINAL_LR),
+  alexExp("lr-0.002", T("5: learning rate 0.002", "5：学习率 0.002"), { fc2: false, conv4: false }, 0.002, ORIGINAL_LR),
   alexExp(
     "half-width",
-    "6: half the channels and dense width",
+    T("6: half the channels and dense width", "6：通道数与全连接宽度减半"),
     {
       fc2: false,
       conv4: false,
@@ -369,7 +404,7 @@ const LIST: Experiment[] = [
   ...[224, 96].map((size): Experiment => ({
     name: `q2b/vgg11-r8@${size}`,
     question: "2b",
-    label: `VGG-11/8 at ${size}×${size}`,
+    label: T(`VGG-11/8 at ${size}×${size}`, `VGG-11/8，${size}×${size}`),
     model: "vgg11-r8",
     modelOptions: {},
     inputSize: size,
@@ -393,7 +428,7 @@ const LIST: Experiment[] = [
   {
     name: "q2a/alexnet@96",
     question: "2a",
-    label: "AlexNet (¼ width) at 96×96",
+    label: T("AlexNet (¼ width) at 96×96", "AlexNet（¼ 宽度），96×96"),
     model: "alexnet",
     modelOptions: { widthMultiplier: 0.25, denseWidth: 1024 },
     inputSize: 96,
@@ -415,7 +450,7 @@ const LIST: Experiment[] = [
   {
     name: "q2a/lenet@96",
     question: "2a",
-    label: "LeNet (ReLU) at 96×96",
+    label: T("LeNet (ReLU) at 96×96", "LeNet（ReLU），96×96"),
     model: "lenet",
     modelOptions: { activation: "relu" },
     inputSize: 96,
@@ -432,16 +467,19 @@ const LIST: Experiment[] = [
     },
   },
   // Question 3b: the Inception family, with ResNet-18 as the residual reference.
-  inceptionExp("googlenet", "GoogLeNet (v1)"),
-  inceptionExp("bn-inception", "BN-Inception (v2)"),
+  inceptionExp("googlenet", T("GoogLeNet (v1)", "GoogLeNet（v1）")),
+  inceptionExp("bn-inception", T("BN-Inception (v2)", "BN-Inception（v2）")),
   // Without the paper's label smoothing (a change of training recipe, not of architecture): every
   // model trains with the one recipe, so that only the design differs. A variant adds it back.
-  inceptionExp("inception-v3", "Inception v3"),
-  inceptionExp("inception-resnet", "Inception-ResNet-v1"),
-  inceptionExp("resnet18", "ResNet-18"),
+  inceptionExp("inception-v3", T("Inception v3", "Inception v3")),
+  inceptionExp("inception-resnet", T("Inception-ResNet-v1", "Inception-ResNet-v1")),
+  inceptionExp("resnet18", T("ResNet-18", "ResNet-18")),
   // Question 3a: does global average pooling slow training? ReLU LeNet with NiN's head (1×1 conv
   // to 10 channels + global average pooling) against the same network with its dense head (q1a/relu).
-  lenetExp("lenet-gap", "ReLU LeNet with a global-average-pooling head", { ...RELU, head: "gap" }, {
+  lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet，全局平均池化头"), {
+    ...RELU,
+    head: "gap",
+  }, {
     name: "q3a/lenet-gap",
     question: "3a",
   }),
@@ -578,7 +616,9 @@ function applyOverrides(cfg: TrainConfig, o: ConfigOverrides): TrainConfig {
 export async function customExperiment(
   name: string,
   build: (opts: { inputSize: number; seed: number }) => tf.LayersModel,
-  recipe: Partial<Pick<Experiment, "epochs" | "batchSize" | "optim" | "augment" | "labelSmoothing" | "label">> & {
+  recipe: Partial<Pick<Experiment, "epochs" | "batchSize" | "optim" | "augment" | "labelSmoothing">> & {
+    /** A label (one string for both languages, or one per language); default the name. */
+    label?: string | Text;
     question: Question;
     group: keyof typeof GROUPS;
     inputSize: number;
@@ -594,7 +634,7 @@ export async function customExperiment(
   const e: Experiment = {
     name: `custom/${name}`,
     question: recipe.question,
-    label: recipe.label ?? name,
+    label: typeof recipe.label === "string" ? T(recipe.label, recipe.label) : recipe.label ?? T(name, name),
     model: `custom:${name}`,
     modelOptions: {
       topology: topologyHash,
@@ -647,7 +687,7 @@ export function variant(base: Experiment, overrides: ConfigOverrides, name?: str
   const v: Experiment = {
     ...root,
     name: `${root.name}~${key}`,
-    label: `${root.label} [${overridesKey(merged)}]`,
+    label: T(`${root.label.en} [${overridesKey(merged)}]`, `${root.label.zh} [${overridesKey(merged)}]`),
     base: root.name,
     overrides: merged,
     why: {

@@ -295,7 +295,7 @@ async function trainOne(
   return {
     experiment: e.name,
     question: e.question,
-    label: e.label,
+    label: e.label.en,
     preset: opts.preset,
     seed,
     configHash: hash,

@@ -228,7 +228,7 @@ export async function showModel(ctx: NotebookContext, name: string): Promise<voi
   const rows = s.layers.filter((l) => l.trainable > 0 || /pool|flatten|concat|add/i.test(l.type));
   const m = ctx.m;
   await showHtml(
-    `<details class="model"><summary>${esc(labelOf(ctx.lang, name, e.label))} — ${esc(cfg.model)} @${cfg.inputSize}: ${
+    `<details class="model"><summary>${esc(e.label[ctx.lang])} — ${esc(cfg.model)} @${cfg.inputSize}: ${
       thousandsOf(s.trainable)
     } ${esc(m.colParams)}, ${thousandsOf(s.macs)} ${esc(m.colMacs)}</summary>` +
       tableHtml(rows, [

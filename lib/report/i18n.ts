@@ -6,6 +6,7 @@
  */
 import type { Comparison } from "./analysis.ts";
 import { CLASS_NAMES } from "../data/fashion_mnist.ts";
+import { experiment } from "../exp/experiments.ts";
 
 export type Lang = "en" | "zh";
 export const LANGS: readonly Lang[] = ["en", "zh"];
@@ -40,34 +41,6 @@ const list = (xs: string[], and: string, sep = ", "): string =>
 const en = {
   lang: "en",
   /** Experiment labels on pages (the registry's label is the English one the CLI prints). */
-  labels: {
-    "q1a/lenet": "LeNet (sigmoid, avg-pool)",
-    "q1a/relu": "ReLU instead of sigmoid",
-    "q1a/maxpool": "ReLU + max-pool instead of avg-pool",
-    "q1a/dropout": "ReLU + dropout 0.5 on the dense layers",
-    "q1a/augment": "ReLU + data augmentation (flip, crop)",
-    "q1a/deeper": "ReLU + 3 more conv layers",
-    "q1a/wider": "ReLU + 4× channels",
-    "q1a/alexnet-style": "all of the above",
-    "q1a/sgd": "ReLU + plain SGD",
-    "q1a/momentum": "ReLU + SGD, momentum 0.9, weight decay 5e-4",
-    "q1b/alexnet": "1: 10-class output",
-    "q1b/drop-fc2": "2: without the 4096→4096 dense layer",
-    "q1b/drop-conv4": "3: also without the 384→384 conv",
-    "q1b/lr-0.004": "4: learning rate 0.004",
-    "q1b/lr-0.002": "5: learning rate 0.002",
-    "q1b/half-width": "6: half the channels and dense width",
-    "q2b/vgg11-r8@224": "VGG-11/8 at 224×224",
-    "q2b/vgg11-r8@96": "VGG-11/8 at 96×96",
-    "q2a/alexnet@96": "AlexNet (¼ width) at 96×96",
-    "q2a/lenet@96": "LeNet (ReLU) at 96×96",
-    "q3a/lenet-gap": "ReLU LeNet, global-average-pooling head",
-    "q3b/googlenet": "GoogLeNet (v1)",
-    "q3b/bn-inception": "BN-Inception (v2)",
-    "q3b/inception-v3": "Inception v3",
-    "q3b/inception-resnet": "Inception-ResNet-v1",
-    "q3b/resnet18": "ResNet-18",
-  } as Record<string, string>,
   // ------------------------------------------------------------------ page structure
   answer: "Answer",
   evidence: "Evidence",
@@ -442,34 +415,6 @@ const zhList = (xs: string[]) => list(xs, "和", "、");
 
 const zh: Messages = {
   lang: "zh",
-  labels: {
-    "q1a/lenet": "LeNet（sigmoid，平均池化）",
-    "q1a/relu": "用 ReLU 代替 sigmoid",
-    "q1a/maxpool": "ReLU + 最大池化代替平均池化",
-    "q1a/dropout": "ReLU + 全连接层 dropout 0.5",
-    "q1a/augment": "ReLU + 数据增强（翻转、裁剪）",
-    "q1a/deeper": "ReLU + 多 3 个卷积层",
-    "q1a/wider": "ReLU + 4 倍通道",
-    "q1a/alexnet-style": "以上全部",
-    "q1a/sgd": "ReLU + 普通 SGD",
-    "q1a/momentum": "ReLU + SGD，动量 0.9，权重衰减 5e-4",
-    "q1b/alexnet": "1：输出层改为 10 类",
-    "q1b/drop-fc2": "2：去掉 4096→4096 全连接层",
-    "q1b/drop-conv4": "3：再去掉 384→384 卷积层",
-    "q1b/lr-0.004": "4：学习率 0.004",
-    "q1b/lr-0.002": "5：学习率 0.002",
-    "q1b/half-width": "6：通道数与全连接宽度减半",
-    "q2b/vgg11-r8@224": "VGG-11/8，224×224",
-    "q2b/vgg11-r8@96": "VGG-11/8，96×96",
-    "q2a/alexnet@96": "AlexNet（¼ 宽度），96×96",
-    "q2a/lenet@96": "LeNet（ReLU），96×96",
-    "q3a/lenet-gap": "ReLU LeNet，全局平均池化头",
-    "q3b/googlenet": "GoogLeNet（v1）",
-    "q3b/bn-inception": "BN-Inception（v2）",
-    "q3b/inception-v3": "Inception v3",
-    "q3b/inception-resnet": "Inception-ResNet-v1",
-    "q3b/resnet18": "ResNet-18",
-  } as Record<string, string>,
   answer: "结论",
   evidence: "证据",
   settings: "设置与来源",
@@ -824,7 +769,11 @@ export function messages(lang: Lang): Messages {
   return MESSAGES[lang];
 }
 
-/** An experiment's label in a language (a variant's own label when the catalogue has none). */
-export function labelOf(lang: Lang, experiment: string, fallback: string): string {
-  return MESSAGES[lang].labels[experiment] ?? fallback;
+/** An experiment's label in a language, from its definition (lib/exp/experiments.ts); a record's own label for an experiment no longer defined. */
+export function labelOf(lang: Lang, name: string, fallback: string): string {
+  try {
+    return experiment(name).label[lang];
+  } catch {
+    return fallback; // a record of an experiment this code no longer defines
+  }
 }
