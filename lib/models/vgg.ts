@@ -11,7 +11,6 @@ import { markBlocks } from "./inspect.ts";
 /** [convs, channels] per block. */
 export type ConvArch = [number, number][];
 export const VGG11: ConvArch = [[1, 64], [1, 128], [2, 256], [2, 512], [2, 512]];
-export const VGG16: ConvArch = [[2, 64], [2, 128], [3, 256], [3, 512], [3, 512]];
 export const VGG_DEFAULT_SIZE = 224;
 
 export interface VggOptions {

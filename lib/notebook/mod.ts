@@ -20,7 +20,7 @@ import { recordSource } from "../exp/records.ts";
 import { createProgress } from "../train/progress.ts";
 import type pl from "nodejs-polars";
 import { showHtml } from "../report/display.ts";
-import { labelOf, type Lang, messages, parseLang, thousandsOf, withHalf } from "../report/i18n.ts";
+import { type Lang, messages, parseLang, thousandsOf, withHalf } from "../report/i18n.ts";
 import { deltaCell, type PageContext, pageDf, settingsHtml, summaries, versus } from "../report/shared.ts";
 import { esc, tableHtml } from "../report/render.ts";
 import type { Summary } from "../report/analysis.ts";

@@ -152,15 +152,6 @@ export function summarizeRuns(records: RunRecord[], order?: string[]): Summary[]
 
 const sample = (s: Summary): Sample => ({ values: s.accs, testSize: s.testImages });
 
-export function summaryFrame(s: Summary[]): pl.DataFrame {
-  return pl.DataFrame(
-    s.map(({ accs: _a, excluded, ...rest }) => ({
-      ...rest,
-      excluded: excluded.map((x) => `${x.seed}:${x.flag}`).join(","),
-    })),
-  );
-}
-
 export interface Comparison extends Interval {
   /** true: the 95% interval excludes 0; false: it contains 0; null: not judged (one seed everywhere, or a side has no usable run). */
   significant: boolean | null;
