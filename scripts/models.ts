@@ -4,6 +4,7 @@
  *   deno task models [--json]              every registered model: input size, parameters, MACs
  *   deno task models <name> [--size N]     one model's layer summary
  */
+import { setting } from "../lib/util/settings.ts";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import { ModelError } from "../lib/models/common.ts";
@@ -30,7 +31,7 @@ try {
 }
 if (args.length > 1) fail(`one model name at most, got ${args.join(" ")}`);
 
-await initBackend({ backend: Deno.env.get("CNNLAB_BACKEND") ?? "wasm", log: null });
+await initBackend({ backend: setting("CNNLAB_BACKEND") ?? "wasm", log: null });
 const fmtShape = (s: number[]) => s.join("×");
 
 try {

@@ -3,6 +3,7 @@
  * backend that starts on this machine. tfjs silently falls back to another backend when
  * one fails to start, so every start is checked with `tf.getBackend()`.
  */
+import { setting } from "../util/settings.ts";
 import * as tf from "@tensorflow/tfjs";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
@@ -107,7 +108,7 @@ export function setPrecision(p: Precision): void {
  * bf16, unless CNNLAB_BF16_LAYERS=all asks for every layer in bf16 (as before plans, to compare).
  */
 export function layerPlanWanted(): boolean {
-  return current?.name === "native" && current.precision === "bf16" && Deno.env.get("CNNLAB_BF16_LAYERS") !== "all";
+  return current?.name === "native" && current.precision === "bf16" && setting("CNNLAB_BF16_LAYERS") !== "all";
 }
 
 /**
@@ -168,7 +169,7 @@ function quietCpuBanner(): void {
 async function start(name: BackendName, opts: { precision?: string } = {}): Promise<Omit<BackendInfo, "reason">> {
   let precision: Precision;
   try {
-    precision = parsePrecision(opts.precision ?? Deno.env.get("CNNLAB_PRECISION") ?? "fp32");
+    precision = parsePrecision(opts.precision ?? setting("CNNLAB_PRECISION") ?? "fp32");
   } catch (e) {
     throw new BackendError((e as Error).message);
   }
@@ -253,7 +254,7 @@ export async function initBackend(
   opts: { backend?: string; precision?: string; log?: ((line: string) => void) | null } = {},
 ): Promise<BackendInfo> {
   const log = opts.log === undefined ? (l: string) => console.error(l) : opts.log;
-  const requested = opts.backend ?? Deno.env.get("CNNLAB_BACKEND") ?? "";
+  const requested = opts.backend ?? setting("CNNLAB_BACKEND") ?? "";
   const p = { precision: opts.precision };
   let info: BackendInfo;
   if (requested) {

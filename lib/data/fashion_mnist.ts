@@ -9,6 +9,7 @@
  * Verification uses SHA-256 of the *decompressed* bytes: Debian recompressed the .gz
  * files, so digests of the .gz differ from upstream's while the content is identical.
  */
+import { setting } from "../util/settings.ts";
 import { DataError, parseIdx } from "./idx.ts";
 import { exists, PROJECT_ROOT, writeFileAtomic } from "../util/fs.ts";
 import { sha256Hex } from "../util/hash.ts";
@@ -106,7 +107,7 @@ async function folderHoldsAll(dir: string): Promise<boolean> {
 /** The folders searched, in order, with why each is there. */
 export function candidateDirs(dataDir?: string): { dir: string; why: string }[] {
   const out: { dir: string; why: string }[] = [];
-  const explicit = dataDir ?? Deno.env.get("CNNLAB_DATA_DIR");
+  const explicit = dataDir ?? setting("CNNLAB_DATA_DIR");
   if (explicit) {
     out.push({ dir: explicit, why: dataDir ? "--data-dir" : "CNNLAB_DATA_DIR" });
   }
@@ -122,7 +123,7 @@ export function candidateDirs(dataDir?: string): { dir: string; why: string }[] 
  */
 export async function locateFashionMnist(opts: LocateOptions = {}): Promise<string> {
   const cands = candidateDirs(opts.dataDir);
-  const explicit = opts.dataDir ?? Deno.env.get("CNNLAB_DATA_DIR");
+  const explicit = opts.dataDir ?? setting("CNNLAB_DATA_DIR");
   if (explicit) {
     if (await folderHoldsAll(explicit)) return explicit;
     throw new DataError(
@@ -254,7 +255,7 @@ const cache = new Map<string, Promise<RawFashionMnist>>();
 export function loadFashionMnist(opts: LocateOptions & { verify?: boolean } = {}): Promise<
   RawFashionMnist
 > {
-  const key = `${opts.dataDir ?? Deno.env.get("CNNLAB_DATA_DIR") ?? ""}|${opts.verify !== false}`;
+  const key = `${opts.dataDir ?? setting("CNNLAB_DATA_DIR") ?? ""}|${opts.verify !== false}`;
   let p = cache.get(key);
   if (!p) {
     p = (async () => {

@@ -11,6 +11,7 @@
  * every few seconds, a heartbeat that training's synchronous steps cannot starve. A dead owner's
  * lock is taken over, and the taker says so.
  */
+import { numberSetting } from "../util/settings.ts";
 import os from "node:os";
 import { Worker } from "node:worker_threads";
 import { bootId, processAlive, processStart } from "../util/libc.ts";
@@ -42,13 +43,7 @@ function hostname(): string {
 
 /** Seconds without a heartbeat after which a lock is stale. */
 export function staleSeconds(): number {
-  let v = NaN;
-  try {
-    v = Number(Deno.env.get("CNNLAB_LOCK_STALE_SECONDS"));
-  } catch {
-    v = NaN;
-  }
-  return v > 0 ? v : 60;
+  return numberSetting("CNNLAB_LOCK_STALE_SECONDS") ?? 60;
 }
 
 let me: { boot: string | null; start: string | null } | undefined;

@@ -4,6 +4,7 @@
  * holds the runs, `measurements-<preset>.json` the measurements. Either way only records of the
  * experiments' current configurations count (a stale one is another experiment).
  */
+import { setting } from "../util/settings.ts";
 import {
   configHash,
   experiment,
@@ -123,12 +124,7 @@ export async function referenceRuns(source: RecordSource, names: string[]): Prom
 
 /** The source a notebook reads: CNNLAB_RECORDS's folder when set, else the store. */
 export function recordSource(): RecordSource {
-  let dir: string | undefined;
-  try {
-    dir = Deno.env.get("CNNLAB_RECORDS") || undefined;
-  } catch {
-    dir = undefined;
-  }
+  const dir = setting("CNNLAB_RECORDS");
   return dir ? folderSource(dir) : storeSource();
 }
 

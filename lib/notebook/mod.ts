@@ -7,6 +7,7 @@
  * nothing is trained or measured, and a missing record stops the cell with one line naming it.
  * The pages themselves are drawn by lib/report/, which only reads records.
  */
+import { flagSetting, setting } from "../util/settings.ts";
 import { type BackendInfo, initBackend } from "../backend/mod.ts";
 import { type Dataset, fashionMnist } from "../data/dataset.ts";
 import { type Experiment, experiment, parsePreset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
@@ -43,17 +44,9 @@ export interface NotebookOptions {
   seeds?: number[];
 }
 
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function setupNotebook(id: string, opts: NotebookOptions = {}): Promise<NotebookContext> {
-  const preset = parsePreset(opts.preset ?? env("CNNLAB_PRESET") ?? "laptop");
-  const lang: Lang = parseLang(opts.lang ?? env("CNNLAB_LANG") ?? "en");
+  const preset = parsePreset(opts.preset ?? setting("CNNLAB_PRESET") ?? "laptop");
+  const lang: Lang = parseLang(opts.lang ?? setting("CNNLAB_LANG") ?? "en");
   const records = recordSource();
   // Reading records needs no fast backend: the pages build models only to count their layers.
   const backend = await initBackend(records.readOnly ? { backend: "cpu", log: null } : { log: null });
@@ -192,7 +185,7 @@ export async function showFrame(df: pl.DataFrame, caption?: string): Promise<voi
  * (CNNLAB_REPORT=1) only when CNNLAB_TRY=1, so the published pages stay what the report measured.
  */
 export function tryIt(): boolean {
-  return env("CNNLAB_REPORT") !== "1" || env("CNNLAB_TRY") === "1";
+  return !flagSetting("CNNLAB_REPORT") || flagSetting("CNNLAB_TRY");
 }
 
 /** A small table for a "Try it" cell: test accuracy (95% interval), the difference from the first, seconds per epoch. */

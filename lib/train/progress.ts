@@ -1,3 +1,4 @@
+import { setting } from "../util/settings.ts";
 import { jupyter } from "../util/jupyter.ts";
 import { esc } from "../util/html.ts";
 
@@ -127,12 +128,7 @@ export function readProgressReport(path: string): ProgressReport | null {
 
 export function createProgress(mode?: ProgressMode): Progress {
   const inner = createRenderer(mode);
-  let path: string | undefined;
-  try {
-    path = Deno.env.get("CNNLAB_PROGRESS") || undefined;
-  } catch {
-    path = undefined; // no --allow-env
-  }
+  const path = setting("CNNLAB_PROGRESS");
   if (!path) return inner;
   const side = sideChannel(path);
   return {

@@ -8,16 +8,12 @@
  * long as a slow machine's, without its cost. `name=throw` makes the point throw: a test's proof
  * that a path (training, timing, profiling, restoring a checkpoint) is never taken. Unset — the normal case — a failpoint costs one lookup.
  */
+import { setting } from "./settings.ts";
 let points: Set<string> | null = null;
 
 function active(): Set<string> {
   if (points) return points;
-  let spec = "";
-  try {
-    spec = Deno.env.get("CNNLAB_FAILPOINTS") ?? "";
-  } catch {
-    spec = ""; // no --allow-env
-  }
+  const spec = setting("CNNLAB_FAILPOINTS") ?? "";
   points = new Set(spec.split(",").map((s) => s.trim()).filter(Boolean));
   return points;
 }
@@ -27,7 +23,7 @@ export async function failpoint(name: string, at: string | number): Promise<void
   const p = active();
   if (p.size === 0 || !p.has(`${name}=${at}`)) return;
   Deno.stderr.writeSync(new TextEncoder().encode(`failpoint ${name}=${at} reached\n`));
-  const release = Deno.env.get("CNNLAB_FAILPOINT_RELEASE");
+  const release = setting("CNNLAB_FAILPOINT_RELEASE");
   while (true) {
     await new Promise((r) => setTimeout(r, 50));
     if (release && (await Deno.stat(release).then(() => true, () => false))) return;

@@ -1,4 +1,5 @@
 /** File-system helpers shared by the data loader, results store and report writer. */
+import { setting } from "./settings.ts";
 
 /** Absolute path of the project root (the folder holding deno.json). */
 export const PROJECT_ROOT: string = decodeURIComponent(new URL("../../", import.meta.url).pathname)
@@ -6,7 +7,7 @@ export const PROJECT_ROOT: string = decodeURIComponent(new URL("../../", import.
 
 /** Root of all outputs (override with CNNLAB_OUTPUTS, e.g. in tests). */
 export function outputsDir(): string {
-  return Deno.env.get("CNNLAB_OUTPUTS") ?? `${PROJECT_ROOT}/outputs`;
+  return setting("CNNLAB_OUTPUTS") ?? `${PROJECT_ROOT}/outputs`;
 }
 
 /** Where each machine's layer timings are kept (bf16 per layer: lib/backend/native/precision_plan.ts). */

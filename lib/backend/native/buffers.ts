@@ -28,6 +28,7 @@
  * another tensor) first moves its values out of the arena into an array of their own
  * (`escape`), which is never recycled nor updated in place.
  */
+import { numberSetting } from "../../util/settings.ts";
 
 /**
  * Requests below this many elements (4 KiB) are left to the garbage collector. It was 64 Ki
@@ -49,7 +50,7 @@ const ALIGN = 16;
 const REGION = 1 << 29;
 /** Where the system refuses a region that large (strict overcommit): regions of 256 MiB, as before. */
 const FALLBACK_REGION = 1 << 26;
-const capBytes = Number(Deno.env.get("CNNLAB_POOL_MB") ?? 2048) * 2 ** 20;
+const capBytes = (numberSetting("CNNLAB_POOL_MB") ?? 2048) * 2 ** 20;
 
 interface Region {
   data: Float32Array;

@@ -2,6 +2,7 @@
  * Registering backend 'native': every cpu kernel first (so whatever the library lacks still
  * runs), then the native kernels over them; and preparing it (load, threads, precision).
  */
+import { intSetting, setting } from "../../util/settings.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   loadNative,
@@ -61,9 +62,8 @@ export function registerNative(): void {
  */
 export async function prepareNative(opts: { threads?: number; precision?: string } = {}): Promise<void> {
   await loadNative();
-  const envThreads = Deno.env.get("CNNLAB_THREADS");
-  setNativeThreads(opts.threads ?? (envThreads ? Number(envThreads) : navigator.hardwareConcurrency));
-  setNativePrecision(parsePrecision(opts.precision ?? Deno.env.get("CNNLAB_PRECISION") ?? "fp32"));
+  setNativeThreads(opts.threads ?? intSetting("CNNLAB_THREADS") ?? navigator.hardwareConcurrency);
+  setNativePrecision(parsePrecision(opts.precision ?? setting("CNNLAB_PRECISION") ?? "fp32"));
   registerNative();
 }
 
