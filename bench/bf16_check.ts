@@ -3,7 +3,7 @@
  *
  * On a CPU with AVX512_BF16 or AMX: trains the experiment's model family check — the same seeds
  * in fp32 and in bf16, on the training set minus the validation split, judged on that split —
- * and appends the result to bench/results/bf16-checks.json, which `--precision auto` (the report's
+ * and appends the result to lib/exp/bf16-checks.json, which `--precision auto` (the report's
  * workers) reads to decide whether that family may train in bf16 (lib/exp/bf16.ts).
  */
 import { cpuHasBf16, currentBackend, initBackend, setPrecision } from "../lib/backend/mod.ts";

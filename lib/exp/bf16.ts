@@ -3,7 +3,7 @@
  * (bf16 convolutions and matmuls, fp32 weights and accumulation), about twice as fast; but an
  * experiment uses it under `--precision auto` only when a stored check for its model family shows
  * bf16 within half a point of fp32 (the same runs in both precisions). Every check of the family
- * must pass; no check means fp32. The checks live in bench/results/bf16-checks.json, made by
+ * must pass; no check means fp32. The checks live in lib/exp/bf16-checks.json, made by
  * `deno task bf16-check` on such a CPU.
  */
 import { PROJECT_ROOT } from "../util/fs.ts";
@@ -11,7 +11,7 @@ import { modelEntry } from "../models/registry.ts";
 import type { Precision } from "../backend/native.ts";
 import type { Experiment } from "./experiments.ts";
 
-export const BF16_CHECKS = `${PROJECT_ROOT}/bench/results/bf16-checks.json`;
+export const BF16_CHECKS = `${PROJECT_ROOT}/lib/exp/bf16-checks.json`;
 /** Largest |mean bf16 − mean fp32| accuracy difference (0.5 points) for a family to train in bf16. */
 export const BF16_TOLERANCE = 0.005;
 
