@@ -126,6 +126,18 @@ function stemTrunk(b: Builder, input: T, w: (c: number) => number): T {
   return cbr(b, x, w(192), 3, "stem_conv5");
 }
 
+/**
+ * Reduction-A (Szegedy et al. 2017, Figure 7) with filter counts k, l, m, n: a stride-2 3×3 conv
+ * (k), a 1×1 (l) → 3×3 (m) → stride-2 3×3 (n) branch, and a stride-2 max-pool, concatenated.
+ * Inception v3's grid reduction is its (384, 64, 96, 96) case, Inception-ResNet-v1's (384, 192, 192, 256).
+ */
+function reductionA(b: Builder, x: tf.SymbolicTensor, [k, l, m, n]: [number, number, number, number]) {
+  const r1 = cbr(b, x, k, 3, "reduction_a_b1_3x3", 2);
+  let r2 = cbr(b, x, l, 1, "reduction_a_b2_1x1");
+  r2 = cbr(b, cbr(b, r2, m, 3, "reduction_a_b2_3x3a"), n, 3, "reduction_a_b2_3x3b", 2);
+  return concat([r1, r2, pool("max", x, "reduction_a_pool", 2)], "reduction_a");
+}
+
 export interface InceptionV3Options extends InceptionOptions {
   /** Auxiliary classifier on the middle grid (model then has outputs [main, aux]). */
   auxHead?: boolean;
@@ -160,13 +172,8 @@ export function inceptionV3(opts: InceptionV3Options = {}): tf.LayersModel {
     blocks.push(name);
   });
   // Grid reduction (Figure 10): stride-2 conv branches in parallel with a stride-2 pool.
-  {
-    const r1 = cbr(b, x, w(384), 3, "reduction_a_b1_3x3", 2);
-    let r2 = cbr(b, x, w(64), 1, "reduction_a_b2_1x1");
-    r2 = cbr(b, cbr(b, r2, w(96), 3, "reduction_a_b2_3x3a"), w(96), 3, "reduction_a_b2_3x3b", 2);
-    x = concat([r1, r2, pool("max", x, "reduction_a_pool", 2)], "reduction_a");
-    blocks.push("reduction_a");
-  }
+  x = reductionA(b, x, [w(384), w(64), w(96), w(96)]);
+  blocks.push("reduction_a");
   // Middle grid: Figure 6 modules, n×n factorised into 1×n and n×1.
   let aux: T | null = null;
   V3_C_WIDTH.forEach((c7, i) => {
@@ -268,14 +275,9 @@ export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersMod
     x = residualJoin(b, x, [b1, b2, b3], ch, sa, name);
     blocks.push(name);
   }
-  {
-    const r1 = cbr(b, x, w(384), 3, "reduction_a_b1_3x3", 2);
-    let r2 = cbr(b, x, w(192), 1, "reduction_a_b2_1x1");
-    r2 = cbr(b, cbr(b, r2, w(192), 3, "reduction_a_b2_3x3a"), w(256), 3, "reduction_a_b2_3x3b", 2);
-    x = concat([r1, r2, pool("max", x, "reduction_a_pool", 2)], "reduction_a");
-    ch = w(384) + w(256) + ch;
-    blocks.push("reduction_a");
-  }
+  x = reductionA(b, x, [w(384), w(192), w(192), w(256)]);
+  ch = w(384) + w(256) + ch;
+  blocks.push("reduction_a");
   for (let i = 0; i < rb; i++) {
     const name = `block_b${i + 1}`;
     const b1 = cbr(b, x, w(128), 1, `${name}_b1_1x1`);
