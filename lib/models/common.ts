@@ -83,6 +83,28 @@ export class Builder {
     return layer;
   }
 
+  /**
+   * Keras's conv2d_bn, timm's ConvNormAct: conv → batch norm → ReLU (`relu: null` leaves the
+   * ReLU out, as before a residual add), with the three layers' names given.
+   */
+  convBn(
+    x: tf.SymbolicTensor,
+    filters: number,
+    kernel: number | [number, number],
+    o: {
+      conv: string;
+      bn: string;
+      relu: string | null;
+      strides?: number;
+      padding?: "same" | "valid";
+      useBias?: boolean;
+    },
+  ): tf.SymbolicTensor {
+    const c = this.conv(filters, kernel, { strides: o.strides, padding: o.padding, useBias: o.useBias, name: o.conv });
+    const y = this.batchNorm(o.bn).apply(c.apply(x)) as tf.SymbolicTensor;
+    return o.relu === null ? y : this.relu(o.relu).apply(y) as tf.SymbolicTensor;
+  }
+
   /** A ReLU layer whose gradient is one masking pass (lib/ops/fused_conv.ts). */
   relu(name?: string): tf.layers.Layer {
     return withReluOp(tf.layers.reLU({ name: name ?? this.name("relu") }));

@@ -36,9 +36,7 @@ type K = number | [number, number];
 
 /** conv (no bias) → BN → ReLU. */
 function cbr(b: Builder, x: T, c: number, k: K, name: string, strides = 1, padding: "same" | "valid" = "same"): T {
-  let y = b.conv(c, k, { strides, padding, useBias: false, name }).apply(x) as T;
-  y = b.batchNorm(`${name}_bn`).apply(y) as T;
-  return b.relu(`${name}_relu`).apply(y) as T;
+  return b.convBn(x, c, k, { conv: name, bn: `${name}_bn`, relu: `${name}_relu`, strides, padding, useBias: false });
 }
 
 const concat = (xs: T[], name: string) => tf.layers.concatenate({ axis: -1, name }).apply(xs) as T;

@@ -23,13 +23,14 @@ export function resnetFits(n: number): boolean {
 }
 
 function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: number, project: boolean, name: string) {
-  let y = b.conv(channels, 3, { strides: stride, padding: "same", name: `${name}_conv1` }).apply(
-    x,
-  ) as tf.SymbolicTensor;
-  y = b.batchNorm(`${name}_bn1`).apply(y) as tf.SymbolicTensor;
-  y = b.relu(`${name}_relu1`).apply(y) as tf.SymbolicTensor;
-  y = b.conv(channels, 3, { padding: "same", name: `${name}_conv2` }).apply(y) as tf.SymbolicTensor;
-  y = b.batchNorm(`${name}_bn2`).apply(y) as tf.SymbolicTensor;
+  let y = b.convBn(x, channels, 3, {
+    conv: `${name}_conv1`,
+    bn: `${name}_bn1`,
+    relu: `${name}_relu1`,
+    strides: stride,
+    padding: "same",
+  });
+  y = b.convBn(y, channels, 3, { conv: `${name}_conv2`, bn: `${name}_bn2`, relu: null, padding: "same" });
   const shortcut = project
     ? b.conv(channels, 1, { strides: stride, name: `${name}_proj` }).apply(x) as tf.SymbolicTensor
     : x;
@@ -43,9 +44,13 @@ export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = b.conv(w(64), 7, { strides: 2, padding: "same", name: "stem_conv" }).apply(input) as tf.SymbolicTensor;
-  x = b.batchNorm("stem_bn").apply(x) as tf.SymbolicTensor;
-  x = b.relu("stem_relu").apply(x) as tf.SymbolicTensor;
+  let x = b.convBn(input, w(64), 7, {
+    conv: "stem_conv",
+    bn: "stem_bn",
+    relu: "stem_relu",
+    strides: 2,
+    padding: "same",
+  });
   x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
   const blocks = ["stem"];
   const stages: [number, number][] = [[64, 1], [128, 2], [256, 2], [512, 2]];
