@@ -179,7 +179,7 @@ Deno.test("Q1a: big effects, no effects, under-fitting and over-fitting each get
   );
   assert.match(text, /It is the largest single effect measured on this page\./);
   assert.match(text, /no other ingredient raised test accuracy beyond its 95% interval/);
-  assert.match(text, /under-fitted at this budget/);
+  assert.match(text, /under-fitted at this budget — dropout, augmentation and 4× the channels/);
   assert.doesNotMatch(text, /over-fits/);
   // Over-fitted: lower test accuracy but train accuracy well above ReLU LeNet's.
   text = joined(q1aAnswer(en, q1aRuns(relu, { accs: [0.87, 0.871], train: 0.99 }), "en"));

@@ -214,8 +214,8 @@ const en = {
     noneHelped:
       "Added alone to ReLU LeNet, no other ingredient raised test accuracy beyond its 95% interval at this budget.",
     hurt: (labels: string[]) => `${list(labels, " and ")} lowered it beyond the interval.`,
-    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string) =>
-      `All ingredients together reach ${all} against ReLU LeNet's ${relu}, and their train accuracy (${tAll}, inference mode) is also below ReLU LeNet's (${tRelu}): the combination is under-fitted at this budget — dropout, augmentation and 16× the channels need more epochs than a small LeNet.`,
+    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string, width: number) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu}, and their train accuracy (${tAll}, inference mode) is also below ReLU LeNet's (${tRelu}): the combination is under-fitted at this budget — dropout, augmentation and ${width}× the channels need more epochs than a small LeNet.`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `All ingredients together reach ${all} against ReLU LeNet's ${relu} with a larger train − test gap (${gAll} vs ${gRelu}): the extra capacity over-fits at this budget.`,
     allBetter: (all: string, relu: string, c: Comparison) =>
@@ -566,8 +566,8 @@ const zh: Messages = {
     helped: (labels: string[]) => `单独加到 ReLU LeNet 上时，${zhList(labels)}使测试准确率的提升超出了 95% 区间。`,
     noneHelped: "单独加到 ReLU LeNet 上时，在此训练预算下没有其他要素使测试准确率的提升超出 95% 区间。",
     hurt: (labels: string[]) => `${zhList(labels)}使其下降且超出区间。`,
-    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string) =>
-      `所有要素合在一起达到 ${all}，而 ReLU LeNet 为 ${relu}；其训练准确率（${tAll}，推理模式）也低于 ReLU LeNet（${tRelu}）：在此预算下组合模型欠拟合——dropout、数据增强和 16 倍的通道数需要比小型 LeNet 更多的训练轮数。`,
+    allUnderfit: (all: string, relu: string, tAll: string, tRelu: string, width: number) =>
+      `所有要素合在一起达到 ${all}，而 ReLU LeNet 为 ${relu}；其训练准确率（${tAll}，推理模式）也低于 ReLU LeNet（${tRelu}）：在此预算下组合模型欠拟合——dropout、数据增强和 ${width} 倍的通道数需要比小型 LeNet 更多的训练轮数。`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `所有要素合在一起达到 ${all}，而 ReLU LeNet 为 ${relu}，训练−测试差距更大（${gAll} 对 ${gRelu}）：在此预算下额外的容量导致过拟合。`,
     allBetter: (all: string, relu: string, c: Comparison) =>

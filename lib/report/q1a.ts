@@ -10,6 +10,7 @@ import { showHtml } from "./display.ts";
 import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import type { PageContext } from "./shared.ts";
 import { referenceRuns } from "../exp/records.ts";
+import { experiment } from "../exp/experiments.ts";
 import { esc, tableHtml } from "./render.ts";
 import {
   accOf,
@@ -142,7 +143,9 @@ function allSentence(m: Messages, all: Summary, relu: Summary, page: Summary[]):
   const c = versus(relu, all, page);
   if (c.significant && c.delta < 0) {
     if (Number.isFinite(all.trainAcc) && all.trainAcc < relu.trainAcc - 0.005) {
-      return m.q1a.allUnderfit(acc(all.testAcc), acc(relu.testAcc), acc(all.trainAcc), acc(relu.trainAcc));
+      // The width multiplier the combination trains with, from its definition (4: the channels, not 16).
+      const width = (experiment(all.experiment).modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1;
+      return m.q1a.allUnderfit(acc(all.testAcc), acc(relu.testAcc), acc(all.trainAcc), acc(relu.trainAcc), width);
     }
     if (Number.isFinite(all.gap) && all.gap > relu.gap + 0.005) {
       return m.q1a.allOverfit(acc(all.testAcc), acc(relu.testAcc), acc(all.gap), acc(relu.gap));
