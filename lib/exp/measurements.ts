@@ -87,7 +87,7 @@ export interface MeasurementSpec {
 }
 
 /** Q2b's two networks, 224 then 96 px. */
-export const Q2B_PAIR = ["q2b/vgg11-r8@224", "q2b/vgg11-r8@96"] as const;
+export const Q2B_PAIR: readonly string[] = questionExperiments("2b").map((e) => e.name);
 /** Q2a's models whose first layers stand beside VGG's blocks (VGG is Q2b's 96-px run). */
 export const Q2A_MODELS = [
   { experiment: "q2a/lenet@96", family: "LeNet", layers: ["block1_conv"], kernel: "5×5" },

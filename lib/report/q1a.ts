@@ -10,7 +10,7 @@ import { showHtml } from "./display.ts";
 import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import type { PageContext } from "./shared.ts";
 import { referenceRuns } from "../exp/records.ts";
-import { experiment } from "../exp/experiments.ts";
+import { experiment, questionExperiments } from "../exp/experiments.ts";
 import { esc, tableHtml } from "./render.ts";
 import {
   accOf,
@@ -29,19 +29,11 @@ import {
 import type { Summary } from "./analysis.ts";
 
 /** The ablations: sigmoid LeNet, ReLU LeNet, then each AlexNet ingredient added alone to ReLU LeNet, then all. */
-export const Q1A = [
-  "q1a/lenet",
-  "q1a/relu",
-  "q1a/maxpool",
-  "q1a/dropout",
-  "q1a/augment",
-  "q1a/deeper",
-  "q1a/wider",
-  "q1a/alexnet-style",
-];
 /** The training method: ReLU LeNet under plain SGD, SGD with AlexNet's momentum and weight decay (and Adam = q1a/relu). */
 export const Q1A_OPTIM = ["q1a/sgd", "q1a/momentum"];
-export const Q1A_ALL = [...Q1A, ...Q1A_OPTIM];
+/** Every Q1a experiment, in the registry's order (lib/exp/experiments.ts). */
+export const Q1A_ALL: string[] = questionExperiments("1a").map((e) => e.name);
+export const Q1A: string[] = Q1A_ALL.filter((n) => !Q1A_OPTIM.includes(n));
 
 const INGREDIENTS = Q1A.slice(2, 7);
 

@@ -4,7 +4,7 @@
  * interval against GoogLeNet's, per-seed rows when seeds disagree, and learning curves that show
  * whether batch normalisation speeds early training (a comparison after epoch 1, not an assertion).
  */
-import { experiment, type Preset, resolveConfig } from "../exp/experiments.ts";
+import { experiment, type Preset, questionExperiments, resolveConfig } from "../exp/experiments.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { showHtml } from "./display.ts";
 import { acc, fixed, type Lang, type Messages, thousandsOf, withHalf } from "./i18n.ts";
@@ -25,7 +25,8 @@ import {
 } from "./shared.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
 
-export const Q3B = ["q3b/googlenet", "q3b/bn-inception", "q3b/inception-v3", "q3b/inception-resnet", "q3b/resnet18"];
+/** The five models, in the registry's order (lib/exp/experiments.ts). */
+export const Q3B: string[] = questionExperiments("3b").map((e) => e.name);
 
 /** Width and input every Q3b model shares at a preset (a test proves they agree). */
 export function commonSize(preset: Preset): { width: number; input: number; epochs: number } {
