@@ -12,6 +12,7 @@
  * The measurement runs in a child process (the parent reads oneDNN's log from its stdout);
  * each section runs its own steps, so profiling one part does not slow the others.
  */
+import { isOpWrapper } from "../lib/train/timing.ts";
 import process from "node:process";
 import { Session } from "node:inspector";
 import * as tf from "@tensorflow/tfjs";
@@ -156,7 +157,9 @@ export async function profileOne(spec: Spec, backend: BackendName, precision: st
     stepMs: median(times),
     optimizerMs,
     kernels: k,
-    kernelMs: k.reduce((s, r) => s + r.msPerStep, 0),
+    // An op wrapper (tfjs's `op()`, named `…__op`) is timed around the kernels it calls, which are
+    // listed too: counting both made "kernels" exceed the step it was part of.
+    kernelMs: k.filter((r) => !isOpWrapper(r.name)).reduce((s, r) => s + r.msPerStep, 0),
     profiledStepMs: profiled,
     js,
     leakedTensorsPerStep: tensors,
@@ -237,7 +240,7 @@ export function formatProfile(p: StepProfile, top = 15): string {
       p.freshBuffersPerStep === null ? "" : `, ${p.freshBuffersPerStep.toFixed(1)} fresh output buffers (pool misses)`
     }; peak RSS ${p.peakRssMB.toFixed(0)} MB`,
     "",
-    "kernels (tf.profile):",
+    "kernels (tf.profile) — an op ending in __op includes the kernels it calls, which are not counted twice:",
     rowsTable(p.kernels, p.kernelMs, top),
   );
   if (p.onednn) {

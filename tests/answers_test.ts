@@ -329,16 +329,18 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
       seconds: 10,
     }),
   ];
-  const kernels = (t224: number, t96: number, macs224: number) =>
+  const kernels = (
+    t224: number,
+    t96: number,
+    macs224: number,
+    rows = [{ group: "conv: forward", ms: [400, 80] }, { group: "pooling (+ gradient)", ms: [60, 30] }],
+  ) =>
     measurement<KernelData>("q2b/kernels", {
       runs: [
         { experiment: "q2b/vgg11-r8@224", inputSize: 224, batchSize: 32, macs: macs224, stepSeconds: spread(t224) },
         { experiment: "q2b/vgg11-r8@96", inputSize: 96, batchSize: 32, macs: 1e6, stepSeconds: spread(t96) },
       ],
-      kernels: [
-        { group: "conv: forward", ms: [400, 80] },
-        { group: "pooling (+ gradient)", ms: [60, 30] },
-      ],
+      kernels: rows,
     });
   const spread = (t: number) => [0.99, 1, 1.01, 1, 0.995].map((k) => t * k);
   await initBackend({ backend: "cpu", log: null }); // the parameter table builds VGG to count its layers
@@ -357,6 +359,14 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
   assert.match(below, /own epochs \(test, [^)]*\) give 5\.00× \(95% interval 5\.00×–5\.00×\) \(224 ÷ 96\)/);
   const above = joined(q2bAnswer(ctx, runs, [], kernels(0.6, 0.1, 5e6)));
   assert.match(above, /time shrinks more than the multiply-adds/);
+  // Every kernel keeps up with the multiply-adds, yet the step does not: the time outside the kernels.
+  const keepUp = [{ group: "conv: forward", ms: [540, 100] }, { group: "pooling (+ gradient)", ms: [54, 10] }];
+  const outside = joined(q2bAnswer(ctx, runs, [], kernels(0.8, 0.2, 5.4e6, keepUp)));
+  assert.match(
+    outside,
+    /the kernels together do shrink about as the multiply-adds do \(5\.40×.*outside them — 90 ms at 96 px, 45% of the step/,
+  );
+  assert.doesNotMatch(outside, /time of some kernels shrinks less/);
 });
 
 Deno.test("Q1a leads with the reference verdict: which of this preset's verdicts hold at scale, which change, and none without a reference baseline", () => {

@@ -13,7 +13,7 @@ import { createModel } from "../models/registry.ts";
 import { latestCheckpoint } from "../train/checkpoint.ts";
 import { makeOptimizer } from "../train/optim.ts";
 import { trainStep } from "../train/step.ts";
-import { timeSteps } from "../train/timing.ts";
+import { isOpWrapper, timeSteps } from "../train/timing.ts";
 import type { TrainConfig } from "../train/trainer.ts";
 import { stepOptions } from "../train/trainer.ts";
 import { base64, encodePng, viridis } from "../util/png.ts";
@@ -196,7 +196,7 @@ async function kernels(preset: Preset): Promise<KernelData> {
       const p = await tf.profile(async () => {
         await trainStep(model, opt, x, y, stepOptions(cfg));
       });
-      for (const k of p.kernels) {
+      for (const k of p.kernels.filter((k) => !isOpWrapper(k.name))) {
         const g = kernelGroup(k.name, k.inputShapes as number[][]);
         const t = times.get(g) ?? Q2B_PAIR.map(() => 0);
         t[i] += (k.kernelTimeMs as number) / reps;

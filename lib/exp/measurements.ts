@@ -118,7 +118,7 @@ export const MEASUREMENTS: readonly MeasurementSpec[] = [
     notebook: "03",
     what: "VGG's training step at 224 and 96 px, timed and profiled per kernel",
     inputs: (preset) => ({
-      method: { ...timingMethod(preset), profiledSteps: 3 },
+      method: { ...timingMethod(preset), profiledSteps: 3, opWrappers: "not counted" },
       configs: Q2B_PAIR.map((n) => resolveConfig(experiment(n), preset)),
     }),
     sources: () => [],

@@ -316,6 +316,8 @@ const en = {
         list(groups, " and ")
       } (224 / 96 time ratios, per-kernel timing below): memory-bound work and fixed per-step costs do not scale with the arithmetic.`,
     timeBelowUnknown: "the per-kernel timing below shows where the rest goes.",
+    timeOutsideKernels: (kernels: string, ms: string, share: string) =>
+      `the kernels together do shrink about as the multiply-adds do (${kernels}, per-kernel timing below), but a step's time outside them — ${ms} ms at 96 px, ${share} of the step (dispatch, the gradient tape, making tensors) — does not shrink with the input.`,
     timeAtMacs: "time follows the multiply-adds.",
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `Test accuracy ${a224} at 224 vs ${a96} at 96: ${en.diff(c)}, ${en.verdict(c)}.`,
@@ -661,6 +663,8 @@ const zh: Messages = {
         zhList(groups)
       }（224 / 96 的时间比，见下方按算子的计时）：受内存带宽限制的工作和每步固定的开销不随计算量按比例缩小。`,
     timeBelowUnknown: "其余时间的去向见下方按算子的计时。",
+    timeOutsideKernels: (kernels: string, ms: string, share: string) =>
+      `各算子合计的用时大致随乘加次数缩小（${kernels}，见下方按算子的计时），但一个训练步中算子之外的时间——96 像素下 ${ms} 毫秒，占该步的 ${share}（调度、梯度记录、创建张量）——不随输入缩小。`,
     timeAtMacs: "用时与乘加次数成比例。",
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `测试准确率：224 像素 ${a224}，96 像素 ${a96}：${zh.diff(c)}，${zh.verdict(c)}。`,

@@ -193,18 +193,23 @@ export function q2bAnswer(
   const [t224, t96] = kernels.data.runs;
   const timed = ratioInterval(t224.stepSeconds, t96.stepSeconds);
   const macRatio = t224.macs / t96.macs;
-  // Which kernels shrink least from 224 to 96 (among those with at least 5% of a step at 96).
+  // Which kernels shrink clearly less than the multiply-adds (at least 10% less, among those with at
+  // least 5% of a step at 96); else, when the kernels together keep up, the time outside them.
   const rowsK = kernelRows(kernels);
-  const total96 = rowsK.reduce((a, k) => a + k.ms96, 0);
-  const laggards = rowsK.filter((k) => k.ms96 >= 0.05 * total96 && k.ms224 / k.ms96 < macRatio)
+  const total96 = rowsK.reduce((a, k) => a + k.ms96, 0), total224 = rowsK.reduce((a, k) => a + k.ms224, 0);
+  const laggards = rowsK.filter((k) => k.ms96 >= 0.05 * total96 && k.ms224 / k.ms96 < macRatio * 0.9)
     .sort((a, b) => a.ms224 / a.ms96 - b.ms224 / b.ms96).slice(0, 3)
     .map((k) => `${m.q2.kernelGroup(k.group)} ${ratio(k.ms224 / k.ms96)}`);
+  const step96 = 1000 * t96.stepSeconds.reduce((a, x) => a + x, 0) / t96.stepSeconds.length;
+  const outside96 = step96 - total96;
   const why = macRatio < timed.lo
     ? m.q2.timeAboveMacs
     : macRatio <= timed.hi || !Number.isFinite(timed.hi)
     ? m.q2.timeAtMacs
     : laggards.length
     ? m.q2.timeBelowMacs(laggards)
+    : total224 / total96 >= macRatio * 0.9 && outside96 > 0.05 * step96
+    ? m.q2.timeOutsideKernels(ratio(total224 / total96), fixed(outside96, 0), pctOf(outside96 / step96))
     : m.q2.timeBelowUnknown;
   out.push(`${m.q2.time(ratioCi(m, timed), ratio(macRatio), timedHow(m, kernels))} ${why}`);
   if (big.epochSeconds.length && small.epochSeconds.length) {

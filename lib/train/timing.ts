@@ -46,3 +46,9 @@ export async function timeSteps(step: () => Promise<unknown>, opts: TimingOption
   }
   return rounds;
 }
+
+/**
+ * A tfjs op wrapper (`op()`, named `…__op`, e.g. fusedMatMul__op): tf.profile times it around the
+ * kernels it calls and lists those too, so counting it would count them twice.
+ */
+export const isOpWrapper = (name: string): boolean => name.endsWith("__op");
