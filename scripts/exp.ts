@@ -2,7 +2,8 @@
  * `deno task exp`: list, run and show the experiments behind the notebooks; merge stores.
  *
  *   deno task exp list [pattern] [--preset P]
- *   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B]
+ *   deno task exp run --tier reference [--resume]   (the reference tier's missing runs, at the full preset)
+  deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B]
  *                     [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait]
  *   deno task exp show <name|pattern> [--preset P]
  *   deno task exp merge <store> [<store> …]   (into CNNLAB_OUTPUTS / outputs/)
@@ -21,6 +22,7 @@ import { BackendError, initBackend } from "../lib/backend/mod.ts";
 import { DataError } from "../lib/data/fashion_mnist.ts";
 import { fashionMnist } from "../lib/data/dataset.ts";
 import {
+  configHash,
   type ConfigOverrides,
   type Experiment,
   ExperimentError,
@@ -29,11 +31,14 @@ import {
   parsePreset,
   type Preset,
   presetSeeds,
+  REFERENCE_TIER,
   registerVariant,
+  resolveConfig,
   selectExperiments,
   variants,
 } from "../lib/exp/experiments.ts";
 import { currentRecords, RunError, runExperiment } from "../lib/exp/runner.ts";
+import { publishedReference } from "../lib/exp/records.ts";
 import {
   loadMeasurements,
   matchMeasurements,
@@ -53,6 +58,7 @@ import { parseCli, seedsFlag, shardFlag } from "../lib/util/cli.ts";
 
 const USAGE = `usage:
   deno task exp list [pattern] [--preset P] [--variants]
+  deno task exp run --tier reference [--resume]   (the reference tier's missing runs, at the full preset)
   deno task exp run <name|pattern> [--preset smoke|laptop|full] [--seeds 1,2,3] [--backend B] [--precision fp32|bf16|auto] [--data-dir DIR] [--force] [--resume] [--shard k/n] [--wait] [--queue FILE]
   deno task exp show <name|pattern> [--preset smoke|laptop|full]
   deno task exp merge <store> [<store> ...]
@@ -84,6 +90,7 @@ const SPEC = {
   resume: { type: "boolean" },
   wait: { type: "boolean" },
   variants: { type: "boolean" },
+  tier: { type: "string" },
 } as const;
 
 let parsed: ReturnType<typeof parseCli<typeof SPEC>>;
@@ -171,11 +178,31 @@ switch (cmd) {
     break;
   }
   case "run": {
-    if (!pattern && !flags.queue) usage("run needs an experiment name or pattern (or --queue FILE)");
+    if (!pattern && !flags.queue && !flags.tier) {
+      usage("run needs an experiment name or pattern (or --queue FILE, or --tier reference)");
+    }
+    if (flags.tier !== undefined) {
+      if (flags.tier !== "reference") usage(`--tier ${flags.tier}: the one tier is 'reference'`);
+      if (pattern || flags.queue || flags.seeds) usage("--tier reference names its own runs and seeds");
+      if (flags.preset && flags.preset !== "full") usage("--tier reference is at the full preset");
+      preset = "full";
+    }
     // The (experiment, seed) runs in a stable order; a shard takes every n-th from its k-th.
     // A queue file (written by `deno task report` for its workers) lists them explicitly, longest first.
+    // The tier's runs already published (full.json) are not trained again.
+    const published = flags.tier ? await publishedReference() : new Set<string>();
+    const tierRuns = flags.tier
+      ? await Promise.all(REFERENCE_TIER.flatMap((r) =>
+        r.seeds.map(async (seed) => {
+          const e = select(r.experiment)[0];
+          return { e, seed, done: published.has(`${e.name}|${await configHash(resolveConfig(e, "full"))}|${seed}`) };
+        })
+      ))
+      : [];
     const runs =
-      (flags.queue
+      (flags.tier
+        ? tierRuns.filter((r) => !r.done).map(({ e, seed }) => ({ e, seed }))
+        : flags.queue
         ? await readQueue(flags.queue)
         : select(pattern).flatMap((e) => (seeds ?? presetSeeds(e, preset)).map((seed) => ({ e, seed })))).filter((
           _,

@@ -1,21 +1,32 @@
 /**
  * `deno task plan [--preset P] [--only 03[,05]] [--workers N] [--backend B] [--json FILE]`
+ * `deno task plan --tier reference [--workers N]`: the reference tier (lib/exp/experiments.ts) at the
+ * full preset, with its own seeds, and what it leaves out.
  *
  * Calibrates each experiment the report would train at this preset on this machine (a few
  * timed steps) and prints the runs stored vs. to train and the predicted minutes per question
  * and in total, with the workers `deno task report` would use.
  */
 import { BackendError, initBackend } from "../lib/backend/mod.ts";
-import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
+import {
+  experiment,
+  NOTEBOOK_QUESTIONS,
+  notebookExperiments,
+  parsePreset,
+  type Preset,
+  REFERENCE_LEFT_OUT,
+  REFERENCE_TIER,
+} from "../lib/exp/experiments.ts";
 import { defaultWorkers, makePlan, minutes, type Plan } from "../lib/exp/plan.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
+import { publishedReference } from "../lib/exp/records.ts";
 import { textTable } from "../lib/util/table.ts";
 import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
 
 function usage(msg: string): never {
   console.error(`plan: ${msg}`);
   console.error(
-    "usage: deno task plan [--preset smoke|laptop|full] [--only 03] [--workers N] [--backend B] [--json FILE]",
+    "usage: deno task plan [--preset smoke|laptop|full] [--only 03] [--tier reference] [--workers N] [--backend B] [--json FILE]",
   );
   Deno.exit(2);
 }
@@ -37,6 +48,7 @@ export function planText(p: Plan): string {
 if (import.meta.main) {
   let preset: Preset = "laptop";
   let only: string[] | undefined, workers: number | undefined, backend: string | undefined, json: string | undefined;
+  let tier = false;
   try {
     const { values, positionals } = parseCli(Deno.args, {
       preset: { type: "string" },
@@ -44,9 +56,17 @@ if (import.meta.main) {
       workers: { type: "string" },
       backend: { type: "string" },
       json: { type: "string" },
+      tier: { type: "string" },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     preset = parsePreset(values.preset ?? "laptop");
+    if (values.tier !== undefined) {
+      if (values.tier !== "reference") throw new UsageError(`--tier ${values.tier}: the one tier is 'reference'`);
+      if (values.preset && values.preset !== "full") throw new UsageError("--tier reference is at the full preset");
+      if (values.only) throw new UsageError("--tier reference names its own runs; leave out --only");
+      tier = true;
+      preset = "full";
+    }
     only = values.only?.split(",").filter(Boolean);
     for (const id of only ?? []) {
       if (!NOTEBOOK_QUESTIONS[id]) {
@@ -66,10 +86,24 @@ if (import.meta.main) {
     if (e instanceof BackendError) usage(e.message);
     throw e;
   }
-  const plan = await makePlan(notebookExperiments(only), preset, {
-    workers: workers ?? defaultWorkers(info.name),
-    log: (l) => console.error(l),
-  });
+  const tierSeeds = new Map(REFERENCE_TIER.map((r) => [r.experiment, r.seeds]));
+  // The tier's runs already published (outputs/published/results/full.json) count as stored.
+  const published = tier ? await publishedReference() : undefined;
+  const plan = await makePlan(
+    tier ? REFERENCE_TIER.map((r) => experiment(r.experiment)) : notebookExperiments(only),
+    preset,
+    {
+      workers: workers ?? defaultWorkers(info.name),
+      log: (l) => console.error(l),
+      ...(tier ? { seeds: (e: { name: string }) => tierSeeds.get(e.name) ?? [], published } : {}),
+    },
+  );
   console.log(planText(plan));
+  if (tier) {
+    for (const r of plan.runs.filter((x) => !x.stored)) {
+      console.log(`plan: to train: ${r.experiment} seed ${r.seed}, ${minutes(r.seconds)}`);
+    }
+    console.log(`plan: the tier leaves out ${REFERENCE_LEFT_OUT.en}`);
+  }
   if (json) await writeFileAtomic(json, JSON.stringify(plan, null, 1) + "\n");
 }

@@ -367,6 +367,34 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
     /the kernels together do shrink about as the multiply-adds do \(5\.40×.*outside them — 90 ms at 96 px, 45% of the step/,
   );
   assert.doesNotMatch(outside, /time of some kernels shrinks less/);
+  // The reference sentence states its own scale and seeds, read from its records.
+  const full = (name: string, accs: number[]) =>
+    records(name, { accs }).map((r) => ({
+      ...r,
+      preset: "full" as const,
+      config: resolveConfig(experiment(name), "full"),
+    }));
+  const one = joined(
+    q2bAnswer(
+      ctx,
+      runs,
+      [...full("q2b/vgg11-r8@224", [0.93]), ...full("q2b/vgg11-r8@96", [0.924])],
+      kernels(0.5, 0.1, 5e6),
+    ),
+  );
+  assert.match(
+    one,
+    /reference runs at the assignment's settings \(all 60,000 images, 5 epochs; one seed\) give 0\.930 vs 0\.924/,
+  );
+  const two = joined(
+    q2bAnswer(
+      ctx,
+      runs,
+      [...full("q2b/vgg11-r8@224", [0.93]), ...full("q2b/vgg11-r8@96", [0.924, 0.92])],
+      kernels(0.5, 0.1, 5e6),
+    ),
+  );
+  assert.match(two, /\(all 60,000 images, 5 epochs; 1 seed at 224 px, 2 at 96 px\) give 0\.930 vs 0\.922/);
 });
 
 Deno.test("Q1a leads with the reference verdict: which of this preset's verdicts hold at scale, which change, and none without a reference baseline", () => {

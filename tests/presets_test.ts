@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  configHash,
   type Experiment,
   experiment,
   ExperimentError,
@@ -12,12 +13,15 @@ import {
   GROUPS,
   LAPTOP_WHY,
   PRESETS,
+  REFERENCE_LEFT_OUT,
+  REFERENCE_TIER,
   resolveConfig,
   variant,
   variants,
 } from "../lib/exp/experiments.ts";
 import { buildModel, checkModelOptions, MODELS } from "../lib/models/registry.ts";
 import { initBackend } from "../lib/backend/mod.ts";
+import { makePlan } from "../lib/exp/plan.ts";
 
 // Models are built here only to count parameters: the cpu backend (importing the backends registers wasm first).
 await initBackend({ backend: "cpu", log: null });
@@ -166,4 +170,44 @@ Deno.test("bf16 under --precision auto: only on a bf16 CPU, only for a family wh
   );
   // The checks stored in the project: VGG fails at 96 px, so the report trains VGG in fp32 everywhere.
   assert.equal(bf16Safe(loadBf16Checks(), "VGG").safe, false);
+});
+
+Deno.test("the reference tier: every run a registered experiment at the full preset; published runs count as stored; the CLIs refuse other tiers and presets", async () => {
+  for (const r of REFERENCE_TIER) {
+    assert.ok(EXPERIMENTS.has(r.experiment), r.experiment);
+    assert.ok(r.seeds.length > 0 && r.why.en && r.why.zh, r.experiment);
+  }
+  assert.ok(REFERENCE_LEFT_OUT.en.includes("Q3b") && REFERENCE_LEFT_OUT.zh.includes("Q3b"));
+  // A run published elsewhere is stored for the plan: nothing to calibrate, nothing to train.
+  const e = experiment("q1a/lenet");
+  const hash = await configHash(resolveConfig(e, "smoke"));
+  const outputs = await Deno.makeTempDir();
+  Deno.env.set("CNNLAB_OUTPUTS", outputs);
+  try {
+    const plan = await makePlan([e], "smoke", {
+      seeds: () => [1, 2],
+      published: new Set([`${e.name}|${hash}|1`, `${e.name}|${hash}|2`]),
+    });
+    assert.deepEqual(plan.runs.map((r) => [r.seed, r.stored]), [[1, true], [2, true]]);
+    assert.equal(plan.workSeconds, 0);
+  } finally {
+    Deno.env.delete("CNNLAB_OUTPUTS");
+  }
+  const run = async (script: string, args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL(`../scripts/${script}`, import.meta.url).pathname, ...args],
+      env: { CNNLAB_OUTPUTS: outputs, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, err: new TextDecoder().decode(out.stderr) };
+  };
+  const a = await run("plan.ts", ["--tier", "quick"]);
+  assert.equal(a.code, 2);
+  assert.match(a.err, /--tier quick: the one tier is 'reference'/);
+  const b = await run("plan.ts", ["--tier", "reference", "--preset", "laptop"]);
+  assert.match(b.err, /--tier reference is at the full preset/);
+  const c = await run("exp.ts", ["run", "--tier", "reference", "--preset", "laptop"]);
+  assert.equal(c.code, 2);
+  assert.match(c.err, /--tier reference is at the full preset/);
 });

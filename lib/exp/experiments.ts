@@ -745,6 +745,43 @@ export function questionExperiments(q: Question): Experiment[] {
   return [...EXPERIMENTS.values()].filter((e) => e.question === q);
 }
 
+/**
+ * The reference tier: per question, the runs at the full preset (the assignment's settings, or the
+ * textbook's where it sets none) whose verdict the laptop's scale can change, each finishing
+ * within about two hours on two cores of the slowest machine (a run must finish on the machine
+ * that started it). `deno task plan --tier reference` prices it; `deno task exp run --tier
+ * reference` trains what is missing; the pages lead with its verdicts where they are stored.
+ */
+export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why: Text }[] = [
+  ...questionExperiments("1a").map((e) => ({
+    experiment: e.name,
+    seeds: [1, 2, 3],
+    why: T("the textbook's 10 epochs on all 60,000 images", "教材的 10 轮、全部 60,000 张图像"),
+  })),
+  ...["alexnet", "half-width"].map((n) => ({
+    experiment: `q1b/${n}`,
+    seeds: [1],
+    why: T(
+      "the published AlexNet at 224 px and the ladder's last step: the accuracy cost of simplifying",
+      "224 像素的原始 AlexNet 与阶梯的最后一步：简化的准确率代价",
+    ),
+  })),
+  ...["vgg11-r8@224", "vgg11-r8@96"].map((n) => ({
+    experiment: `q2b/${n}`,
+    seeds: [1, 2],
+    why: T(
+      "the assignment's 5 epochs on all 60,000 images, two seeds",
+      "作业设置的 5 轮、全部 60,000 张图像，两个种子",
+    ),
+  })),
+];
+
+/** What the reference tier leaves out, and why. */
+export const REFERENCE_LEFT_OUT: Text = T(
+  "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores) until the answers issue settles each model's input; Q3a's GAP against a dense head at NiN's scale, likewise",
+  "Q3b 的五个模型在 96 像素、全宽度下（仅 Inception v3 在两核上每轮约 2.4 小时），待答案问题确定各模型的输入后再定；Q3a 在 NiN 规模下的 GAP 与全连接头对比，同样如此",
+);
+
 /** The questions each notebook answers, by notebook number (its file name's prefix). */
 export const NOTEBOOK_QUESTIONS: Readonly<Record<string, readonly Question[]>> = {
   "01": ["1a"],

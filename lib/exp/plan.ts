@@ -147,7 +147,15 @@ export function schedule(seconds: number[], workers: number): { worker: number[]
 export async function makePlan(
   experiments: Experiment[],
   preset: Preset,
-  opts: { workers?: number; log?: (line: string) => void; calibrationSeconds?: number } = {},
+  opts: {
+    workers?: number;
+    log?: (line: string) => void;
+    calibrationSeconds?: number;
+    /** The seeds to plan for each experiment (default: the preset's; the reference tier names its own). */
+    seeds?: (e: Experiment) => number[];
+    /** Runs published elsewhere (the reference records) that count as stored: "experiment|hash|seed". */
+    published?: Set<string>;
+  } = {},
 ): Promise<Plan> {
   const backend = currentBackend();
   if (!backend) throw new Error("no backend started: call initBackend() first");
@@ -178,11 +186,11 @@ export async function makePlan(
       // The precision the workers will train this experiment in (`--precision auto` on native).
       const precision = native ? precisionFor(e, "auto", cpuHasBf16()).precision : backend.precision;
       if (native) setPrecision(precision);
-      for (const seed of presetSeeds(e, preset)) {
-        let stored = false;
+      for (const seed of opts.seeds?.(e) ?? presetSeeds(e, preset)) {
+        let stored = opts.published?.has(`${e.name}|${hash}|${seed}`) ?? false;
         try {
-          const r = await readRecord(recordPath(e.name, preset, hash, seed));
-          stored = r !== null && r.status !== "interrupted" && (r.precision ?? "fp32") === precision;
+          const r = stored ? null : await readRecord(recordPath(e.name, preset, hash, seed));
+          stored ||= r !== null && r.status !== "interrupted" && (r.precision ?? "fp32") === precision;
         } catch (err) {
           if (!(err instanceof RecordError)) throw err; // a bad record will be retrained
         }

@@ -12,6 +12,7 @@ import {
   notebookExperiments,
   type Preset,
   presetSeeds,
+  REFERENCE_TIER,
   resolveConfig,
 } from "./experiments.ts";
 import {
@@ -120,6 +121,12 @@ export async function referenceRuns(source: RecordSource, names: string[]): Prom
   const own = await source.runs("full", names);
   if (own.length || source.readOnly) return own;
   return await folderSource(PUBLISHED_RESULTS).runs("full", names);
+}
+
+/** The reference tier's runs published with the report, as "experiment|configHash|seed". */
+export async function publishedReference(): Promise<Set<string>> {
+  const runs = await folderSource(PUBLISHED_RESULTS).runs("full", REFERENCE_TIER.map((r) => r.experiment));
+  return new Set(runs.filter((r) => r.status === "ok").map((r) => `${r.experiment}|${r.configHash}|${r.seed}`));
 }
 
 /** The source a notebook reads: CNNLAB_RECORDS's folder when set, else the store. */

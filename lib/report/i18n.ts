@@ -321,8 +321,12 @@ const en = {
     timeAtMacs: "time follows the multiply-adds.",
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `Test accuracy ${a224} at 224 vs ${a96} at 96: ${en.diff(c)}, ${en.verdict(c)}.`,
-    reference: (a224: string, a96: string, agree: boolean) =>
-      `The reference run at the assignment's settings (all 60,000 images, 5 epochs, one seed) gives ${a224} vs ${a96}${
+    reference: (a224: string, a96: string, agree: boolean, images: string, epochs: number, n224: number, n96: number) =>
+      `The reference runs at the assignment's settings (all ${images} images, ${epochs} epochs; ${
+        n224 === n96
+          ? (n224 === 1 ? "one seed" : `${n224} seeds each`)
+          : `${n224} seed${n224 > 1 ? "s" : ""} at 224 px, ${n96} at 96 px`
+      }) give ${a224} vs ${a96}${
         agree ? ", the same verdict" : "; its verdict differs from this preset's, which is therefore not trusted"
       }.`,
     noReference: "No reference run at the assignment's settings is stored (deno task exp run q2b --preset full).",
@@ -668,10 +672,12 @@ const zh: Messages = {
     timeAtMacs: "用时与乘加次数成比例。",
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `测试准确率：224 像素 ${a224}，96 像素 ${a96}：${zh.diff(c)}，${zh.verdict(c)}。`,
-    reference: (a224: string, a96: string, agree: boolean) =>
-      `按作业设置的参考运行（全部 60,000 张图像、5 轮、一个种子）得到 ${a224} 对 ${a96}${
-        agree ? "，结论相同" : "；其结论与本预设不同，因此本预设的结论不可信"
-      }。`,
+    reference: (a224: string, a96: string, agree: boolean, images: string, epochs: number, n224: number, n96: number) =>
+      `按作业设置的参考运行（全部 ${images} 张图像、${epochs} 轮；${
+        n224 === n96
+          ? (n224 === 1 ? "一个种子" : `每种尺寸 ${n224} 个种子`)
+          : `224 像素 ${n224} 个种子，96 像素 ${n96} 个种子`
+      }）得到 ${a224} 对 ${a96}${agree ? "，结论相同" : "；其结论与本预设不同，因此本预设的结论不可信"}。`,
     noReference: "尚未保存按作业设置的参考运行（deno task exp run q2b --preset full）。",
     kernelsCaption: (batch: number, how: string) =>
       `一个训练步的时间按算子组分解：224 与 96 像素（批大小 ${batch}，对一个训练步做剖析，取 3 次平均；${how}）`,

@@ -229,7 +229,17 @@ export function q2bAnswer(
   if (ref.length === 2 && ref.every((r) => r.n)) {
     const rc = compare(ref[0], ref[1], [...ref, ...page]);
     const agree = rc.significant === c.significant && (!c.significant || Math.sign(rc.delta) === Math.sign(c.delta));
-    out.push(m.q2.reference(acc(ref[0].testAcc), acc(ref[1].testAcc), agree));
+    out.push(
+      m.q2.reference(
+        acc(ref[0].testAcc),
+        acc(ref[1].testAcc),
+        agree,
+        thousandsOf(ref[0].trainImages),
+        ref[0].epochs,
+        ref[0].n,
+        ref[1].n,
+      ),
+    );
   } else out.push(m.q2.noReference);
   if (changed.length) {
     out.push(
