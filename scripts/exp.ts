@@ -50,7 +50,7 @@ import {
 } from "../lib/exp/measurements.ts";
 import { MeasureError, runMeasurement } from "../lib/exp/measure.ts";
 import { onStopSignals, stopExitCode, type StopSignal } from "../lib/exp/workers.ts";
-import { loadRecords, loadVariants, mergeStores, outputsDir, publishRecords } from "../lib/exp/store.ts";
+import { loadRecords, loadVariants, mergeStores, outputsDir, publishRecords, replacedBy } from "../lib/exp/store.ts";
 import { CheckpointError } from "../lib/train/checkpoint.ts";
 import { textTable, thousands } from "../lib/util/table.ts";
 import { meanSd } from "../lib/util/stats.ts";
@@ -375,17 +375,13 @@ switch (cmd) {
     await Deno.mkdir(dir, { recursive: true });
     if (records.length) {
       const file = `${dir}/${preset}.json`;
-      const r = await publishRecords(file, records, new Set(records.map((x) => x.experiment)));
+      const r = await publishRecords(file, records, replacedBy(records));
       console.log(`exp: published ${r.written} ${preset} record(s) to ${file} (${r.kept} other record(s) kept)`);
     }
     if (measures.length) {
       const file = publishedMeasurementsFile(dir, preset);
-      const r = await publishRecords(
-        file,
-        measures,
-        new Set(measures.map((x) => x.measurement)),
-        (x) => String(x.measurement),
-      );
+      const names = new Set(measures.map((x) => x.measurement));
+      const r = await publishRecords(file, measures, (x) => names.has(String(x.measurement)));
       console.log(`exp: published ${r.written} ${preset} measurement(s) to ${file} (${r.kept} other(s) kept)`);
     }
     break;

@@ -22,7 +22,7 @@
 import { answerOf, type Notebook, problems, renderPage, skippedFiles, STYLE, titleOf } from "../lib/report/page.ts";
 import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
 import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
-import { outputsDir, publishRecords } from "../lib/exp/store.ts";
+import { outputsDir, publishRecords, replacedBy } from "../lib/exp/store.ts";
 import { currentRecords, folderSource, missingRecords, referenceRuns, storeSource } from "../lib/exp/records.ts";
 import { notebookMeasurements, publishedMeasurementsFile, storedMeasurement } from "../lib/exp/measurements.ts";
 import { minutes, type Plan } from "../lib/exp/plan.ts";
@@ -380,20 +380,21 @@ if (publish && !failed) {
     await Deno.mkdir(`${root}/results`, { recursive: true });
     const used = new Set(notebookExperiments(ids).map((e) => e.name));
     const mine = await currentRecords(preset, used);
-    await publishRecords(`${root}/results/${preset}.json`, mine, used);
+    // The report publishes every seed of the experiments its pages used: their earlier records all give way.
+    await publishRecords(`${root}/results/${preset}.json`, mine, (r) => used.has(String(r.experiment)));
     const measures = (await Promise.all(notebookMeasurements(ids).map((m) => storedMeasurement(m, preset)))).filter((
       r,
     ) => r !== null);
+    const names = new Set(measures.map((r) => r.measurement));
     await publishRecords(
       publishedMeasurementsFile(`${root}/results`, preset),
       measures,
-      measures.map((r) => r.measurement),
-      (r) => String(r.measurement),
+      (r) => names.has(String(r.measurement)),
     );
     // The reference runs at the assignment's settings that the pages set before this preset's
     // (other reference records in full.json stay).
     const refs = preset === "full" ? [] : await referenceRuns(storeSource(), [...used]);
-    if (refs.length) await publishRecords(`${root}/results/full.json`, refs, new Set(refs.map((r) => r.experiment)));
+    if (refs.length) await publishRecords(`${root}/results/full.json`, refs, replacedBy(refs));
     published = mine.length + measures.length;
   }
   console.error(

@@ -11,7 +11,7 @@ import { PROJECT_ROOT } from "../lib/util/fs.ts";
 import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { processStart } from "../lib/util/libc.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
-import { globPrefix, matchExperiments } from "../lib/exp/experiments.ts";
+import { configHash, experiment, globPrefix, matchExperiments, resolveConfig } from "../lib/exp/experiments.ts";
 import { markdownHtml, tableHtml } from "../lib/report/render.ts";
 import { acquireLock, currentOwner, LockBusy, lockHolder } from "../lib/exp/lock.ts";
 import type { RunRecord } from "../lib/exp/store.ts";
@@ -387,21 +387,31 @@ Deno.test("merge: a record whose path fields climb out is refused and nothing is
   assert.equal(await Deno.readTextFile(mine), before);
 });
 
-Deno.test("publish: finished records replace their experiment's published ones; every other published record stays", async () => {
+Deno.test("publish: finished records replace the same seed and stale configurations; other seeds and experiments stay", async () => {
   const out = await tmp();
   const file = `${out}/published/results/smoke.json`;
   assert.equal((await exp(out, ["publish", "q1a/relu", "--preset", "smoke"])).code, 1, "nothing to publish yet");
   assert.equal((await exp(out, ["run", "q1a/relu", "--preset", "smoke", "--backend", "wasm"])).code, 0);
   await Deno.mkdir(`${out}/published/results`, { recursive: true });
-  await Deno.writeTextFile(file, JSON.stringify([{ experiment: "q9/kept" }, { experiment: "q1a/relu", seed: 99 }]));
+  // Published earlier: another experiment, a stale configuration of this one (no hash), and its seed 2
+  // trained elsewhere with the current configuration.
+  const hash = await configHash(resolveConfig(experiment("q1a/relu"), "smoke"));
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify([
+      { experiment: "q9/kept" },
+      { experiment: "q1a/relu", seed: 99 },
+      { experiment: "q1a/relu", seed: 2, configHash: hash },
+    ]),
+  );
   for (let i = 0; i < 2; i++) {
     const r = await exp(out, ["publish", "q1a/relu", "--preset", "smoke"]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /published 1 smoke record\(s\) to .*smoke\.json \(1 other record\(s\) kept\)/);
+    assert.match(r.out, /published 1 smoke record\(s\) to .*smoke\.json \(2 other record\(s\) kept\)/);
   }
   const list = JSON.parse(await Deno.readTextFile(file)) as RunRecord[];
-  assert.deepEqual(list.map((r) => `${r.experiment}:${r.seed}`), ["q9/kept:undefined", "q1a/relu:1"]);
-  assert.equal(list[1].status, "ok");
+  assert.deepEqual(list.map((r) => `${r.experiment}:${r.seed}`), ["q9/kept:undefined", "q1a/relu:2", "q1a/relu:1"]);
+  assert.equal(list[2].status, "ok");
 });
 
 Deno.test("workers: four workers on one store train every run exactly once, free-for-all and with --shard", async () => {

@@ -370,26 +370,38 @@ export async function mergeStores(stores: string[]): Promise<MergeResult> {
 
 /**
  * Publish records into a file of published records (`outputs/published/results/<preset>.json`, or
- * `measurements-<preset>.json`): every record there whose name (`key`: a run's experiment, a
- * measurement's name) is in `replaces` gives way to `records`; all others stay, so publishing one
- * question (or one reference tier) never drops another's. Written atomically.
+ * `measurements-<preset>.json`): the published records `drop` accepts give way to `records`; all
+ * others stay, so publishing one question, one seed or one reference run never drops another's.
+ * Written atomically.
  */
 export async function publishRecords<T extends object>(
   file: string,
   records: T[],
-  replaces: Iterable<string>,
-  key: (r: Record<string, unknown>) => string = (r) => String(r.experiment),
+  drop: (published: Record<string, unknown>) => boolean,
 ): Promise<{ written: number; kept: number }> {
-  const drop = new Set(replaces);
   let kept: Record<string, unknown>[] = [];
   try {
-    kept = (JSON.parse(await Deno.readTextFile(file)) as Record<string, unknown>[]).filter((r) => !drop.has(key(r)));
+    kept = (JSON.parse(await Deno.readTextFile(file)) as Record<string, unknown>[]).filter((r) => !drop(r));
   } catch {
     kept = [];
   }
   // NaN is written as null.
   await writeFileAtomic(file, JSON.stringify([...kept, ...records], null, 1) + "\n");
   return { written: records.length, kept: kept.length };
+}
+
+/**
+ * What new run records replace when published: the same experiment's run with the same seed, and
+ * its runs of another configuration (stale). The experiment's other seeds stay — a seed trained on
+ * another machine, published earlier, is not lost.
+ */
+export function replacedBy(records: RunRecord[]): (published: Record<string, unknown>) => boolean {
+  const hashOf = new Map(records.map((r) => [r.experiment, r.configHash]));
+  const seeds = new Set(records.map((r) => `${r.experiment}|${r.seed}`));
+  return (p) => {
+    const hash = hashOf.get(String(p.experiment));
+    return hash !== undefined && (p.configHash !== hash || seeds.has(`${p.experiment}|${p.seed}`));
+  };
 }
 
 /** Where variants are declared so that every process (the CLI, workers, notebooks) knows them by name. */
