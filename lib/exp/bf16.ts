@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from "../util/fs.ts";
 import { modelEntry } from "../models/registry.ts";
 import type { Precision } from "../backend/native.ts";
 import type { Experiment } from "./experiments.ts";
+import { mean } from "../util/stats.ts";
 
 export const BF16_CHECKS = `${PROJECT_ROOT}/lib/exp/bf16-checks.json`;
 /** Largest |mean bf16 − mean fp32| accuracy difference (0.5 points) for a family to train in bf16. */
@@ -26,8 +27,6 @@ export interface Bf16Check {
   device: string;
   date: string;
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export function loadBf16Checks(path = BF16_CHECKS): Bf16Check[] {
   try {

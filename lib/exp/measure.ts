@@ -113,31 +113,32 @@ async function sourceRecords(spec: MeasurementSpec, preset: Preset): Promise<Sou
   return out;
 }
 
-/** Seconds per step of one configuration, one value per timed round, on a random batch (making batches excluded). */
-async function stepRounds(cfg: TrainConfig, preset: Preset): Promise<number[]> {
+/**
+ * One configuration's size, and its seconds per step, one value per timed round, on a random batch
+ * (making batches excluded): one model built for both.
+ */
+async function timedStep(
+  cfg: TrainConfig,
+  preset: Preset,
+): Promise<{ params: number; macs: number; stepSeconds: number[] }> {
   const method = timingMethod(preset);
   const model = createModel(cfg, 1);
+  const { trainable: params, macs } = summarize(model);
   const optimizer = makeOptimizer(cfg.optim);
   const x = tf.randomUniform([cfg.batchSize, cfg.inputSize, cfg.inputSize, 1]);
   const y = tf.tensor1d(Array.from({ length: cfg.batchSize }, (_, i) => i % 10), "int32");
   try {
-    return await timeSteps(() => trainStep(model, optimizer, x, y, stepOptions(cfg)), {
+    const stepSeconds = await timeSteps(() => trainStep(model, optimizer, x, y, stepOptions(cfg)), {
       ...method,
       minRounds: method.rounds,
       maxRounds: method.rounds,
     });
+    return { params, macs, stepSeconds };
   } finally {
     tf.dispose([x, y]);
     optimizer.dispose();
     model.dispose();
   }
-}
-
-function sizeOf(cfg: TrainConfig): { params: number; macs: number } {
-  const model = createModel(cfg, 1);
-  const s = summarize(model);
-  model.dispose();
-  return { params: s.trainable, macs: s.macs };
 }
 
 async function ladder(preset: Preset): Promise<LadderData> {
@@ -150,8 +151,7 @@ async function ladder(preset: Preset): Promise<LadderData> {
       model: r.config.model,
       inputSize: r.config.inputSize,
       batchSize: r.config.batchSize,
-      ...sizeOf(r.config),
-      stepSeconds: await stepRounds(r.config, preset),
+      ...await timedStep(r.config, preset),
     });
   }
   return { rungs };
@@ -179,13 +179,8 @@ async function kernels(preset: Preset): Promise<KernelData> {
   const times = new Map<string, number[]>();
   for (const [i, name] of Q2B_PAIR.entries()) {
     const cfg = resolveConfig(experiment(name), preset);
-    runs.push({
-      experiment: name,
-      inputSize: cfg.inputSize,
-      batchSize: cfg.batchSize,
-      macs: sizeOf(cfg).macs,
-      stepSeconds: await stepRounds(cfg, preset),
-    });
+    const { macs, stepSeconds } = await timedStep(cfg, preset);
+    runs.push({ experiment: name, inputSize: cfg.inputSize, batchSize: cfg.batchSize, macs, stepSeconds });
     const model = createModel(cfg, 1);
     const opt = makeOptimizer(cfg.optim);
     const x = tf.randomUniform([cfg.batchSize, cfg.inputSize, cfg.inputSize, 1]);

@@ -95,18 +95,24 @@ async function readPublished<T>(file: string, validate: (v: unknown, where: stri
 /** A folder of published records, read-only. */
 export function folderSource(dir: string): RecordSource {
   const root = dir.replace(/\/$/, "");
+  // Each file is read and checked once per source: a page asks for runs and measurements several times.
+  const files = new Map<string, Promise<unknown[]>>();
+  const once = <T>(file: string, validate: (v: unknown, where: string) => T): Promise<T[]> => {
+    if (!files.has(file)) files.set(file, readPublished(file, validate));
+    return files.get(file) as Promise<T[]>;
+  };
   return {
     where: root,
     readOnly: true,
     runs: async (preset, names) => {
       const hashes = await currentHashes(preset, names);
-      return (await readPublished(`${root}/${preset}.json`, validateRecord)).filter((r) =>
+      return (await once(`${root}/${preset}.json`, validateRecord)).filter((r) =>
         r.preset === preset && hashes.get(r.experiment) === r.configHash
       ).sort((a, b) => a.experiment.localeCompare(b.experiment) || a.seed - b.seed);
     },
     measurement: async (name, preset) => {
       const hash = await measurementHash(measurementSpec(name), preset);
-      return (await readPublished(publishedMeasurementsFile(root, preset), validateMeasurement)).find((r) =>
+      return (await once(publishedMeasurementsFile(root, preset), validateMeasurement)).find((r) =>
         r.measurement === name && r.preset === preset && r.configHash === hash
       ) ?? null;
     },

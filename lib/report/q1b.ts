@@ -8,7 +8,7 @@
 import type { RunRecord } from "../exp/store.ts";
 import { ALL_TRAIN_IMAGES, type LadderData, ladderRungs, type MeasureRecord } from "../exp/measurements.ts";
 import { questionExperiments } from "../exp/experiments.ts";
-import { ratioInterval } from "../util/stats.ts";
+import { mean, ratioInterval } from "../util/stats.ts";
 import { showHtml } from "./display.ts";
 import { acc, fixed, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import { Plot, plotHtml, tableHtml } from "./render.ts";
@@ -48,8 +48,6 @@ export interface Rung {
   trained: number[];
   summary: Summary | null;
 }
-
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);
 
 /** The ladder from the timing record (times, sizes) and the run records (accuracies, the runs' own times). */
 export function ladder(ctx: PageContext, runs: RunRecord[], timing: MeasureRecord<LadderData>): Rung[] {

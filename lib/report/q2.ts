@@ -12,7 +12,7 @@
 import { experiment, resolveConfig } from "../exp/experiments.ts";
 import { type KernelData, type MeasureRecord, type ProbeData, Q2B_PAIR } from "../exp/measurements.ts";
 import type { RunRecord } from "../exp/store.ts";
-import { ratioInterval } from "../util/stats.ts";
+import { mean, ratioInterval } from "../util/stats.ts";
 import { base64, encodePng, viridis } from "../util/png.ts";
 import { summarize } from "../models/inspect.ts";
 import { buildModel } from "../models/registry.ts";
@@ -200,7 +200,7 @@ export function q2bAnswer(
   const laggards = rowsK.filter((k) => k.ms96 >= 0.05 * total96 && k.ms224 / k.ms96 < macRatio * 0.9)
     .sort((a, b) => a.ms224 / a.ms96 - b.ms224 / b.ms96).slice(0, 3)
     .map((k) => `${m.q2.kernelGroup(k.group)} ${ratio(k.ms224 / k.ms96)}`);
-  const step96 = 1000 * t96.stepSeconds.reduce((a, x) => a + x, 0) / t96.stepSeconds.length;
+  const step96 = 1000 * mean(t96.stepSeconds);
   const outside96 = step96 - total96;
   const why = macRatio < timed.lo
     ? m.q2.timeAboveMacs
@@ -319,5 +319,3 @@ export async function q2bEvidence(
   const curves = curvesHtml(m, curvePoints(m, runs, Q2B, ctx.lang), m.q2.curvesTitle);
   await showHtml(results + curves + params + kernelTable, m.q2.resultsCaption);
 }
-
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN);

@@ -12,6 +12,11 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
+/** The arithmetic mean; NaN for no values. */
+export function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : NaN;
+}
+
 /** Mean and sample standard deviation (n − 1); sd is NaN for fewer than two values. */
 export function meanStd(xs: number[]): { mean: number; sd: number; n: number } {
   const v = xs.filter((x) => Number.isFinite(x));
@@ -112,7 +117,6 @@ export function meanInterval(s: Sample, pool: number[][] = [s.values]): { mean: 
  * either side has fewer than two values.
  */
 export function ratioInterval(a: readonly number[], b: readonly number[]): { ratio: number; lo: number; hi: number } {
-  const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const ratio = mean(a) / mean(b);
   if (a.length < 2 || b.length < 2) return { ratio, lo: NaN, hi: NaN };
   const la = a.map(Math.log), lb = b.map(Math.log);
