@@ -44,7 +44,6 @@ import {
   matchMeasurements,
   measurementHash,
   MEASUREMENTS,
-  type MeasurementSpec,
   publishedMeasurementsFile,
   storedMeasurement,
 } from "../lib/exp/measurements.ts";
@@ -140,13 +139,6 @@ function select(p: string, orNone = false): Experiment[] {
     }
     throw e;
   }
-}
-
-/** Measurements matching a pattern at this preset, with whether each is stored with its current identity. */
-async function measurementsOf(p: string): Promise<{ spec: MeasurementSpec; hash: string }[]> {
-  return await Promise.all(
-    matchMeasurements(p).map(async (spec) => ({ spec, hash: await measurementHash(spec, preset) })),
-  );
 }
 
 switch (cmd) {
@@ -362,12 +354,10 @@ switch (cmd) {
   case "publish": {
     // Records finished on this machine into the published ones (e.g. a reference tier as each run finishes).
     if (!pattern) usage("publish needs an experiment or measurement name or pattern");
-    const measured = await measurementsOf(pattern);
+    const measured = matchMeasurements(pattern);
     const names = select(pattern, measured.length > 0).map((e) => e.name);
     const records = (await currentRecords(preset, names)).filter((r) => r.status !== "interrupted");
-    const measures = (await Promise.all(measured.map((m) => storedMeasurement(m.spec, preset)))).filter((r) =>
-      r !== null
-    );
+    const measures = (await Promise.all(measured.map((m) => storedMeasurement(m, preset)))).filter((r) => r !== null);
     if (records.length === 0 && measures.length === 0) {
       fail(`no finished ${preset} record or measurement of ${pattern} is stored here; train or measure it first`);
     }
