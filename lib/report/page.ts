@@ -107,7 +107,6 @@ p.note,p.sources{font-size:.8rem;color:#556}
 .colourbar img{vertical-align:middle}
 table.cnnlab-table caption{caption-side:top;text-align:left;font-weight:600;padding:.3rem 0}
 table{border-collapse:collapse}th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left}
-details.src{margin:.4rem 0}details.src summary{cursor:pointer;color:#667;font-size:.8rem}
 pre{background:#f7f7f7;padding:.5rem;overflow-x:auto;font-size:.8rem}
 pre.error{background:#fee;color:#900}
 .cnnlab-banner{font-size:.85rem;color:#445;background:#eef3f8;padding:.3rem .5rem;border-radius:4px}
@@ -132,20 +131,21 @@ export function answerOf(nb: Notebook): string | null {
   return null;
 }
 
+/** Whether a cell is the notebook's own (a "Try it" section, tagged `try-it`): never on a hand-in page. */
+export const notebookOnly = (c: NbCell): boolean => (c.metadata?.tags ?? []).includes("try-it");
+
 export function renderPage(nb: Notebook, meta: PageMeta): string {
-  // A code cell that showed nothing (settings, loading, a "Try it" cell the report skipped) is the
-  // notebook's, not the page's: the page shows what the cells displayed, each with its code folded.
-  // Diagnostics on stderr (a skipped bad record, say) draw nothing, so they never change a page.
+  // A hand-in page shows what the cells displayed, never their code: the code is the notebook's, one
+  // click away in the repository. A code cell that showed nothing (settings, loading) and the "Try it"
+  // section are the notebook's too. Diagnostics on stderr (a skipped bad record, say) draw nothing, so
+  // they never change a page.
   const shown = (c: NbCell) =>
-    inLanguage(c, meta.lang) && (c.cell_type !== "code" || (c.outputs ?? []).some((o) => outputHtml(o) !== ""));
+    inLanguage(c, meta.lang) && !notebookOnly(c) &&
+    (c.cell_type !== "code" || (c.outputs ?? []).some((o) => outputHtml(o) !== ""));
   const body = nb.cells.filter(shown).map((c) => {
-    const src = joinText(c.source);
-    if (c.cell_type === "markdown") return `<section class="md">${markdownHtml(src)}</section>`;
+    if (c.cell_type === "markdown") return `<section class="md">${markdownHtml(joinText(c.source))}</section>`;
     if (c.cell_type !== "code") return "";
-    const outs = (c.outputs ?? []).map(outputHtml).join("\n");
-    return `<section class="code"><details class="src"><summary>code</summary><pre>${
-      esc(src)
-    }</pre></details>${outs}</section>`;
+    return `<section class="out">${(c.outputs ?? []).map(outputHtml).join("\n")}</section>`;
   }).join("\n");
   return `<!DOCTYPE html>
 <html lang="${
