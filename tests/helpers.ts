@@ -112,3 +112,29 @@ export function numbersOf(text: string): string[] {
 export function pageText(html: string): string {
   return html.replace(/<style[\s\S]*?<\/style>/g, " ").replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ");
 }
+
+/**
+ * The Latin words a Chinese page's reader sees outside code (`<code>`, `<pre>`, styles and attributes
+ * removed; chart text and table cells kept), each occurrence in page order. Left out as not words:
+ * identifiers with a digit or a slash (q1a/relu, fc1, avx512_core_bf16, v3, 5e-4), single letters
+ * (h×w×c, rows a–c, Student t), and a CPU's name before "，N 核" (the device a record names).
+ */
+export function latinWords(html: string): string[] {
+  const text = html.replace(/<style[\s\S]*?<\/style>/g, " ").replace(/<(code|pre)\b[\s\S]*?<\/\1>/g, " ")
+    .replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ").replace(/[A-Za-z0-9()@ ._-]+(?=[，,] ?\d+ (核|cores))/g, " ");
+  return [...text.matchAll(/(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9_]*(?:[-'./][A-Za-z0-9_]+)*/g)].map((m) => m[0])
+    .filter((w) => w.length > 1 && !/[0-9/]/.test(w));
+}
+
+/**
+ * The Latin words a Chinese page may show (docs/glossary.md): names of models, methods, people,
+ * datasets and tools, units, the presets and backends a user types, and the link to the English page.
+ */
+export const ZH_LATIN_ALLOWED: ReadonlySet<string> = new Set([
+  ..."LeNet AlexNet VGG NiN GoogLeNet BN-Inception Inception Inception-ResNet ResNet".split(" "),
+  ..."ReLU sigmoid tanh Adam SGD RMSprop dropout GAP LRN PCA".split(" "),
+  ..."ImageNet CIFAR Fashion-MNIST MNIST".split(" "),
+  ..."LeCun Krizhevsky Sutskever Hinton Simonyan Zisserman Lin Szegedy Ioffe He Xiao Rasul Vollgraf Student".split(" "),
+  ..."cnnlab Deno tfjs TensorFlow.js PyTorch oneDNN WebGPU GPU CPU JS UTC px MB GB".split(" "),
+  ..."smoke laptop full native webgpu tensorflow wasm cpu English".split(" "),
+]);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { decodePng, encodePng } from "../lib/util/png.ts";
 import { type Notebook, problems } from "../lib/report/page.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
-import { numbersOf, pageText, textOf } from "./helpers.ts";
+import { latinWords, numbersOf, pageText, textOf, ZH_LATIN_ALLOWED } from "./helpers.ts";
 import { RUN_PERMISSIONS } from "../lib/util/deno.ts";
 import { nativeLibState } from "../lib/backend/native_build.ts";
 import { cpuDescription } from "../lib/backend/mod.ts";
@@ -224,7 +224,15 @@ Deno.test("deno task report --preset smoke --lang both --publish: answer-first p
       assert.ok(m.scrollWidth <= m.clientWidth, `${lang}/${p} scrolls sideways (${m.scrollWidth} > ${m.clientWidth})`);
       assert.deepEqual(m.overflowing, [], `${lang}/${p}: tables wider than the page`);
       assert.ok(m.answerTop >= 0 && m.answerTop < 900, `${lang}/${p}: the answer starts at ${m.answerTop} px`);
-      if (lang === "zh") assert.deepEqual(englishProse(m.text), [], `${p}: English prose on the Chinese page`);
+      if (lang === "zh") {
+        assert.deepEqual(englishProse(m.text), [], `${p}: English prose on the Chinese page`);
+        assert.deepEqual(
+          latinWords(html).filter((w) => !ZH_LATIN_ALLOWED.has(w)),
+          [],
+          `${p}: Latin words on the Chinese page (not in tests/helpers.ts ZH_LATIN_ALLOWED)`,
+        );
+      }
+      assert.ok(!/<pre>|Try it|动手试试/.test(html), `${lang}/${p}: notebook machinery (code, Try it) on a hand-in page`);
     }
   }
   assert.match(await Deno.readTextFile(`${tmp}/report/02_alexnet_simplification.html`), /reported/);

@@ -221,12 +221,12 @@ export async function showModel(ctx: NotebookContext, name: string): Promise<voi
   const rows = s.layers.filter((l) => l.trainable > 0 || /pool|flatten|concat|add/i.test(l.type));
   const m = ctx.m;
   await showHtml(
-    `<details class="model"><summary>${esc(e.label[ctx.lang])} — ${esc(cfg.model)} @${cfg.inputSize}: ${
-      thousandsOf(s.trainable)
-    } ${esc(m.colParams)}, ${thousandsOf(s.macs)} ${esc(m.colMacs)}</summary>` +
+    `<details class="model"><summary>${esc(e.label[ctx.lang])} — <code>${esc(cfg.model)}</code>${
+      esc(m.modelFacts(cfg.inputSize, thousandsOf(s.trainable), thousandsOf(s.macs)))
+    }</summary>` +
       tableHtml(rows, [
-        { label: m.q2.colLayer, cell: (l) => l.name, numeric: false },
-        { label: m.colType, cell: (l) => l.type, numeric: false },
+        { label: m.q2.colLayer, cell: (l) => l.name, numeric: false, code: true },
+        { label: m.colType, cell: (l) => l.type, numeric: false, code: true },
         { label: "h×w×c", cell: (l) => l.outputShape.join("×"), numeric: true },
         { label: m.colParams, cell: (l) => thousandsOf(l.trainable), numeric: true },
         { label: m.colMacs, cell: (l) => thousandsOf(l.macs), numeric: true },

@@ -24,6 +24,13 @@ export function parseLang(s: string): Lang {
   throw new LangError(`unknown language '${s}'; valid: ${LANGS.join(", ")}`);
 }
 
+const OPTIMIZER_NAMES: Record<string, string> = {
+  sgd: "SGD",
+  momentum: "SGD with momentum",
+  adam: "Adam",
+  rmsprop: "RMSprop",
+};
+
 const en = {
   lang: "en",
   /** Experiment labels on pages (the registry's label is the English one the CLI prints). */
@@ -47,15 +54,38 @@ const en = {
   precision: "precision",
   perLayer: (bf16: number, all: number) =>
     `bf16 in the ${bf16} of ${all} convolutions and matmuls measured faster in it, fp32 elsewhere`,
+  /** A record's device as stored (lib/backend/mod.ts writes it in English). */
+  deviceName: (device: string) => device,
+  /** An optimiser and its settings, as the settings table shows them. */
+  optimText: (optimizer: string, lr: number, momentum?: number, weightDecay?: number) =>
+    `${OPTIMIZER_NAMES[optimizer] ?? optimizer}, lr ${lr}${momentum !== undefined ? `, momentum ${momentum}` : ""}${
+      weightDecay ? `, weight decay ${weightDecay}` : ""
+    }`,
+  scheduleText: (schedule: string, warmupEpochs?: number) =>
+    `${({ constant: "constant", step: "step decay", cosine: "cosine annealing" } as Record<string, string>)[schedule] ??
+      schedule}${warmupEpochs ? `, ${warmupEpochs} warm-up epochs` : ""}`,
+  /** The key of a recipe reason (lib/exp/experiments.ts `why`), as the table shows it. */
+  reasonKey: (key: string) =>
+    ({ optim: "optimiser", variant: "variant", epochs: "epochs", model: "model", schedule: "schedule" } as Record<
+      string,
+      string
+    >)[key] ?? key,
+  widthScale: "width (× each model's own)",
+  denseWidth: "dense layers' width",
+  modelsOwn: "each model's own",
+  total: "total",
+  /** After a model's name in its layer table's heading. */
+  modelFacts: (input: number, params: string, macs: string) =>
+    ` @${input}: ${params} parameters, ${macs} multiply-adds per image`,
   seeds: "seeds",
   versions: "versions",
   commit: "commit",
   runs: "runs",
   trainedOn: "trained on",
-  presetChanged: "What this preset changed from the assignment's settings",
+  presetChanged: "What this preset changed from the full preset (the assignment's scale where it sets one, else the textbook's)",
   knob: "setting",
   value: "here",
-  assignment: "assignment",
+  assignment: "full preset",
   why: "why",
   experiment: "experiment",
   model: "model",

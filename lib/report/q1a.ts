@@ -192,7 +192,7 @@ export async function q1aStructure(ctx: PageContext): Promise<void> {
   const [l, a] = rows;
   await showHtml(
     tableHtml(rows, [
-      { label: m.model, cell: (r) => String(r.model), numeric: false },
+      { label: m.model, cell: (r) => String(r.model), numeric: false, code: true },
       { label: m.input, cell: (r) => String(r.input), numeric: true },
       { label: m.colConv, cell: (r) => String(r.convs), numeric: true },
       { label: m.colChannels, cell: (r) => String(r.channels), numeric: false },

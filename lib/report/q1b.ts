@@ -112,7 +112,7 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
         m.q1b.runsRatio(
           ratioCi(m, t),
           agree,
-          m.runsWhere(fastest.summary!.device, Number.isNaN(others) ? null : others),
+          m.runsWhere(m.deviceName(fastest.summary!.device), Number.isNaN(others) ? null : others),
         ),
       );
     }

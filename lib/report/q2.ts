@@ -97,7 +97,7 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
   const family = new Map<string, string>(d.rows.map((r) => [r.experiment, r.family]));
   const sources = m.q2.probeSources(
     probes.sources.map((s) => `${family.get(s.experiment) ?? s.experiment} ${acc(s.testAcc)}`).join(", "),
-    [...new Set(probes.sources.map((s) => s.device))].join("; "),
+    [...new Set(probes.sources.map((s) => m.deviceName(s.device)))].join("; "),
   );
   return { rows, mapsHtml, probeImages: d.probeImages, sources };
 }
@@ -219,7 +219,7 @@ export function q2bAnswer(
       m.q2.runsTime(
         ratioCi(m, own),
         !(own.lo > timed.hi || own.hi < timed.lo),
-        m.runsWhere(big.device, Number.isNaN(others) ? null : others),
+        m.runsWhere(m.deviceName(big.device), Number.isNaN(others) ? null : others),
       ),
     );
   }
@@ -303,7 +303,7 @@ export async function q2bEvidence(
   ], m.q2.resultsCaption);
   const { rows, total } = q2bParams();
   const params = tableHtml<ParamRow>([...rows, total], [
-    { label: m.q2.colLayer, cell: (r) => r.layer, numeric: false },
+    { label: m.q2.colLayer, cell: (r) => r === total ? m.total : r.layer, numeric: false, code: (r) => r !== total },
     { label: `${m.colParams} @224`, cell: (r) => thousandsOf(r.p224), numeric: true },
     { label: `${m.colParams} @96`, cell: (r) => thousandsOf(r.p96), numeric: true },
     { label: `${m.colMacs} @224`, cell: (r) => thousandsOf(r.m224), numeric: true },

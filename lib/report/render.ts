@@ -20,6 +20,8 @@ export interface Column<T = Row> {
   cell: (row: T) => string;
   /** Right-align (numbers). */
   numeric?: boolean;
+  /** The cell is an identifier (an experiment, model or layer name): set as code, in every language. */
+  code?: boolean | ((row: T) => boolean);
 }
 
 /** An HTML table from a DataFrame (or typed rows) and column specs. */
@@ -30,7 +32,11 @@ export function tableHtml<T = Row>(data: pl.DataFrame | T[], columns: Column<T>[
   );
   const body = rows.map((r) =>
     `<tr>${
-      columns.map((c) => `<td style="text-align:${c.numeric ? "right" : "left"}">${esc(c.cell(r))}</td>`).join("")
+      columns.map((c) => {
+        const v = esc(c.cell(r));
+        const code = typeof c.code === "function" ? c.code(r) : c.code;
+        return `<td style="text-align:${c.numeric ? "right" : "left"}">${code && v ? `<code>${v}</code>` : v}</td>`;
+      }).join("")
     }</tr>`
   ).join("\n");
   return `<table class="cnnlab-table">${

@@ -4,7 +4,15 @@
  * learning curves with integer epoch ticks) and the settings-and-provenance block.
  */
 import type { RunRecord } from "../exp/store.ts";
-import { experiment, LAPTOP_WHY, type Preset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
+import {
+  experiment,
+  GROUPS,
+  type Knobs,
+  LAPTOP_WHY,
+  type Preset,
+  presetSeeds,
+  resolveConfig,
+} from "../exp/experiments.ts";
 import { pooledVariance } from "../util/stats.ts";
 import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
 import { acc, labelOf, type Lang, type Messages, points, ratio, withHalf } from "./i18n.ts";
@@ -32,7 +40,7 @@ export function ratioCi(m: Messages, r: { ratio: number; lo: number; hi: number 
 
 /** How a timing record was measured: machine, backend, and how many other runs trained meanwhile. */
 export function timedHow(m: Messages, r: MeasureRecord): string {
-  return m.timedHow(r.device, r.backend, r.othersTraining);
+  return m.timedHow(m.deviceName(r.device), r.backend, r.othersTraining);
 }
 
 /** A step's number from its label ("1: 10-class output" / "1：输出层改为 10 类" → "1"). */
@@ -196,7 +204,7 @@ export function seedRows(
 
 // ---------------------------------------------------------------- settings and provenance
 
-const cfgCells = (name: string, preset: Preset) => {
+const cfgCells = (m: Messages, name: string, preset: Preset) => {
   const c = resolveConfig(experiment(name), preset);
   const o = c.modelOptions as Record<string, unknown>;
   const width = o.width ?? o.widthMultiplier ?? (o.ratio ? `1/${o.ratio}` : 1);
@@ -208,10 +216,8 @@ const cfgCells = (name: string, preset: Preset) => {
     images: c.trainPerClass ? (c.trainPerClass * 10).toLocaleString("en-US") : "60,000",
     epochs: String(c.epochs),
     batch: String(c.batchSize),
-    optim: `${c.optim.optimizer} ${c.optim.lr}${c.optim.weightDecay ? `, wd ${c.optim.weightDecay}` : ""}`,
-    schedule: `${c.optim.schedule ?? "constant"}${
-      c.optim.warmupEpochs ? `, warmupEpochs ${c.optim.warmupEpochs}` : ""
-    }`,
+    optim: m.optimText(c.optim.optimizer, c.optim.lr, c.optim.momentum, c.optim.weightDecay),
+    schedule: m.scheduleText(c.optim.schedule ?? "constant", c.optim.warmupEpochs),
   };
 };
 
@@ -223,10 +229,10 @@ const cfgCells = (name: string, preset: Preset) => {
 export function settingsHtml(m: Messages, preset: Preset, names: string[], runs: RunRecord[], df: number): string {
   const lang = m.lang as Lang;
   const used = runs.filter((r) => names.includes(r.experiment));
-  const rows = names.map((n) => cfgCells(n, preset));
+  const rows = names.map((n) => cfgCells(m, n, preset));
   const cols: Column[] = [
-    { label: m.experiment, cell: (r) => String(r.experiment), numeric: false },
-    { label: m.model, cell: (r) => String(r.model), numeric: false },
+    { label: m.experiment, cell: (r) => String(r.experiment), numeric: false, code: true },
+    { label: m.model, cell: (r) => String(r.model), numeric: false, code: true },
     { label: m.input, cell: (r) => String(r.input), numeric: true },
     { label: m.width, cell: (r) => String(r.width), numeric: true },
     { label: m.trainImages, cell: (r) => String(r.images), numeric: true },
@@ -241,9 +247,12 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
   const knobRows = groups.flatMap((e) => {
     const here = resolveConfig(e, preset), full = resolveConfig(e, "full");
     const why = preset === "laptop" ? LAPTOP_WHY[e.group] : {};
-    const width = (c: typeof here) => {
-      const o = c.modelOptions as Record<string, unknown>;
-      return String(o.width ?? o.widthMultiplier ?? (o.ratio ? `1/${o.ratio}` : 1));
+    // Width and dense width as the preset scales every model of the group, not one model's values.
+    const knobs = (p: Preset): Knobs => GROUPS[e.group as keyof typeof GROUPS][p];
+    const scale = (p: Preset) => `×${knobs(p).widthScale ?? 1}`;
+    const dense = (p: Preset) => {
+      const d = knobs(p).denseWidth;
+      return d ? d.toLocaleString("en-US") : m.modelsOwn;
     };
     const images = (
       n: number | null,
@@ -251,7 +260,8 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
     ) => (n ? (n * 10).toLocaleString("en-US") : all.toLocaleString("en-US"));
     const rows: [string, string, string, string | undefined][] = [
       [m.input, `${here.inputSize}`, `${full.inputSize}`, why.inputSize?.[lang]],
-      [m.width, width(here), width(full), why.widthScale?.[lang]],
+      [m.widthScale, scale(preset), scale("full"), why.widthScale?.[lang]],
+      [m.denseWidth, dense(preset), dense("full"), why.denseWidth?.[lang]],
       [m.trainImages, images(here.trainPerClass, 60_000), images(full.trainPerClass, 60_000), why.data?.[lang]],
       [m.testImages, images(here.testPerClass, 10_000), images(full.testPerClass, 10_000), undefined],
       [m.epochs, `${here.epochs}`, `${full.epochs}`, why.epochs?.[lang]],
@@ -266,10 +276,11 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
     }));
   });
   const uniq = (f: (r: RunRecord) => string | null | undefined) => [...new Set(used.map(f).filter(Boolean))].join("; ");
-  const facts: [string, string][] = [
-    [m.preset, preset],
-    [m.backend, uniq((r) => r.backend)],
-    [m.device, uniq((r) => r.device)],
+  // [label, value, set as code (identifiers a user types: the preset, the backend)]
+  const facts: [string, string, boolean?][] = [
+    [m.preset, preset, true],
+    [m.backend, uniq((r) => r.backend), true],
+    [m.device, uniq((r) => m.deviceName(r.device))],
     [
       m.precision,
       uniq((r) =>
@@ -289,7 +300,10 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
   );
   const dedup = whyRows.filter((r, i) => whyRows.findIndex((x) => x.knob === r.knob && x.why === r.why) === i);
   return `<section class="cnnlab-settings"><h2>${esc(m.settings)}</h2>` +
-    `<p class="facts">${facts.filter(([, v]) => v).map(([k, v]) => `<b>${esc(k)}</b> ${esc(v)}`).join(" · ")}</p>` +
+    `<p class="facts">${
+      facts.filter(([, v]) => v).map(([k, v, code]) => `<b>${esc(k)}</b> ${code ? `<code>${esc(v)}</code>` : esc(v)}`)
+        .join(" · ")
+    }</p>` +
     tableHtml(rows, cols) +
     (knobRows.length
       ? tableHtml(knobRows, [
@@ -300,8 +314,8 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
       ], m.presetChanged)
       : "") +
     tableHtml(dedup, [
-      { label: m.experiment, cell: (r) => String(r.experiment), numeric: false },
-      { label: m.knob, cell: (r) => String(r.knob), numeric: false },
+      { label: m.experiment, cell: (r) => String(r.experiment), numeric: false, code: true },
+      { label: m.knob, cell: (r) => m.reasonKey(String(r.knob)), numeric: false },
       { label: m.why, cell: (r) => String(r.why), numeric: false },
     ], m.recipeWhy) +
     `<p class="note">${esc(m.statsNote(df))}</p></section>`;

@@ -7,6 +7,10 @@ import type { Messages } from "./i18n.ts";
 import { list, points } from "./format.ts";
 
 const zhList = (xs: string[]) => list(xs, "和", "、");
+/** Experiment and step labels in a sentence: quoted, since they carry their own punctuation. */
+const quoted = (xs: string[]) => zhList(xs.map((x) => `“${x}”`));
+/** Model names in a sentence: set off by spaces, as Latin words are in Chinese text. */
+const names = (xs: string[]) => list(xs, " 和 ", "、");
 
 export const zh: Messages = {
   lang: "zh",
@@ -27,15 +31,38 @@ export const zh: Messages = {
   device: "设备",
   precision: "精度",
   perLayer: (bf16: number, all: number) => `${all} 个卷积和矩阵乘中测得 bf16 更快的 ${bf16} 个用 bf16，其余用 fp32`,
+  deviceName: (device: string) =>
+    device.replace(/(\d+) cores?\b/g, "$1 核").replace(/(\d+) threads?\b/g, "$1 线程")
+      .replace(/ via /g, " 经由 ").replace(/software fallback adapter/g, "软件回退适配器")
+      .replace(/pure JS/g, "纯 JS").replace(/max binding/g, "最大绑定").replace(/, /g, "，").replace(/ \(/g, "（")
+      .replace(/\)/g, "）"),
+  optimText: (optimizer: string, lr: number, momentum?: number, weightDecay?: number) =>
+    `${({ sgd: "SGD", momentum: "动量 SGD", adam: "Adam", rmsprop: "RMSprop" } as Record<string, string>)[optimizer] ??
+      optimizer}，学习率 ${lr}${momentum !== undefined ? `，动量 ${momentum}` : ""}${
+      weightDecay ? `，权重衰减 ${weightDecay}` : ""
+    }`,
+  scheduleText: (schedule: string, warmupEpochs?: number) =>
+    `${({ constant: "恒定", step: "分段衰减", cosine: "余弦退火" } as Record<string, string>)[schedule] ?? schedule}${
+      warmupEpochs ? `，预热 ${warmupEpochs} 轮` : ""
+    }`,
+  reasonKey: (key: string) =>
+    ({ optim: "优化器", variant: "变体", epochs: "轮数", model: "模型", schedule: "学习率调度" } as Record<string, string>)[
+      key
+    ] ?? key,
+  widthScale: "宽度（相对各模型原宽度的倍数）",
+  denseWidth: "全连接层宽度",
+  modelsOwn: "各模型原值",
+  total: "合计",
+  modelFacts: (input: number, params: string, macs: string) => `，输入尺寸 ${input}：参数量 ${params}，每张图像乘加 ${macs} 次`,
   seeds: "随机种子",
   versions: "版本",
   commit: "提交",
   runs: "运行次数",
   trainedOn: "训练于",
-  presetChanged: "本预设相对作业设置的改动",
+  presetChanged: "本预设相对 full 预设（作业给定的规模，作业未给定处取教材的设置）的改动",
   knob: "设置",
   value: "本页",
-  assignment: "作业",
+  assignment: "full 预设",
   why: "原因",
   experiment: "实验",
   model: "模型",
