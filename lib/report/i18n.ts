@@ -74,6 +74,7 @@ const en = {
   denseWidth: "dense layers' width",
   modelsOwn: "each model's own",
   total: "total",
+  seedsEach: (n: number) => (n === 1 ? "one seed" : `${n} seeds each`),
   /** After a model's name in its layer table's heading. */
   modelFacts: (input: number, params: string, macs: string) =>
     ` @${input}: ${params} parameters, ${macs} multiply-adds per image`,
@@ -317,7 +318,11 @@ const en = {
     paramsCaption: "VGG-11/8: parameters and multiply-adds per layer at 224 vs 96",
     params: (layer: string, p224: string, p96: string, share: string, macs: string) =>
       `Only ${layer} changes with the input size (${p224} → ${p96} parameters, because the flattened map shrinks); convolution weights do not depend on it. In total the parameters fall to ${share} and the multiply-adds to ${macs}.`,
-    resultsCaption: "224 vs 96: ours beside the reported figures",
+    resultsCaption: (images: string, refDevice: string | null) =>
+      `224 vs 96: this preset's runs (${images} training images per epoch, on the device in the settings below), the reference runs at the full preset (60,000 per epoch${
+        refDevice ? `; seconds per epoch on ${refDevice}, the one device that trained both sizes` : ""
+      }) and the original submission's reported figures (60,000 per epoch, on one GPU): seconds compare within a source, not across.`,
+    colRefEpoch: "s / epoch, reference",
     curvesTitle: "Learning curves: VGG-11/8 at 224 and 96 px",
     time: (speedup: string, macs: string, how: string) =>
       `Timed, a training step at 224 px takes ${speedup} the time of one at 96 px (${how}), against a ${macs} ratio of multiply-adds:`,
@@ -337,14 +342,14 @@ const en = {
     timeAtMacs: "time follows the multiply-adds.",
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `Test accuracy ${a224} at 224 vs ${a96} at 96: ${en.diff(c)}, ${en.verdict(c)}.`,
-    reference: (a224: string, a96: string, agree: boolean, images: string, epochs: number, n224: number, n96: number) =>
-      `The reference runs at the assignment's settings (all ${images} images, ${epochs} epochs; ${
-        n224 === n96
-          ? (n224 === 1 ? "one seed" : `${n224} seeds each`)
-          : `${n224} seed${n224 > 1 ? "s" : ""} at 224 px, ${n96} at 96 px`
-      }) give ${a224} vs ${a96}${
-        agree ? ", the same verdict" : "; its verdict differs from this preset's, which is therefore not trusted"
-      }.`,
+    refLead: (a224: string, a96: string, c: Comparison, images: string, epochs: number, seeds: string) =>
+      `At the assignment's settings (reference runs on all ${images} training images, ${epochs} epochs, ${seeds}), VGG-11/8 reaches ${a224} at 224 px and ${a96} at 96 px: ${en.diff(c)}, ${en.verdict(c)}.`,
+    refTime: (r: string, device: string) =>
+      `There an epoch at 224 px takes ${r} the time of one at 96 px (the runs' own epochs on ${device}, the one device that trained both sizes).`,
+    replication: (agree: boolean, images: string, epochs: number, share: string) =>
+      agree
+        ? `This preset (${images} training images, ${epochs} epochs) replicates that verdict:`
+        : `This preset (${images} training images, ${epochs} epochs, ${share} of the reference's training) reaches another verdict, and the reference holds: so short a budget compares how far each input size gets in its first few hundred steps, not where training ends:`,
     noReference: "No reference run at the assignment's settings is stored (deno task exp run q2b --preset full).",
     kernelsCaption: (batch: number, how: string) =>
       `Where a training step's time goes, per kernel group, at 224 and 96 (batch ${batch}, one profiled step, mean of 3; ${how})`,
