@@ -23,7 +23,7 @@ import type { PageContext } from "../lib/report/shared.ts";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import { q3bAnswer } from "../lib/report/q3b.ts";
-import { gapSentences } from "../lib/report/q3a.ts";
+import { COMMON_INPUT, counterfactuals, gapSentences, q3aAnswer, q3aFacts } from "../lib/report/q3a.ts";
 import { differenceInterval, t975 } from "../lib/util/stats.ts";
 
 interface Spec {
@@ -368,7 +368,10 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
   );
   assert.doesNotMatch(outside, /time of some kernels shrinks less/);
   // Without a reference, this preset's verdict leads and the page says none is stored.
-  assert.match(at, /^Test accuracy 0\.901 .* at 224 vs 0\.911 .* at 96: .*\nNo reference run at the assignment's settings/);
+  assert.match(
+    at,
+    /^Test accuracy 0\.901 .* at 224 vs 0\.911 .* at 96: .*\nNo reference run at the assignment's settings/,
+  );
   // With one, its verdict leads, with its own interval and seeds; the time ratio only from a device that
   // ran both sizes; then this preset as the replication, or why its smaller budget misleads.
   const full = (name: string, accs: number[], device = "test", seconds = 10) =>
@@ -385,13 +388,19 @@ Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in t
     /^At the assignment's settings \(reference runs on all 60,000 training images, 5 epochs, 2 seeds each\), VGG-11\/8 reaches 0\.901 ± 0\.\d+ at 224 px and 0\.901 ± 0\.\d+ at 96 px: \+0\.0 points \(95% interval .*\), not distinguishable/,
   );
   assert.match(agree, /There an epoch at 224 px takes 7\.00× .* the time of one at 96 px \(the runs' own epochs on A,/);
-  assert.match(agree, /This preset \(10,000 training images, 2 epochs\) replicates that verdict:\nTest accuracy 0\.901/);
+  assert.match(
+    agree,
+    /This preset \(10,000 training images, 2 epochs\) replicates that verdict:\nTest accuracy 0\.901/,
+  );
   assert.doesNotMatch(agree, /No reference run/);
   // A reference with a real difference, on two devices (no time ratio), one seed at 224: this preset's
   // "no difference" is not replicated, and the page says which holds and why.
   const refOther = [...full("q2b/vgg11-r8@224", [0.9], "A"), ...full("q2b/vgg11-r8@96", [0.95, 0.951], "B")];
   const other = joined(q2bAnswer(ctx, runs, refOther, kernels(0.5, 0.1, 5e6)));
-  assert.match(other, /5 epochs, one seed \/ 2 seeds each\), VGG-11\/8 reaches 0\.900 ± 0\.\d+ at 224 px and 0\.950 ± .*a real difference/);
+  assert.match(
+    other,
+    /5 epochs, one seed \/ 2 seeds each\), VGG-11\/8 reaches 0\.900 ± 0\.\d+ at 224 px and 0\.950 ± .*a real difference/,
+  );
   assert.doesNotMatch(other, /There an epoch/);
   assert.match(other, /reaches another verdict, and the reference holds: so short a budget/);
   assert.match(other, /2 epochs, 7% of the reference's training\)/);
@@ -506,6 +515,34 @@ Deno.test("Q3a: global average pooling is said to slow training only when epoch 
     ...records("q3a/lenet-gap", { accs: [0.9, 0.899], curve: [0.85, 0.88, 0.89, 0.9] }),
   ];
   assert.match(joined(gapSentences(en, same, "en")), /Here it did not measurably slow training\./);
+});
+
+Deno.test("Q3a: compute is compared at one input size; 'most of the size is the classifier' only where dense layers hold most", async () => {
+  await initBackend({ backend: "cpu", log: null });
+  const facts = q3aFacts();
+  const cf = counterfactuals(en, facts.t);
+  const t = facts.t;
+  for (const x of t.values()) assert.equal(x.macsCommon > 0, true);
+  assert.equal(t.get("AlexNet")!.macsCommon, t.get("AlexNet")!.macs, "AlexNet's own input is the common one");
+  assert.ok(t.get("GoogLeNet")!.input !== COMMON_INPUT && t.get("GoogLeNet")!.macsCommon > t.get("GoogLeNet")!.macs);
+  const text = joined(q3aAnswer(en, facts, cf, [], "en"));
+  const pct = (a: number, b: number) => `${Math.round((100 * a) / b)}%`;
+  const g = t.get("GoogLeNet")!, a = t.get("AlexNet")!;
+  assert.match(
+    text,
+    new RegExp(`at one input size, 224×224, NiN needs ${t.get("NiN")!.macsCommon.toLocaleString("en-US")}`),
+  );
+  assert.ok(
+    text.includes(
+      `${pct(g.params, a.params)} of AlexNet's parameters but ${pct(g.macsCommon, a.macsCommon)} of its multiply-adds`,
+    ),
+  );
+  assert.match(text, /most of AlexNet's and VGG's size is their classifier/);
+  // Where AlexNet's dense layers hold less than half its parameters, the page does not say so.
+  const small = new Map(t);
+  small.set("AlexNet", { ...a, dense: a.params * 0.4 });
+  assert.doesNotMatch(joined(q3aAnswer(en, { ...facts, t: small }, cf, [], "en")), /most of AlexNet's/);
+  assert.deepEqual(numbersOf(joined(q3aAnswer(zh, facts, cf, [], "zh"))), numbersOf(text));
 });
 
 Deno.test("Chinese answers carry no English prose (names, units and code aside)", () => {

@@ -121,7 +121,10 @@ export function pageText(html: string): string {
  */
 export function latinWords(html: string): string[] {
   const text = html.replace(/<style[\s\S]*?<\/style>/g, " ").replace(/<(code|pre)\b[\s\S]*?<\/\1>/g, " ")
-    .replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ").replace(/[A-Za-z0-9()@ ._-]+(?=[，,] ?\d+ (核|cores))/g, " ");
+    .replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ").replace(
+      /[A-Za-z0-9()@ ._-]+(?=[，,] ?\d+ (核|cores))/g,
+      " ",
+    );
   return [...text.matchAll(/(?<![A-Za-z0-9_])[A-Za-z][A-Za-z0-9_]*(?:[-'./][A-Za-z0-9_]+)*/g)].map((m) => m[0])
     .filter((w) => w.length > 1 && !/[0-9/]/.test(w));
 }

@@ -7,7 +7,8 @@ import { latinWords, ZH_LATIN_ALLOWED } from "./helpers.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
 
 const PUBLISHED = `${PROJECT_ROOT}/outputs/published`;
-const pages = (dir: string) => [...Deno.readDirSync(dir)].filter((f) => f.name.endsWith(".html")).map((f) => f.name).sort();
+const pages = (dir: string) =>
+  [...Deno.readDirSync(dir)].filter((f) => f.name.endsWith(".html")).map((f) => f.name).sort();
 
 Deno.test("latinWords: words in prose, tables and charts count; code, identifiers, single letters and the CPU's name do not", () => {
   const html = `<p>设备 AMD EPYC，2 核（oneDNN avx2，1 线程） 用 ReLU 代替 sigmoid，q1a/relu 的 fc1 与 h×w×c</p>` +

@@ -232,7 +232,10 @@ Deno.test("deno task report --preset smoke --lang both --publish: answer-first p
           `${p}: Latin words on the Chinese page (not in tests/helpers.ts ZH_LATIN_ALLOWED)`,
         );
       }
-      assert.ok(!/<pre>|Try it|动手试试/.test(html), `${lang}/${p}: notebook machinery (code, Try it) on a hand-in page`);
+      assert.ok(
+        !/<pre>|Try it|动手试试/.test(html),
+        `${lang}/${p}: notebook machinery (code, Try it) on a hand-in page`,
+      );
     }
   }
   assert.match(await Deno.readTextFile(`${tmp}/report/02_alexnet_simplification.html`), /reported/);

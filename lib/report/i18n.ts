@@ -62,8 +62,10 @@ const en = {
       weightDecay ? `, weight decay ${weightDecay}` : ""
     }`,
   scheduleText: (schedule: string, warmupEpochs?: number) =>
-    `${({ constant: "constant", step: "step decay", cosine: "cosine annealing" } as Record<string, string>)[schedule] ??
-      schedule}${warmupEpochs ? `, ${warmupEpochs} warm-up epochs` : ""}`,
+    `${
+      ({ constant: "constant", step: "step decay", cosine: "cosine annealing" } as Record<string, string>)[schedule] ??
+        schedule
+    }${warmupEpochs ? `, ${warmupEpochs} warm-up epochs` : ""}`,
   /** The key of a recipe reason (lib/exp/experiments.ts `why`), as the table shows it. */
   reasonKey: (key: string) =>
     ({ optim: "optimiser", variant: "variant", epochs: "epochs", model: "model", schedule: "schedule" } as Record<
@@ -83,7 +85,8 @@ const en = {
   commit: "commit",
   runs: "runs",
   trainedOn: "trained on",
-  presetChanged: "What this preset changed from the full preset (the assignment's scale where it sets one, else the textbook's)",
+  presetChanged:
+    "What this preset changed from the full preset (the assignment's scale where it sets one, else the textbook's)",
   knob: "setting",
   value: "here",
   assignment: "full preset",
@@ -343,7 +346,9 @@ const en = {
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `Test accuracy ${a224} at 224 vs ${a96} at 96: ${en.diff(c)}, ${en.verdict(c)}.`,
     refLead: (a224: string, a96: string, c: Comparison, images: string, epochs: number, seeds: string) =>
-      `At the assignment's settings (reference runs on all ${images} training images, ${epochs} epochs, ${seeds}), VGG-11/8 reaches ${a224} at 224 px and ${a96} at 96 px: ${en.diff(c)}, ${en.verdict(c)}.`,
+      `At the assignment's settings (reference runs on all ${images} training images, ${epochs} epochs, ${seeds}), VGG-11/8 reaches ${a224} at 224 px and ${a96} at 96 px: ${
+        en.diff(c)
+      }, ${en.verdict(c)}.`,
     refTime: (r: string, device: string) =>
       `There an epoch at 224 px takes ${r} the time of one at 96 px (the runs' own epochs on ${device}, the one device that trained both sizes).`,
     replication: (agree: boolean, images: string, epochs: number, share: string) =>
@@ -391,12 +396,18 @@ const en = {
     cfDenseHead: (model: string) => `${model} with AlexNet's classifier (flatten → 4096 → 4096 → 10)`,
     gapCaption: "Global average pooling vs dense head: the same ReLU LeNet, same recipe",
     gapCurves: "Learning curves: GAP head vs dense head",
-    dense: (alex: string, vgg: string, nin: string, goog: string) =>
-      `Dense layers hold ${alex} of AlexNet's and ${vgg} of VGG-11's parameters; NiN has ${nin} and GoogLeNet ${goog}: the difference is the classifier, not the convolutions.`,
+    dense: (alex: string, vgg: string, nin: string, goog: string, mostly: boolean) =>
+      `Dense layers hold ${alex} of AlexNet's and ${vgg} of VGG-11's parameters; NiN has ${nin} and GoogLeNet ${goog}${
+        mostly
+          ? ": most of AlexNet's and VGG's size is their classifier, which NiN and GoogLeNet replace by global average pooling."
+          : "."
+      }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
       `In GoogLeNet, 1×1 convolutions that reduce channels before the 3×3 and 5×5 branches hold ${reduce} of the parameters; without them (3×3 and 5×5 on the full input channels) it would have ${without} parameters instead of ${withIt}.`,
-    macs: (nin: string, alex: string, gp: string, gm: string) =>
-      `Fewer parameters are not less compute: NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}, because its 1×1 layers run at every position of large maps; GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
+    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean) =>
+      `Fewer parameters are not less compute: at one input size, ${input}×${input}, NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}${
+        ninMore ? ", because its 1×1 layers run at every position of large maps" : ""
+      }, and GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
     gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
       `Does global average pooling slow training? On ReLU LeNet, after one epoch the GAP head reaches ${e1g} vs the dense head's ${e1d} (${
         en.diff(c1)

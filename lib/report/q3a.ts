@@ -42,7 +42,19 @@ export interface Totals {
   dense: number;
   other: number;
   macs: number;
+  /** Multiply-adds per image at the one input size every network is compared at (COMMON_INPUT). */
+  macsCommon: number;
   gap: boolean;
+}
+
+/** The input size at which the networks' compute is compared: AlexNet's and VGG's own, which NiN and GoogLeNet accept. */
+export const COMMON_INPUT = 224;
+
+function macsAt(name: string, inputSize: number): number {
+  const m = buildModel(name, { inputSize });
+  const macs = summarize(m).macs;
+  m.dispose();
+  return macs;
 }
 
 function totals(label: string, name: string): Totals {
@@ -67,6 +79,7 @@ function totals(label: string, name: string): Totals {
     dense,
     other,
     macs: s.macs,
+    macsCommon: s.inputSize === COMMON_INPUT ? s.macs : macsAt(name, COMMON_INPUT),
     gap: m.layers.some((l) => l.getClassName() === "GlobalAveragePooling2D"),
   };
   m.dispose();
@@ -165,13 +178,16 @@ export function q3aAnswer(
       pctOf(vgg.dense / vgg.params),
       pctOf(nin.dense / nin.params),
       pctOf(goog.dense / goog.params, 1),
+      alex.dense > alex.params / 2 && vgg.dense > vgg.params / 2,
     ),
     m.q3a.oneByOne(pctOf(roles.reduction / roles.total), thousandsOf(cf[0].params), thousandsOf(cf[0].actual)),
     m.q3a.macs(
-      thousandsOf(nin.macs),
-      thousandsOf(alex.macs),
+      COMMON_INPUT,
+      thousandsOf(nin.macsCommon),
+      thousandsOf(alex.macsCommon),
       pctOf(goog.params / alex.params, 0),
-      pctOf(goog.macs / alex.macs, 0),
+      pctOf(goog.macsCommon / alex.macsCommon, 0),
+      nin.macsCommon > alex.macsCommon,
     ),
   ];
   out.push(...gapSentences(m, runs, lang));
@@ -229,6 +245,7 @@ export async function q3aEvidence(
     { label: m.colDense, cell: (r) => thousandsOf(r.dense), numeric: true },
     { label: m.q3a.colDenseShare, cell: (r) => pctOf(r.dense / r.params, 1), numeric: true },
     { label: m.colMacs, cell: (r) => thousandsOf(r.macs), numeric: true },
+    { label: `${m.colMacs} @${COMMON_INPUT}`, cell: (r) => thousandsOf(r.macsCommon), numeric: true },
     { label: m.q3a.colGap, cell: (r) => (r.gap ? "✓" : "–"), numeric: false },
   ], m.q3a.totalsCaption);
   const bars = rows.flatMap((r) => [

@@ -9,8 +9,9 @@ import { list, points } from "./format.ts";
 const zhList = (xs: string[]) => list(xs, "和", "、");
 /** Experiment and step labels in a sentence: quoted, since they carry their own punctuation. */
 const quoted = (xs: string[]) => zhList(xs.map((x) => `“${x}”`));
-/** Model names in a sentence: set off by spaces, as Latin words are in Chinese text. */
-const names = (xs: string[]) => list(xs, " 和 ", "、");
+/** A space wherever a Latin letter or digit meets a Chinese character (for sentences built around model names). */
+const spaced = (s: string) =>
+  s.replace(/([A-Za-z0-9])([\u4e00-\u9fff])/g, "$1 $2").replace(/([\u4e00-\u9fff])([A-Za-z0-9])/g, "$1 $2");
 
 export const zh: Messages = {
   lang: "zh",
@@ -38,8 +39,10 @@ export const zh: Messages = {
       .replace(/pure JS/g, "纯 JS").replace(/max binding/g, "最大绑定").replace(/, /g, "，").replace(/ \(/g, "（")
       .replace(/\)/g, "）"),
   optimText: (optimizer: string, lr: number, momentum?: number, weightDecay?: number) =>
-    `${({ sgd: "SGD", momentum: "动量 SGD", adam: "Adam", rmsprop: "RMSprop" } as Record<string, string>)[optimizer] ??
-      optimizer}，学习率 ${lr}${momentum !== undefined ? `，动量 ${momentum}` : ""}${
+    `${
+      ({ sgd: "SGD", momentum: "动量 SGD", adam: "Adam", rmsprop: "RMSprop" } as Record<string, string>)[optimizer] ??
+        optimizer
+    }，学习率 ${lr}${momentum !== undefined ? `，动量 ${momentum}` : ""}${
       weightDecay ? `，权重衰减 ${weightDecay}` : ""
     }`,
   scheduleText: (schedule: string, warmupEpochs?: number) =>
@@ -47,7 +50,10 @@ export const zh: Messages = {
       warmupEpochs ? `，预热 ${warmupEpochs} 轮` : ""
     }`,
   reasonKey: (key: string) =>
-    ({ optim: "优化器", variant: "变体", epochs: "轮数", model: "模型", schedule: "学习率调度" } as Record<string, string>)[
+    ({ optim: "优化器", variant: "变体", epochs: "轮数", model: "模型", schedule: "学习率调度" } as Record<
+      string,
+      string
+    >)[
       key
     ] ?? key,
   widthScale: "宽度（相对各模型原宽度的倍数）",
@@ -55,7 +61,8 @@ export const zh: Messages = {
   modelsOwn: "各模型原值",
   total: "合计",
   seedsEach: (n: number) => (n === 1 ? "一个随机种子" : `每组 ${n} 个随机种子`),
-  modelFacts: (input: number, params: string, macs: string) => `，输入尺寸 ${input}：参数量 ${params}，每张图像乘加 ${macs} 次`,
+  modelFacts: (input: number, params: string, macs: string) =>
+    `，输入尺寸 ${input}：参数量 ${params}，每张图像乘加 ${macs} 次`,
   seeds: "随机种子",
   versions: "版本",
   commit: "提交",
@@ -82,9 +89,7 @@ export const zh: Messages = {
     `文中的区间均为 95% 置信区间，综合了随机种子之间的波动（t 分布；种子方差由本页各实验合并估计，自由度为 ${df}）和测试集的抽样误差（二项分布，按不配对处理）。只有置信区间不包含零时，才判定差异显著。准确率停在随机水平（≤ 0.15）或发散的运行按随机种子单独列出，不计入任何均值。`,
   colTestAcc: "测试准确率（95% 置信区间）",
   colDelta: (vs: string) =>
-    `${
-      /^\d$/.test(vs) ? `相对第 ${vs} 步的差值` : vs ? `相对“${vs}”的差值` : "差值"
-    }（百分点，95% 置信区间）`,
+    `${/^\d$/.test(vs) ? `相对第 ${vs} 步的差值` : vs ? `相对“${vs}”的差值` : "差值"}（百分点，95% 置信区间）`,
   colTrainAcc: "训练准确率",
   colGap: "训练 − 测试",
   colSecondsPerEpoch: "秒 / 轮",
@@ -114,9 +119,7 @@ export const zh: Messages = {
   runFlag: (seed: number, flag: string, accuracy: string) =>
     `随机种子 ${seed} ${flag === "chance" ? "停在随机水平" : flag === "diverged" ? "发散" : "被中断"}（${accuracy}）`,
   underTrained: (labels: string[], bar: string) =>
-    `${
-      quoted(labels)
-    }明显低于教材中的 ${bar}：在此预设下欠训练，所以这些数字既体现模型设计，也同样受训练预算左右。`,
+    `${quoted(labels)}明显低于教材中的 ${bar}：在此预设下欠训练，所以这些数字既体现模型设计，也同样受训练预算左右。`,
   missingRuns: "缺少运行结果，无法作答（请运行对应的笔记本，或运行 `deno task exp run`）。",
   ratioCi: (r: string, lo: string, hi: string) => `${r}（95% 置信区间 ${lo}–${hi}）`,
   runsWhere: (device: string, others: number | null) =>
@@ -148,7 +151,11 @@ export const zh: Messages = {
         "LeNet（1998）在 60,000 张居中的 28×28 手写数字图像上训练，没有数据增广；AlexNet（2012）在 120 万张 ImageNet 图像上训练，做了随机裁剪到 224、水平翻转和 PCA 颜色噪声三种增广",
         "q1a/augment（翻转 + 裁剪）；数据规模和颜色噪声未测",
       ],
-      ["激活函数", "LeNet：sigmoid/tanh；AlexNet：ReLU（原论文中，在 CIFAR-10 上训练到 25% 错误率的速度快 6 倍）", "q1a/relu"],
+      [
+        "激活函数",
+        "LeNet：sigmoid/tanh；AlexNet：ReLU（原论文中，在 CIFAR-10 上训练到 25% 错误率的速度快 6 倍）",
+        "q1a/relu",
+      ],
       [
         "训练方法",
         "LeNet：普通梯度下降；AlexNet：带动量 0.9 和权重衰减 5e-4 的 SGD，全连接层使用暂退法（dropout）0.5，在两块 GPU 上训练了六天",
@@ -295,7 +302,9 @@ export const zh: Messages = {
     accuracy: (a224: string, a96: string, c: Comparison) =>
       `测试准确率在 224 像素下为 ${a224}，在 96 像素下为 ${a96}：${zh.diff(c)}，${zh.verdict(c)}。`,
     refLead: (a224: string, a96: string, c: Comparison, images: string, epochs: number, seeds: string) =>
-      `按作业的设置（参考运行：全部 ${images} 张训练图像，${epochs} 轮，${seeds}），VGG-11/8 在 224 像素下达到 ${a224}，96 像素下 ${a96}：${zh.diff(c)}，${zh.verdict(c)}。`,
+      `按作业的设置（参考运行：全部 ${images} 张训练图像，${epochs} 轮，${seeds}），VGG-11/8 在 224 像素下达到 ${a224}，96 像素下 ${a96}：${
+        zh.diff(c)
+      }，${zh.verdict(c)}。`,
     refTime: (r: string, device: string) =>
       `在该规模下，224 像素训练一轮的时间是 96 像素的 ${r}（取各运行自己记录的每轮用时，设备为 ${device}，这是两种尺寸都训练过的唯一设备）。`,
     replication: (agree: boolean, images: string, epochs: number, share: string) =>
@@ -339,65 +348,69 @@ export const zh: Messages = {
   q3a: {
     title: "问题 3a — 为什么 NiN 和 GoogLeNet 小得多",
     totalsCaption: "各网络在常用输入尺寸下按层类型统计的参数量与乘加次数",
-    oneByOneCaption: "GoogLeNet 中 1×1 卷积按作用划分",
-    counterCaption: "反事实参数量（实际构建并统计，而非估算）",
+    oneByOneCaption: "GoogLeNet 中的 1×1 卷积，按作用划分",
+    counterCaption: "反事实的参数量（实际构建出模型后统计，不是估算）",
     chartTitle: "参数都在哪里",
     roleReduction: "3×3 / 5×5 之前的降维",
-    roleBranch: "1×1 分支",
-    roleProjection: "池化投影",
-    roleStem: "主干中的 1×1",
+    roleBranch: "1×1 路径",
+    roleProjection: "汇聚路径中的投影",
+    roleStem: "起始层中的 1×1",
     colRole: "作用",
-    colShare: "占全部参数",
+    colShare: "占全部参数量的比例",
     colConvK: "k×k 卷积",
     colConv1: "1×1 卷积",
-    colDenseShare: "全连接占比",
-    colGap: "全局平均池化",
+    colDenseShare: "全连接层占比",
+    colGap: "全局平均汇聚",
     colCounterfactual: "反事实",
     colActual: "实际",
     colTimes: "倍数",
     colEpoch1: "第 1 轮后的测试准确率",
-    cfNoReductions: "去掉 1×1 降维的 GoogLeNet（3×3 与 5×5 直接作用于全部输入通道）",
-    cfDenseHead: (model: string) => `使用 AlexNet 分类器的 ${model}（展平 → 4096 → 4096 → 10）`,
-    gapCaption: "全局平均池化与全连接头：同一个 ReLU LeNet，相同训练配方",
+    cfNoReductions: "去掉 1×1 降维的 GoogLeNet（3×3 和 5×5 卷积直接作用于全部输入通道）",
+    cfDenseHead: (model: string) => `换用 AlexNet 分类器的 ${model}（展平 → 4096 → 4096 → 10）`,
+    gapCaption: "全局平均汇聚与全连接分类头：同一个 ReLU LeNet，相同的训练配方",
     gapCurves: "学习曲线：GAP 头与全连接头",
-    dense: (alex: string, vgg: string, nin: string, goog: string) =>
-      `全连接层占 AlexNet 参数的 ${alex}、VGG-11 的 ${vgg}；NiN 为 ${nin}，GoogLeNet 为 ${goog}：差别在分类器，而不在卷积层。`,
+    dense: (alex: string, vgg: string, nin: string, goog: string, mostly: boolean) =>
+      `全连接层占 AlexNet 参数量的 ${alex}、VGG-11 的 ${vgg}；在 NiN 中为 ${nin}，在 GoogLeNet 中为 ${goog}${
+        mostly ? "：AlexNet 和 VGG 的参数大部分在分类器上，而 NiN 和 GoogLeNet 用全局平均汇聚取代了这种分类器。" : "。"
+      }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
-      `在 GoogLeNet 中，位于 3×3 与 5×5 分支之前起降维作用的 1×1 卷积占参数的 ${reduce}；如果没有它们（3×3 和 5×5 直接作用于全部输入通道），参数量将是 ${without}，而不是 ${withIt}。`,
-    macs: (nin: string, alex: string, gp: string, gm: string) =>
-      `参数少不等于计算少：NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}，因为其 1×1 层在大特征图的每个位置上都要计算；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是其 ${gm}。`,
+      `在 GoogLeNet 中，位于 3×3 和 5×5 路径之前、用来减少通道数的 1×1 卷积占参数量的 ${reduce}；如果没有它们（3×3 和 5×5 卷积直接作用于全部输入通道），参数量将是 ${without}，而不是 ${withIt}。`,
+    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean) =>
+      `参数少不等于计算少：在同一输入尺寸 ${input}×${input} 下，NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}${
+        ninMore ? "，因为 NiN 的 1×1 层要在大尺寸特征图的每个位置上计算" : ""
+      }；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是它的 ${gm}。`,
     gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
-      `全局平均池化会减慢训练吗？在 ReLU LeNet 上，训练一轮后 GAP 头达到 ${e1g}，全连接头为 ${e1d}（${zh.diff(c1)}，${
-        zh.verdict(c1)
-      }）；训练结束时为 ${fg} 对 ${fd}（${zh.diff(cf)}，${zh.verdict(cf)}）。`,
-    gapYes: "在这里确实如此：GAP 头起步落后，到最后赶了上来。",
-    gapWorse: "GAP 头到最后仍然落后：在此预算下它是更弱的分类器，这不只是训练更慢。",
-    gapNo: "在这里它没有可测地减慢训练。",
+      `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，训练一轮后 GAP 头为 ${e1g}，全连接头为 ${e1d}，相差 ${
+        zh.diff(c1)
+      }，${zh.verdict(c1)}；训练结束时为 ${fg} 对 ${fd}，相差 ${zh.diff(cf)}，${zh.verdict(cf)}。`,
+    gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
+    gapWorse: "到训练结束时 GAP 头仍然落后：在此训练预算下它是更弱的分类器，问题不只是训练得慢。",
+    gapNo: "在这里测不出它减慢了训练。",
     gapFaster: "在这里 GAP 头反而学得更快。",
   },
   q3b: {
     title: "问题 3b — GoogLeNet 及其后续版本",
     tableCaption: (width: string, input: number, epochs: number) =>
-      `统一宽度（${width}）与输入尺寸（${input}×${input}）下的 Inception 系列，各训练 ${epochs} 轮；ResNet-18 作为参照`,
-    seedsCaption: "按种子列出（因为种子之间结论不一致或有运行被排除）",
-    curvesTitle: "学习曲线：批量归一化能加快早期训练吗？",
+      `同一宽度（${width}）和输入尺寸（${input}×${input}）下的 Inception 系列，各训练 ${epochs} 轮；ResNet-18 作为参照`,
+    seedsCaption: "按随机种子列出（因为各随机种子的结论不一致，或有运行被排除）",
+    curvesTitle: "学习曲线：批量规范化能加快早期训练吗？",
     changed: {
-      "q3b/googlenet": "基线：Inception 模块，无批量归一化",
-      "q3b/bn-inception": "每个卷积后加批量归一化；5×5 换成两个 3×3",
-      "q3b/inception-v3": "分解的 n×n 卷积、高效的网格缩减",
+      "q3b/googlenet": "基线：Inception 块，没有批量规范化",
+      "q3b/bn-inception": "每个卷积层后加批量规范化；5×5 卷积换成两个 3×3",
+      "q3b/inception-v3": "分解的 n×n 卷积，更高效的网格缩减",
       "q3b/inception-resnet": "在 Inception 块外加残差连接",
       "q3b/resnet18": "普通残差块（参照）",
     } as Record<string, string>,
     colChanged: "改动",
     overview: (items: string[], width: string, input: number, epochs: number) =>
-      `在相同宽度（${width}）、相同输入尺寸（${input} 像素）和 ${epochs} 轮训练下：${items.join("；")}。`,
-    beat: (labels: string[]) => `${zhList(labels)}超过 GoogLeNet，且超出 95% 区间。`,
-    noneBeat: "在此训练预算下，没有模型以超出 95% 区间的幅度超过 GoogLeNet。",
-    behind: (labels: string[]) => `${zhList(labels)}落后于它且超出区间。`,
-    chartTitle: "相同宽度与输入尺寸下的最终测试准确率",
+      `在相同宽度（${width}）、相同输入尺寸（${input} 像素）下各训练 ${epochs} 轮：${items.join("；")}。`,
+    beat: (labels: string[]) => spaced(`${zhList(labels)}显著超过 GoogLeNet（95% 置信区间不包含零）。`),
+    noneBeat: "在此训练预算下，没有哪个模型显著超过 GoogLeNet（以 95% 置信区间判断）。",
+    behind: (labels: string[]) => spaced(`${zhList(labels)}则显著落后于它。`),
+    chartTitle: "相同宽度和输入尺寸下的最终测试准确率",
     bnEarly: (bn: string, g: string, c: Comparison) =>
-      `训练一轮后 BN-Inception 达到 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
-        c.significant && c.delta > 0 ? "——在这里批量归一化加快了早期训练" : ""
+      `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
+        c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
       }。`,
   },
 };
