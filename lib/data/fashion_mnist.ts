@@ -20,6 +20,9 @@ export const DEBIAN_DIR = "/usr/share/datasets/fashion-mnist";
 export const PROJECT_DATA_DIR = `${PROJECT_ROOT}/data/fashion-mnist`;
 export const DOWNLOAD_BASE = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/";
 
+/** Training images per class scored in inference mode after each epoch (a run's "train accuracy"), unless its config says otherwise. */
+export const TRAIN_EVAL_PER_CLASS = 100;
+
 export const CLASS_NAMES = [
   "T-shirt/top",
   "Trouser",

@@ -7,7 +7,8 @@ import type { RunRecord } from "../exp/store.ts";
 import { buildModel } from "../models/registry.ts";
 import { summarize } from "../models/inspect.ts";
 import { showHtml } from "./display.ts";
-import { acc, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { acc, type Lang, type Messages, points, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { TRAIN_EVAL_PER_CLASS } from "../data/fashion_mnist.ts";
 import type { PageContext } from "./shared.ts";
 import { referenceRuns } from "../exp/records.ts";
 import { experiment, questionExperiments } from "../exp/experiments.ts";
@@ -26,7 +27,7 @@ import {
   underTrainedSentence,
   versus,
 } from "./shared.ts";
-import type { Summary } from "./analysis.ts";
+import type { Comparison, Summary } from "./analysis.ts";
 
 /** The ablations: sigmoid LeNet, ReLU LeNet, then each AlexNet ingredient added alone to ReLU LeNet, then all. */
 /** The training method: ReLU LeNet under plain SGD, SGD with AlexNet's momentum and weight decay (and Adam = q1a/relu). */
@@ -95,7 +96,7 @@ export function q1aReferenceSentences(m: Messages, runs: RunRecord[], reference:
 }
 
 /** The answer's sentences, generated from the records; each carries the condition it depends on. */
-export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang): string[] {
+export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang, reference: RunRecord[] = []): string[] {
   const page = summaries(runs, Q1A_ALL, lang);
   const s = byName(page);
   const base = s.get("q1a/lenet"), relu = s.get("q1a/relu");
@@ -107,16 +108,25 @@ export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang): string[] 
     const x = s.get(n);
     return x?.n ? [{ x, c: versus(relu, x, page) }] : [];
   });
-  const real = [{ x: relu, c: cRelu }, ...effects].filter((e) => e.c.significant);
-  const largest = real.sort((a, b) => Math.abs(b.c.delta) - Math.abs(a.c.delta))[0];
-  if (largest) out.push(largest.x === relu ? m.q1a.largest : m.q1a.notLargest(largest.x.label));
+  // The largest effect among ReLU, each ingredient and the optimiser (Adam against plain SGD, both on
+  // ReLU LeNet); called the largest only when its interval clears the runner-up's, else a tie.
+  const sgd = s.get("q1a/sgd"), mom = s.get("q1a/momentum");
+  const optimEffect = sgd?.n ? [{ x: relu, c: versus(sgd, relu, page), label: m.q1a.adamEffect }] : [];
+  const real = [{ x: relu, c: cRelu, label: relu.label }, ...effects.map((e) => ({ ...e, label: e.x.label })), ...optimEffect]
+    .filter((e) => e.c.significant).sort((a, b) => Math.abs(b.c.delta) - Math.abs(a.c.delta));
+  const [first, second] = real;
+  const low = (c: Comparison) => Math.min(Math.abs(c.lo), Math.abs(c.hi)), high = (c: Comparison) => Math.max(Math.abs(c.lo), Math.abs(c.hi));
+  if (first && second && low(first.c) <= high(second.c)) {
+    out.push(m.q1a.largestTie(first.label, points(first.c.delta), second.label, points(second.c.delta)));
+  } else if (first) out.push(first.c === cRelu ? m.q1a.largest : m.q1a.notLargest(first.label));
   const helped = effects.filter((e) => e.c.significant && e.c.delta > 0).map((e) => e.x.label);
   const hurt = effects.filter((e) => e.c.significant && e.c.delta < 0).map((e) => e.x.label);
   out.push(helped.length ? m.q1a.helped(helped) : m.q1a.noneHelped);
   if (hurt.length) out.push(m.q1a.hurt(hurt));
   const all = s.get("q1a/alexnet-style");
-  if (all?.n) out.push(allSentence(m, all, relu, page));
-  const sgd = s.get("q1a/sgd"), mom = s.get("q1a/momentum");
+  if (all?.n) out.push(...allSentences(m, all, relu, page, reference, lang));
+  const crossed = crossing(m, s, page);
+  if (crossed) out.push(crossed);
   if (sgd?.n && mom?.n) {
     out.push(m.q1a.optim(accOf(sgd), accOf(mom), accOf(relu), versus(sgd, mom, page), versus(sgd, relu, page)));
   }
@@ -127,25 +137,64 @@ export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang): string[] 
 }
 
 /**
- * Why "all of the above" scores where it does, from the inference-mode train accuracy: below
- * ReLU LeNet's train accuracy too → under-fitting; a larger train − test gap → over-fitting;
- * otherwise the comparison alone.
+ * Why "all of the above" scores where it does, from the inference-mode train accuracy (on a fixed
+ * subset of the training images): below ReLU LeNet's train accuracy too → held down (by the
+ * regularisers it adds, or too few epochs: the reference's longer runs, where stored, tell which);
+ * a larger train − test gap → over-fitting; otherwise the comparison alone.
  */
-function allSentence(m: Messages, all: Summary, relu: Summary, page: Summary[]): string {
+function allSentences(
+  m: Messages,
+  all: Summary,
+  relu: Summary,
+  page: Summary[],
+  reference: RunRecord[],
+  lang: Lang,
+): string[] {
   const c = versus(relu, all, page);
   if (c.significant && c.delta < 0) {
     if (Number.isFinite(all.trainAcc) && all.trainAcc < relu.trainAcc - 0.005) {
       // The width multiplier the combination trains with, from its definition (4: the channels, not 16).
       const width = (experiment(all.experiment).modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1;
-      return m.q1a.allUnderfit(acc(all.testAcc), acc(relu.testAcc), acc(all.trainAcc), acc(relu.trainAcc), width);
+      const held = m.q1a.allHeldDown(
+        acc(all.testAcc),
+        acc(relu.testAcc),
+        acc(all.trainAcc),
+        acc(relu.trainAcc),
+        thousandsOf(TRAIN_EVAL_PER_CLASS * 10),
+        width,
+      );
+      // More epochs: the reference's runs of the same two networks, where stored, test it.
+      const ref = byName(summaries(reference, ["q1a/relu", "q1a/alexnet-style"], lang));
+      const rr = ref.get("q1a/relu"), ra = ref.get("q1a/alexnet-style");
+      if (!rr?.n || !ra?.n || ra.epochs <= all.epochs) return [held, m.q1a.allEpochsUntested];
+      const rc = versus(rr, ra, [...ref.values()]);
+      return [
+        held,
+        m.q1a.allMoreEpochs(ra.epochs, acc(ra.testAcc), acc(rr.testAcc), rc, acc(ra.trainAcc), acc(rr.trainAcc)),
+      ];
     }
     if (Number.isFinite(all.gap) && all.gap > relu.gap + 0.005) {
-      return m.q1a.allOverfit(acc(all.testAcc), acc(relu.testAcc), acc(all.gap), acc(relu.gap));
+      return [m.q1a.allOverfit(acc(all.testAcc), acc(relu.testAcc), acc(all.gap), acc(relu.gap))];
     }
   }
-  return c.significant && c.delta > 0
-    ? m.q1a.allBetter(acc(all.testAcc), acc(relu.testAcc), c)
-    : m.q1a.allSame(acc(all.testAcc), acc(relu.testAcc), c);
+  return [
+    c.significant && c.delta > 0
+      ? m.q1a.allBetter(acc(all.testAcc), acc(relu.testAcc), c)
+      : m.q1a.allSame(acc(all.testAcc), acc(relu.testAcc), c),
+  ];
+}
+
+/**
+ * Activation × optimiser, crossed: ReLU's gain over sigmoid under Adam (q1a/lenet → q1a/relu) and
+ * under plain SGD (q1a/sigmoid-sgd → q1a/sgd), each with its interval; null until both pairs ran.
+ */
+function crossing(m: Messages, s: Map<string, Summary>, page: Summary[]): string | null {
+  const sa = s.get("q1a/lenet"), ra = s.get("q1a/relu"), ss = s.get("q1a/sigmoid-sgd"), rs = s.get("q1a/sgd");
+  if (!sa?.n || !ra?.n || !ss?.n || !rs?.n) return null;
+  const adam = versus(sa, ra, page), sgd = versus(ss, rs, page);
+  // The two gains differ when their intervals do not overlap.
+  const differ = adam.significant !== null && sgd.significant !== null && (adam.lo > sgd.hi || sgd.lo > adam.hi);
+  return m.q1a.crossed(acc(ss.testAcc), acc(rs.testAcc), sgd, acc(sa.testAcc), acc(ra.testAcc), adam, differ);
 }
 
 export async function q1aAnswerBlock(ctx: PageContext, runs: RunRecord[], reference: RunRecord[] = []): Promise<void> {
@@ -153,7 +202,7 @@ export async function q1aAnswerBlock(ctx: PageContext, runs: RunRecord[], refere
   await showAnswer(ctx.m, [
     ...lead,
     ...(lead.length ? [ctx.m.q1a.replication] : []),
-    ...q1aAnswer(ctx.m, runs, ctx.lang),
+    ...q1aAnswer(ctx.m, runs, ctx.lang, reference),
   ]);
 }
 

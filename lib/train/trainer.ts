@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { batchCount, batches, type Dataset, mixSeed, type Split } from "../data/dataset.ts";
+import { TRAIN_EVAL_PER_CLASS } from "../data/fashion_mnist.ts";
 import { SeededDropout } from "../models/common.ts";
 import { createModel, type ModelOptions } from "../models/registry.ts";
 import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
@@ -194,7 +195,7 @@ export function subsets(cfg: TrainConfig, data: Dataset, seed: number): RunSplit
   }
   // Subsets depend on the seed too, so seeds measure data variation as well as init.
   const train = cfg.trainPerClass ? pool.stratified(cfg.trainPerClass, mixSeed(seed, 11)) : pool;
-  const perClass = Math.min(cfg.trainEvalPerClass ?? 100, Math.min(...train.classCounts()));
+  const perClass = Math.min(cfg.trainEvalPerClass ?? TRAIN_EVAL_PER_CLASS, Math.min(...train.classCounts()));
   const trainEval = perClass > 0 ? train.stratified(perClass, mixSeed(seed, 13)) : null;
   return { train, evaluation, trainEval };
 }
