@@ -110,7 +110,7 @@ export const VALIDATION_PER_CLASS = 500;
 const adamCosine = (lr: number): OptimConfig => ({ optimizer: "adam", lr, schedule: "cosine", warmupEpochs: 0.3 });
 const SCHEDULE_WHY = T(
   "warm-up 0.3 epochs then cosine to zero: short budgets end on an annealed, not a noisy, model",
-  "前 0.3 轮线性预热，然后余弦衰减到零：短预算的训练结束在退火后的模型上，而不是噪声中的某一点",
+  "先预热 0.3 轮，再按余弦退火把学习率降到零：训练预算再短，训练结束时的模型也已退火，不会停在噪声很大的状态",
 );
 
 const FULL: Knobs = { trainPerClass: null, testPerClass: null, seeds: [1, 2, 3] };
@@ -157,61 +157,61 @@ export const LAPTOP_WHY: Record<keyof typeof GROUPS, Reasons> = {
   lenet: {
     data: T(
       "all 60,000 training images and the full 10,000-image test set: LeNet is cheap, and 1,000-image subsets measured under-training",
-      "全部 60,000 张训练图像和完整的 10,000 张测试集：LeNet 很便宜，而 1,000 张的子集测到的是训练不足",
+      "全部 60,000 张训练图像和完整的 10,000 张测试集：LeNet 训练开销很小；只用 1,000 张图像的子集时，测到的是欠训练的结果",
     ),
     epochs: T(
       "4 epochs: ReLU LeNet reached 0.906 and sigmoid LeNet 0.882 validation accuracy by epoch 4 (tuning record)",
-      "4 轮：到第 4 轮，ReLU LeNet 的验证准确率达到 0.906，sigmoid LeNet 达到 0.882（调参记录）",
+      "4 轮：训练到第 4 轮时，ReLU LeNet 的验证准确率已达 0.906，sigmoid LeNet 达 0.882（见调参记录）",
     ),
     seeds: T(
       "2 seeds per variant; the seed spread is pooled over the page's experiments",
-      "每个变体 2 个种子；种子间的波动在本页各实验间合并估计",
+      "每个变体 2 个随机种子；随机种子之间的波动由本页各实验合并估计",
     ),
   },
   alexnet: {
     inputSize: T(
       "67 px: the smallest input AlexNet's 11×11/4 stem and three 3/2 pools accept (224 costs 11× the MACs)",
-      "67 像素：AlexNet 的 11×11/4 首层和三个 3/2 池化能接受的最小输入（224 像素的乘加次数是其 11 倍）",
+      "67 像素：AlexNet 的 11×11/4 起始层和三个 3/2 汇聚层所能接受的最小输入（224 像素时乘加次数是它的 11 倍）",
     ),
     widthScale: T(
       "¼ of every channel count and dense 1,024 (the simplification steps are relative, so all shrink alike)",
-      "所有通道数取四分之一，全连接宽度 1,024（各简化步骤是相对的，因此同比缩小）",
+      "各层通道数都取原来的 ¼，全连接层宽度 1,024（各简化步比较的是相对变化，所以各步按同一比例缩小）",
     ),
     epochs: T(
       "2 epochs on all 60,000 images: step 1 reached 0.885 validation accuracy (0.897 with 3 epochs, for 50% more time)",
-      "在全部 60,000 张图像上训练 2 轮：第 1 步的验证准确率达到 0.885（3 轮为 0.897，但要多花 50% 的时间）",
+      "在全部 60,000 张图像上训练 2 轮：第 1 步的验证准确率达到 0.885（训练 3 轮为 0.897，但要多花 50% 的时间）",
     ),
-    seeds: T("2 seeds per step", "每个步骤 2 个种子"),
+    seeds: T("2 seeds per step", "每步 2 个随机种子"),
   },
   vgg: {
     inputSize: T(
       "kept at 224 and 96: the input size is what question 2b asks about",
-      "保持 224 与 96：输入尺寸正是问题 2b 要研究的",
+      "保持 224 和 96 不变：输入尺寸正是问题 2b 要考察的",
     ),
     data: T(
       "10,000 training images, 2 epochs: one 224-px epoch of all 60,000 costs ~16 worker-minutes per seed here; the full-preset reference run (60,000 images, 5 epochs) is shown beside",
-      "10,000 张训练图像、2 轮：在本机上用全部 60,000 张图像在 224 像素下训练一轮，每个种子约需 16 个工作进程分钟；并列给出 full 预设的参考运行（60,000 张图像、5 轮）",
+      "10,000 张训练图像，训练 2 轮：在本机上用全部 60,000 张图像在 224 像素下训练一轮，每个随机种子要一个工作进程跑约 16 分钟；旁边并列给出 full 预设的参考运行（60,000 张图像、5 轮）",
     ),
-    seeds: T("2 seeds per size", "每种尺寸 2 个种子"),
+    seeds: T("2 seeds per size", "每种输入尺寸 2 个随机种子"),
   },
   inception: {
     inputSize: T(
       "48 px for all five: at 32 the last grids are 1×1 and Inception v3 stayed at 0.81 (3 epochs); at 48 it reached 0.875, GoogLeNet 0.899, BN-Inception 0.906, ResNet-18 0.918",
-      "五个模型都用 48 像素：32 像素时最后的网格只有 1×1，Inception v3 停在 0.81（3 轮）；48 像素时它达到 0.875，GoogLeNet 0.899，BN-Inception 0.906，ResNet-18 0.918",
+      "五个模型都用 48 像素：32 像素时最后几层的特征图只剩 1×1，Inception v3 停在 0.81（3 轮）；48 像素时它达到 0.875，GoogLeNet 为 0.899，BN-Inception 为 0.906，ResNet-18 为 0.918",
     ),
     widthScale: T(
       "¼ of every channel count for all five (a test proves it), so they differ in design, not size",
-      "五个模型的通道数都取四分之一（有测试保证），因此它们的差别在设计而不在规模",
+      "五个模型的各层通道数都取原来的 ¼（由一个测试专门检查），所以它们的差别在于设计，而不在于规模",
     ),
     epochs: T(
       "3 epochs: at 48 px three epochs beat five at 32 px for the same time",
-      "3 轮：在相同时间内，48 像素训练 3 轮胜过 32 像素训练 5 轮",
+      "3 轮：花同样的时间，48 像素训练三轮胜过 32 像素训练五轮",
     ),
     data: T(
       "all 60,000 training images: with 40,000 a rehearsal of this preset left GoogLeNet at 0.869 and BN-Inception at 0.880 on the test set",
-      "全部 60,000 张训练图像：用 40,000 张预演时，GoogLeNet 的测试准确率停在 0.869，BN-Inception 停在 0.880",
+      "全部 60,000 张训练图像：按本预设预演时只用了 40,000 张，GoogLeNet 在测试集上只到 0.869，BN-Inception 只到 0.880",
     ),
-    seeds: T("2 seeds per model", "每个模型 2 个种子"),
+    seeds: T("2 seeds per model", "每个模型 2 个随机种子"),
   },
 };
 
@@ -235,7 +235,7 @@ function lenetExp(
     why: {
       optim: T(
         "Adam lr 0.01: on the validation split ReLU LeNet reached 0.908 at 0.01 vs 0.893 at 0.003 (5 epochs), augmentation 0.890 and dropout 0.883 at 0.01 (4 epochs)",
-        "Adam，学习率 0.01：在验证集上 ReLU LeNet 在 0.01 下达到 0.908，0.003 下为 0.893（5 轮）；数据增强与 dropout 在 0.01 下分别为 0.890 与 0.883（4 轮）",
+        "Adam，学习率 0.01：在验证集上，ReLU LeNet 用 0.01 达到 0.908，用 0.003 为 0.893（5 轮）；加数据增广和加 dropout 的变体用 0.01 分别为 0.890 和 0.883（4 轮）",
       ),
       schedule: SCHEDULE_WHY,
       epochs: FULL_LENET,
@@ -259,7 +259,7 @@ function alexExp(name: string, label: Text, modelOptions: ModelOptions, lr: numb
     why: {
       optim: lrWhy,
       schedule: SCHEDULE_WHY,
-      epochs: T("full: 3 epochs at 224, the original submission's", "full 预设：224 像素 3 轮，与原提交相同"),
+      epochs: T("full: 3 epochs at 224, the original submission's", "full 预设：224 像素下训练 3 轮，与原提交相同"),
     },
   };
 }
@@ -279,10 +279,10 @@ function inceptionExp(model: string, label: Text, extra: Partial<Experiment> = {
     why: {
       optim: T(
         "Adam lr 0.002 for all five, one recipe so that only the design differs: at 48 px, 3 epochs, 0.002 ≥ 0.003 for GoogLeNet (0.899 vs 0.896) and ResNet-18 (0.918 vs 0.915) on the validation split",
-        "五个模型都用 Adam、学习率 0.002，同一配方使差别只在设计：在 48 像素、3 轮时，验证集上 0.002 不差于 0.003（GoogLeNet 0.899 对 0.896，ResNet-18 0.918 对 0.915）",
+        "五个模型都用 Adam、学习率 0.002，共用一套训练配方，差别就只来自设计：在验证集上（48 像素，3 轮），GoogLeNet 和 ResNet-18 用 0.002 都不比 0.003 差（0.899 对 0.896，0.918 对 0.915）",
       ),
       schedule: SCHEDULE_WHY,
-      epochs: T("full: 10 epochs at 96 px, d2l's budget", "full 预设：96 像素 10 轮，与 d2l 相同"),
+      epochs: T("full: 10 epochs at 96 px, d2l's budget", "full 预设：96 像素下训练 10 轮，即 d2l 的训练预算"),
     },
     ...extra,
   };
@@ -296,36 +296,36 @@ const ALEXNET_STYLE: ModelOptions = {
   extraConvs: 3,
   widthMultiplier: 4,
 };
-const ORIGINAL_LR = T("the original submission's learning rate for this step", "原提交在这一步使用的学习率");
-const FULL_LENET = T("full: 10 epochs, d2l's LeNet budget", "full 预设：10 轮，与 d2l 的 LeNet 相同");
+const ORIGINAL_LR = T("the original submission's learning rate for this step", "原提交在这一步所用的学习率");
+const FULL_LENET = T("full: 10 epochs, d2l's LeNet budget", "full 预设：10 轮，即 d2l 中 LeNet 的训练预算");
 
 const LIST: Experiment[] = [
   // Question 1a: one ablation per claimed LeNet → AlexNet difference, on LeNet at 28×28.
   // Sigmoid vs ReLU is measured on LeNet itself; every other AlexNet feature is then added,
   // one at a time, to the ReLU LeNet (on a sigmoid LeNet every other effect would be confounded
   // with its slower convergence).
-  lenetExp("lenet", T("LeNet (sigmoid, avg-pool)", "LeNet（sigmoid，平均池化）"), {}),
+  lenetExp("lenet", T("LeNet (sigmoid, avg-pool)", "LeNet（sigmoid，平均汇聚）"), {}),
   lenetExp("relu", T("ReLU instead of sigmoid", "用 ReLU 代替 sigmoid"), RELU),
-  lenetExp("maxpool", T("ReLU + max-pool instead of avg-pool", "ReLU + 最大池化代替平均池化"), {
+  lenetExp("maxpool", T("ReLU + max-pool instead of avg-pool", "ReLU + 最大汇聚（代替平均汇聚）"), {
     ...RELU,
     pooling: "max",
   }),
-  lenetExp("dropout", T("ReLU + dropout 0.5 on the dense layers", "ReLU + 全连接层 dropout 0.5"), {
+  lenetExp("dropout", T("ReLU + dropout 0.5 on the dense layers", "ReLU + 全连接层使用 dropout 0.5"), {
     ...RELU,
     dropout: 0.5,
   }),
-  lenetExp("augment", T("ReLU + data augmentation (flip, crop)", "ReLU + 数据增强（翻转、裁剪）"), RELU, {
+  lenetExp("augment", T("ReLU + data augmentation (flip, crop)", "ReLU + 数据增广（翻转、裁剪）"), RELU, {
     augment: { flip: true, cropPad: 2 },
   }),
-  lenetExp("deeper", T("ReLU + 3 more conv layers", "ReLU + 多 3 个卷积层"), { ...RELU, extraConvs: 3 }),
-  lenetExp("wider", T("ReLU + 4× channels", "ReLU + 4 倍通道"), { ...RELU, widthMultiplier: 4 }),
-  lenetExp("alexnet-style", T("all of the above", "以上全部"), ALEXNET_STYLE, {
+  lenetExp("deeper", T("ReLU + 3 more conv layers", "ReLU + 多加 3 个卷积层"), { ...RELU, extraConvs: 3 }),
+  lenetExp("wider", T("ReLU + 4× channels", "ReLU + 4 倍通道数"), { ...RELU, widthMultiplier: 4 }),
+  lenetExp("alexnet-style", T("all of the above", "以上全部改进"), ALEXNET_STYLE, {
     augment: { flip: true, cropPad: 2 },
     optim: adamCosine(0.003),
     why: {
       optim: T(
-        "Adam lr 0.003, not the others' 0.01: this 16× wider, deeper model with dropout reached 0.865 at 0.01 (4 epochs) vs 0.890 at 0.003 (5 epochs) on the validation split",
-        "Adam，学习率 0.003，而不是其他变体的 0.01：这个宽 16 倍、更深且带 dropout 的模型在验证集上 0.01 下为 0.865（4 轮），0.003 下为 0.890（5 轮）",
+        "Adam lr 0.003, not the others' 0.01: this 4× wider, deeper model with dropout reached 0.865 at 0.01 (4 epochs) vs 0.890 at 0.003 (5 epochs) on the validation split",
+        "Adam，学习率 0.003，而不是其他变体用的 0.01：这个模型宽 4 倍、更深，还带 dropout，在验证集上用 0.01 为 0.865（4 轮），用 0.003 为 0.890（5 轮）",
       ),
       schedule: SCHEDULE_WHY,
       epochs: FULL_LENET,
@@ -338,7 +338,7 @@ const LIST: Experiment[] = [
     why: {
       optim: T(
         "SGD lr 0.3: the best of 0.03 / 0.1 / 0.3 / 1 on the validation split (0.805 / 0.853 / 0.870; 1 stayed at chance)",
-        "SGD，学习率 0.3：验证集上 0.03 / 0.1 / 0.3 / 1 中最好的（0.805 / 0.853 / 0.870；1 停在随机水平）",
+        "SGD，学习率 0.3：是验证集上 0.03 / 0.1 / 0.3 / 1 中最好的（依次为 0.805 / 0.853 / 0.870；取 1 时停在随机水平）",
       ),
       schedule: SCHEDULE_WHY,
       epochs: FULL_LENET,
@@ -370,6 +370,19 @@ const LIST: Experiment[] = [
       },
     },
   ),
+  // Activation × optimiser crossed: sigmoid LeNet under plain SGD (the textbook trains it so), beside
+  // sigmoid + Adam (q1a/lenet), ReLU + Adam (q1a/relu) and ReLU + SGD (q1a/sgd).
+  lenetExp("sigmoid-sgd", T("sigmoid + plain SGD", "sigmoid + 普通 SGD"), {}, {
+    optim: { optimizer: "sgd", lr: 1, schedule: "cosine", warmupEpochs: 0.3 },
+    why: {
+      optim: T(
+        "SGD lr 1: the best of 0.1 / 0.3 / 1 / 3 on the validation split (0.542 at 0.3, 0.712 at 1; 0.1 and 3 stayed at chance after 4 epochs)",
+        "SGD，学习率 1：验证集上 0.1 / 0.3 / 1 / 3 中最好的（0.3 时 0.542，1 时 0.712；0.1 和 3 训练 4 轮后仍停在随机水平）",
+      ),
+      schedule: SCHEDULE_WHY,
+      epochs: FULL_LENET,
+    },
+  }),
   // Question 1b: the simplification ladder (the original submission's steps, then one more).
   alexExp("alexnet", T("1: 10-class output", "1：输出层改为 10 类"), {}, 0.001, ORIGINAL_LR),
   alexExp(

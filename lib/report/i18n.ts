@@ -76,6 +76,8 @@ const en = {
   denseWidth: "dense layers' width",
   modelsOwn: "each model's own",
   total: "total",
+  /** An aside after a word, in the language's brackets. */
+  parens: (s: string) => ` (${s})`,
   seedsEach: (n: number) => (n === 1 ? "one seed" : `${n} seeds each`),
   /** After a model's name in its layer table's heading. */
   modelFacts: (input: number, params: string, macs: string) =>

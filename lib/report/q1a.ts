@@ -30,8 +30,8 @@ import {
 import type { Comparison, Summary } from "./analysis.ts";
 
 /** The ablations: sigmoid LeNet, ReLU LeNet, then each AlexNet ingredient added alone to ReLU LeNet, then all. */
-/** The training method: ReLU LeNet under plain SGD, SGD with AlexNet's momentum and weight decay (and Adam = q1a/relu). */
-export const Q1A_OPTIM = ["q1a/sgd", "q1a/momentum"];
+/** The training method: ReLU LeNet under plain SGD, SGD with AlexNet's momentum and weight decay (and Adam = q1a/relu); sigmoid LeNet under plain SGD (crossed with Adam = q1a/lenet). */
+export const Q1A_OPTIM = ["q1a/sgd", "q1a/momentum", "q1a/sigmoid-sgd"];
 /** Every Q1a experiment, in the registry's order (lib/exp/experiments.ts). */
 export const Q1A_ALL: string[] = questionExperiments("1a").map((e) => e.name);
 export const Q1A: string[] = Q1A_ALL.filter((n) => !Q1A_OPTIM.includes(n));

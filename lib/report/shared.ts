@@ -285,7 +285,7 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
       m.precision,
       uniq((r) =>
         r.layerPlan
-          ? `${r.precision} (${m.perLayer(r.layerPlan.bf16, r.layerPlan.bf16 + r.layerPlan.fp32)})`
+          ? `${r.precision}${m.parens(m.perLayer(r.layerPlan.bf16, r.layerPlan.bf16 + r.layerPlan.fp32))}`
           : r.precision ?? "fp32"
       ),
     ],

@@ -62,6 +62,7 @@ export const zh: Messages = {
   denseWidth: "全连接层宽度",
   modelsOwn: "各模型原值",
   total: "合计",
+  parens: (s: string) => `（${s}）`,
   seedsEach: (n: number) => (n === 1 ? "一个随机种子" : `每组 ${n} 个随机种子`),
   modelFacts: (input: number, params: string, macs: string) =>
     `，输入尺寸 ${input}：参数量 ${params}，每张图像乘加 ${macs} 次`,
