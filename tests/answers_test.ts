@@ -202,7 +202,7 @@ Deno.test("Q1a: big effects, no effects, under-fitting and over-fitting each get
   );
   assert.match(
     closes,
-    /: with more epochs the gap closes, so at this preset the combination is held back by the budget/,
+    /: with more epochs the gap is no longer significant, so at this preset the budget holds the combination back/,
   );
   // Two effects whose intervals overlap are a tie, not "the largest".
   const tie = joined(

@@ -137,7 +137,8 @@ export const ZH_LATIN_ALLOWED: ReadonlySet<string> = new Set([
   ..."LeNet AlexNet VGG NiN GoogLeNet BN-Inception Inception Inception-ResNet ResNet".split(" "),
   ..."ReLU sigmoid tanh Adam SGD RMSprop dropout GAP LRN PCA".split(" "),
   ..."ImageNet CIFAR Fashion-MNIST MNIST".split(" "),
-  ..."LeCun Krizhevsky Sutskever Hinton Simonyan Zisserman Lin Szegedy Ioffe He Xiao Rasul Vollgraf Student".split(" "),
+  ..."LeCun Krizhevsky Sutskever Hinton Simonyan Zisserman Lin Szegedy Ioffe He Xiao Rasul Vollgraf Student Levenberg Marquardt"
+    .split(" "),
   ..."cnnlab Deno tfjs TensorFlow.js PyTorch oneDNN WebGPU GPU CPU JS UTC px MB GB".split(" "),
   ..."smoke laptop full native webgpu tensorflow wasm cpu English".split(" "),
 ]);

@@ -348,7 +348,7 @@ const LIST: Experiment[] = [
     "momentum",
     T(
       "ReLU + SGD, momentum 0.9, weight decay 5e-4 (AlexNet's)",
-      "ReLU + SGD，动量 0.9，权重衰减 5e-4（AlexNet 的设置）",
+      "ReLU + SGD，动量 0.9，权重衰减 5e-4（同 AlexNet）",
     ),
     RELU,
     {
@@ -363,7 +363,7 @@ const LIST: Experiment[] = [
       why: {
         optim: T(
           "AlexNet's momentum 0.9 and weight decay 5e-4; lr 0.1: the best of 0.01 / 0.03 / 0.1 / 0.3 on the validation split (0.850 / 0.873 / 0.890; 0.3 stayed at chance)",
-          "AlexNet 的动量 0.9 与权重衰减 5e-4；学习率 0.1：验证集上 0.01 / 0.03 / 0.1 / 0.3 中最好的（0.850 / 0.873 / 0.890；0.3 停在随机水平）",
+          "动量 0.9 和权重衰减 5e-4 沿用 AlexNet 的设置；学习率 0.1：是验证集上 0.01 / 0.03 / 0.1 / 0.3 中最好的（依次为 0.850 / 0.873 / 0.890；取 0.3 时停在随机水平）",
         ),
         schedule: SCHEDULE_WHY,
         epochs: FULL_LENET,
@@ -377,33 +377,45 @@ const LIST: Experiment[] = [
     why: {
       optim: T(
         "SGD lr 1: the best of 0.1 / 0.3 / 1 / 3 on the validation split (0.542 at 0.3, 0.712 at 1; 0.1 and 3 stayed at chance after 4 epochs)",
-        "SGD，学习率 1：验证集上 0.1 / 0.3 / 1 / 3 中最好的（0.3 时 0.542，1 时 0.712；0.1 和 3 训练 4 轮后仍停在随机水平）",
+        "SGD，学习率 1：是验证集上 0.1 / 0.3 / 1 / 3 中最好的（取 0.3 时为 0.542，取 1 时为 0.712；取 0.1 和 3 时训练 4 轮后仍停在随机水平）",
       ),
       schedule: SCHEDULE_WHY,
       epochs: FULL_LENET,
     },
   }),
   // Question 1b: the simplification ladder (the original submission's steps, then one more).
-  alexExp("alexnet", T("1: 10-class output", "1：输出层改为 10 类"), {}, 0.001, ORIGINAL_LR),
+  alexExp("alexnet", T("1: 10-class output", "1：10 类输出"), {}, 0.001, ORIGINAL_LR),
   alexExp(
     "drop-fc2",
-    T("2: without the 4096→4096 dense layer", "2：去掉 4096→4096 全连接层"),
+    T("2: without the 4096→4096 dense layer", "2：去掉 4096→4096 的全连接层"),
     { fc2: false },
     0.001,
     ORIGINAL_LR,
   ),
   alexExp(
     "drop-conv4",
-    T("3: also without the 384→384 conv", "3：再去掉 384→384 卷积层"),
+    T("3: also without the 384→384 conv", "3：再去掉 384→384 的卷积层"),
     { fc2: false, conv4: false },
     0.001,
     ORIGINAL_LR,
   ),
-  alexExp("lr-0.004", T("4: learning rate 0.004", "4：学习率 0.004"), { fc2: false, conv4: false }, 0.004, ORIGINAL_LR),
-  alexExp("lr-0.002", T("5: learning rate 0.002", "5：学习率 0.002"), { fc2: false, conv4: false }, 0.002, ORIGINAL_LR),
+  alexExp(
+    "lr-0.004",
+    T("4: learning rate 0.004", "4：学习率改为 0.004"),
+    { fc2: false, conv4: false },
+    0.004,
+    ORIGINAL_LR,
+  ),
+  alexExp(
+    "lr-0.002",
+    T("5: learning rate 0.002", "5：学习率改为 0.002"),
+    { fc2: false, conv4: false },
+    0.002,
+    ORIGINAL_LR,
+  ),
   alexExp(
     "half-width",
-    T("6: half the channels and dense width", "6：通道数与全连接宽度减半"),
+    T("6: half the channels and dense width", "6：通道数和全连接层宽度减半"),
     {
       fc2: false,
       conv4: false,
@@ -411,13 +423,13 @@ const LIST: Experiment[] = [
       denseWidth: 2048,
     },
     0.002,
-    T("step 5's learning rate, so that only the width changes", "沿用第 5 步的学习率，使得只有宽度改变"),
+    T("step 5's learning rate, so that only the width changes", "沿用第 5 步的学习率，只改变宽度"),
   ),
   // Question 2: VGG-11 with channels ÷ 8 at two input sizes (2b), and feature maps (2a).
   ...[224, 96].map((size): Experiment => ({
     name: `q2b/vgg11-r8@${size}`,
     question: "2b",
-    label: T(`VGG-11/8 at ${size}×${size}`, `VGG-11/8，${size}×${size}`),
+    label: T(`VGG-11/8 at ${size}×${size}`, `VGG-11/8（输入 ${size}×${size}）`),
     model: "vgg11-r8",
     modelOptions: {},
     inputSize: size,
@@ -431,7 +443,7 @@ const LIST: Experiment[] = [
     why: {
       optim: T(
         "Adam lr 0.002: 0.905 validation accuracy at 96 px after 2 epochs of 55,000 images vs 0.894 at the original's 0.001",
-        "Adam，学习率 0.002：96 像素下用 55,000 张图像训练 2 轮后验证准确率为 0.905，原提交的 0.001 为 0.894",
+        "Adam，学习率 0.002：96 像素下用 55,000 张图像训练 2 轮后，验证准确率为 0.905；用原提交的 0.001 则为 0.894",
       ),
       schedule: SCHEDULE_WHY,
       epochs: T("full: 5 epochs, the original submission's", "full 预设：5 轮，与原提交相同"),
@@ -441,7 +453,7 @@ const LIST: Experiment[] = [
   {
     name: "q2a/alexnet@96",
     question: "2a",
-    label: T("AlexNet (¼ width) at 96×96", "AlexNet（¼ 宽度），96×96"),
+    label: T("AlexNet (¼ width) at 96×96", "AlexNet（¼ 宽度，输入 96×96）"),
     model: "alexnet",
     modelOptions: { widthMultiplier: 0.25, denseWidth: 1024 },
     inputSize: 96,
@@ -455,7 +467,7 @@ const LIST: Experiment[] = [
       optim: T("question 1b's AlexNet learning rate", "沿用问题 1b 中 AlexNet 的学习率"),
       model: T(
         "¼ width, as question 1b's ladder: the 11×11 first layer is what 2a compares",
-        "四分之一宽度，与问题 1b 的阶梯相同：2a 比较的是 11×11 的第一层",
+        "¼ 宽度，与问题 1b 的简化阶梯相同：问题 2a 要比较的正是 11×11 的第一层",
       ),
       schedule: SCHEDULE_WHY,
     },
@@ -463,7 +475,7 @@ const LIST: Experiment[] = [
   {
     name: "q2a/lenet@96",
     question: "2a",
-    label: T("LeNet (ReLU) at 96×96", "LeNet（ReLU），96×96"),
+    label: T("LeNet (ReLU) at 96×96", "LeNet（ReLU，输入 96×96）"),
     model: "lenet",
     modelOptions: { activation: "relu" },
     inputSize: 96,
@@ -474,8 +486,8 @@ const LIST: Experiment[] = [
     fixed: ["inputSize"],
     presets: { smoke: { inputSize: 67 } },
     why: {
-      optim: T("question 1a's ReLU LeNet recipe", "沿用问题 1a 中 ReLU LeNet 的配方"),
-      model: T("LeNet's 5×5 first layer at VGG's input size", "在 VGG 的输入尺寸下观察 LeNet 的 5×5 第一层"),
+      optim: T("question 1a's ReLU LeNet recipe", "沿用问题 1a 中 ReLU LeNet 的训练配方"),
+      model: T("LeNet's 5×5 first layer at VGG's input size", "LeNet 的 5×5 第一层，输入尺寸与 VGG 相同"),
       schedule: SCHEDULE_WHY,
     },
   },
@@ -489,7 +501,7 @@ const LIST: Experiment[] = [
   inceptionExp("resnet18", T("ResNet-18", "ResNet-18")),
   // Question 3a: does global average pooling slow training? ReLU LeNet with NiN's head (1×1 conv
   // to 10 channels + global average pooling) against the same network with its dense head (q1a/relu).
-  lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet，全局平均池化头"), {
+  lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet（全局平均汇聚分类头）"), {
     ...RELU,
     head: "gap",
   }, {
@@ -769,14 +781,14 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
   ...questionExperiments("1a").map((e) => ({
     experiment: e.name,
     seeds: [1, 2, 3],
-    why: T("the textbook's 10 epochs on all 60,000 images", "教材的 10 轮、全部 60,000 张图像"),
+    why: T("the textbook's 10 epochs on all 60,000 images", "与教材相同：在全部 60,000 张图像上训练 10 轮"),
   })),
   ...["alexnet", "half-width"].map((n) => ({
     experiment: `q1b/${n}`,
     seeds: [1],
     why: T(
       "the published AlexNet at 224 px and the ladder's last step: the accuracy cost of simplifying",
-      "224 像素的原始 AlexNet 与阶梯的最后一步：简化的准确率代价",
+      "224 像素下原论文的 AlexNet 和简化阶梯的最后一步：看简化在准确率上付出多少代价",
     ),
   })),
   ...["vgg11-r8@224", "vgg11-r8@96"].map((n) => ({
@@ -784,7 +796,7 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
     seeds: [1, 2],
     why: T(
       "the assignment's 5 epochs on all 60,000 images, two seeds",
-      "作业设置的 5 轮、全部 60,000 张图像，两个种子",
+      "与作业相同：在全部 60,000 张图像上训练 5 轮，两个随机种子",
     ),
   })),
 ];
@@ -792,7 +804,7 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
 /** What the reference tier leaves out, and why. */
 export const REFERENCE_LEFT_OUT: Text = T(
   "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores) until the answers issue settles each model's input; Q3a's GAP against a dense head at NiN's scale, likewise",
-  "Q3b 的五个模型在 96 像素、全宽度下（仅 Inception v3 在两核上每轮约 2.4 小时），待答案问题确定各模型的输入后再定；Q3a 在 NiN 规模下的 GAP 与全连接头对比，同样如此",
+  "问题 3b 的五个模型在 96 像素、完整宽度下的运行（单是 Inception v3，在两个核上每轮就要约 2.4 小时），要等讨论答案的议题定下各模型的输入尺寸后再跑；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头，也同样暂缓",
 );
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */

@@ -10,9 +10,7 @@
 import { flagSetting, setting } from "../util/settings.ts";
 import { type BackendInfo, initBackend } from "../backend/mod.ts";
 import { type Dataset, fashionMnist } from "../data/dataset.ts";
-import { type Experiment, experiment, parsePreset, presetSeeds, resolveConfig } from "../exp/experiments.ts";
-import { createModel } from "../models/registry.ts";
-import { summarize } from "../models/inspect.ts";
+import { type Experiment, experiment, parsePreset, presetSeeds } from "../exp/experiments.ts";
 import { runExperiment } from "../exp/runner.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { type MeasurementData, measurementSpec, type MeasureRecord } from "../exp/measurements.ts";
@@ -21,9 +19,9 @@ import { recordSource } from "../exp/records.ts";
 import { createProgress } from "../train/progress.ts";
 import type pl from "nodejs-polars";
 import { showHtml } from "../report/display.ts";
-import { type Lang, messages, parseLang, thousandsOf, withHalf } from "../report/i18n.ts";
-import { deltaCell, type PageContext, pageDf, settingsHtml, summaries, versus } from "../report/shared.ts";
-import { esc, tableHtml } from "../report/render.ts";
+import { type Lang, messages, parseLang, withHalf } from "../report/i18n.ts";
+import { deltaCell, modelTable, type PageContext, pageDf, settingsHtml, summaries, versus } from "../report/shared.ts";
+import { tableHtml } from "../report/render.ts";
 import type { Summary } from "../report/analysis.ts";
 
 export interface NotebookContext extends PageContext {
@@ -213,24 +211,6 @@ export async function showComparison(ctx: NotebookContext, runs: RunRecord[], na
  * parameters, multiply-adds), folded under its name so the page stays short.
  */
 export async function showModel(ctx: NotebookContext, name: string): Promise<void> {
-  const e = experiment(name);
-  const cfg = resolveConfig(e, ctx.preset);
-  const model = createModel(cfg, 1, e.build);
-  const s = summarize(model);
-  model.dispose();
-  const rows = s.layers.filter((l) => l.trainable > 0 || /pool|flatten|concat|add/i.test(l.type));
-  const m = ctx.m;
-  await showHtml(
-    `<details class="model"><summary>${esc(e.label[ctx.lang])} — <code>${esc(cfg.model)}</code>${
-      esc(m.modelFacts(cfg.inputSize, thousandsOf(s.trainable), thousandsOf(s.macs)))
-    }</summary>` +
-      tableHtml(rows, [
-        { label: m.q2.colLayer, cell: (l) => l.name, numeric: false, code: true },
-        { label: m.colType, cell: (l) => l.type, numeric: false, code: true },
-        { label: "h×w×c", cell: (l) => l.outputShape.join("×"), numeric: true },
-        { label: m.colParams, cell: (l) => thousandsOf(l.trainable), numeric: true },
-        { label: m.colMacs, cell: (l) => thousandsOf(l.macs), numeric: true },
-      ]) + `</details>`,
-    `${name}: ${s.trainable} parameters`,
-  );
+  const t = modelTable(ctx.m, ctx.lang, name, ctx.preset);
+  await showHtml(t.html, t.text);
 }

@@ -245,7 +245,7 @@ const en = {
       }, ${en.verdict(c)}; train accuracy ${tAll} vs ${tRelu})${
         c.significant && c.delta < 0
           ? ": more epochs do not close the gap, so on 28×28 Fashion-MNIST the regularisers AlexNet needed for 1.2 M ImageNet images cost more fit than the over-fitting they prevent."
-          : ": with more epochs the gap closes, so at this preset the combination is held back by the budget."
+          : ": with more epochs the gap is no longer significant, so at this preset the budget holds the combination back."
       }`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `All ingredients together reach ${all} against ReLU LeNet's ${relu} with a larger train − test gap (${gAll} vs ${gRelu}): the extra capacity over-fits at this budget.`,
@@ -261,9 +261,9 @@ const en = {
     largestTie: (a: string, da: string, b: string, db: string) =>
       `The two largest effects measured on this page, “${a}” (${da} points) and “${b}” (${db}), cannot be told apart: their intervals overlap.`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>
-      `Activation and optimiser crossed: under plain SGD, ReLU moves LeNet from ${ss} to ${rs} (${en.diff(sgd)}); under Adam from ${sa} to ${ra} (${
-        en.diff(adam)
-      })${
+      `Activation and optimiser crossed: under plain SGD, ReLU moves LeNet from ${ss} to ${rs} (${
+        en.diff(sgd)
+      }); under Adam from ${sa} to ${ra} (${en.diff(adam)})${
         differ
           ? sgd.delta > adam.delta
             ? ": ReLU's gain is larger under SGD, the way AlexNet was trained, so the Adam-trained comparison above understates it."
@@ -274,6 +274,8 @@ const en = {
   // ------------------------------------------------------------------ Q1b
   q1b: {
     title: "Question 1b — Simplifying AlexNet",
+    finalHere: "The simplified network, layer by layer, as this preset trains it",
+    finalFull: "The same network at the full preset (the assignment's scale)",
     ladderCaption:
       "The ladder: the preset's own shrinking (rows a–c, timed only), then the simplification steps (trained).",
     timingNote: (how: string) =>

@@ -112,10 +112,15 @@ export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang, reference:
   // ReLU LeNet); called the largest only when its interval clears the runner-up's, else a tie.
   const sgd = s.get("q1a/sgd"), mom = s.get("q1a/momentum");
   const optimEffect = sgd?.n ? [{ x: relu, c: versus(sgd, relu, page), label: m.q1a.adamEffect }] : [];
-  const real = [{ x: relu, c: cRelu, label: relu.label }, ...effects.map((e) => ({ ...e, label: e.x.label })), ...optimEffect]
+  const real = [
+    { x: relu, c: cRelu, label: relu.label },
+    ...effects.map((e) => ({ ...e, label: e.x.label })),
+    ...optimEffect,
+  ]
     .filter((e) => e.c.significant).sort((a, b) => Math.abs(b.c.delta) - Math.abs(a.c.delta));
   const [first, second] = real;
-  const low = (c: Comparison) => Math.min(Math.abs(c.lo), Math.abs(c.hi)), high = (c: Comparison) => Math.max(Math.abs(c.lo), Math.abs(c.hi));
+  const low = (c: Comparison) => Math.min(Math.abs(c.lo), Math.abs(c.hi)),
+    high = (c: Comparison) => Math.max(Math.abs(c.lo), Math.abs(c.hi));
   if (first && second && low(first.c) <= high(second.c)) {
     out.push(m.q1a.largestTie(first.label, points(first.c.delta), second.label, points(second.c.delta)));
   } else if (first) out.push(first.c === cRelu ? m.q1a.largest : m.q1a.notLargest(first.label));
@@ -130,8 +135,11 @@ export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang, reference:
   if (sgd?.n && mom?.n) {
     out.push(m.q1a.optim(accOf(sgd), accOf(mom), accOf(relu), versus(sgd, mom, page), versus(sgd, relu, page)));
   }
-  const relus = page.filter((x) => x.experiment !== "q1a/lenet" && x.experiment !== "q1a/sgd");
-  out.push(underTrainedSentence(m, [base], "lenet") ?? "", underTrainedSentence(m, relus, "reluLenet") ?? "");
+  // Each against its own bar: the sigmoid LeNets against d2l's sigmoid LeNet, the ReLU ones against a ReLU LeNet's.
+  const sigmoid = ["q1a/lenet", "q1a/sigmoid-sgd"];
+  const sigmoids = page.filter((x) => sigmoid.includes(x.experiment));
+  const relus = page.filter((x) => !sigmoid.includes(x.experiment) && x.experiment !== "q1a/sgd");
+  out.push(underTrainedSentence(m, sigmoids, "lenet") ?? "", underTrainedSentence(m, relus, "reluLenet") ?? "");
   out.push(exclusions(m, page));
   return out.filter(Boolean);
 }

@@ -17,6 +17,7 @@ import {
   deltaCell,
   exclusions,
   headOf,
+  modelTable,
   type PageContext,
   ratioCi,
   showAnswer,
@@ -251,4 +252,17 @@ export async function q1bEvidence(
     ],
   });
   await showHtml(ladderTable + chart + reported, m.q1b.ladderCaption);
+}
+
+/**
+ * The simplified network the ladder ends on, layer by layer: as this preset trains it (shown), and at
+ * the full preset, the assignment's scale (folded).
+ */
+export async function q1bFinalNetwork(ctx: PageContext): Promise<void> {
+  const last = Q1B.at(-1)!;
+  const here = modelTable(ctx.m, ctx.lang, last, ctx.preset, { open: true, caption: ctx.m.q1b.finalHere });
+  const full = ctx.preset === "full"
+    ? null
+    : modelTable(ctx.m, ctx.lang, last, "full", { caption: ctx.m.q1b.finalFull });
+  await showHtml(here.html + (full?.html ?? ""), here.text);
 }

@@ -15,7 +15,9 @@ import {
 } from "../exp/experiments.ts";
 import { pooledVariance } from "../util/stats.ts";
 import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
-import { acc, labelOf, type Lang, type Messages, points, ratio, withHalf } from "./i18n.ts";
+import { acc, labelOf, type Lang, type Messages, points, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { createModel } from "../models/registry.ts";
+import { summarize } from "../models/inspect.ts";
 import type { MeasureRecord } from "../exp/measurements.ts";
 import type { RecordSource } from "../exp/records.ts";
 import { type Column, esc, Plot, plotHtml, tableHtml } from "./render.ts";
@@ -85,7 +87,7 @@ export function belowBar(s: Summary[], bar: number): string[] {
 export function underTrainedSentence(m: Messages, s: Summary[], family: keyof typeof TEXTBOOK): string | null {
   const bar = TEXTBOOK[family];
   const low = belowBar(s, bar.acc);
-  return low.length ? m.underTrained(low, `${bar.acc.toFixed(2)} (${bar.source[m.lang as Lang]})`) : null;
+  return low.length ? m.underTrained(low, `${bar.acc.toFixed(2)}${m.parens(bar.source[m.lang as Lang])}`) : null;
 }
 
 /** Names of runs left out of means on a page, as one sentence ("" when none). */
@@ -200,6 +202,44 @@ export function seedRows(
       testAcc: r.testAcc,
     }))
   );
+}
+
+// ---------------------------------------------------------------- a network, layer by layer
+
+/**
+ * The network an experiment trains at a preset, layer by layer (name, type, output shape, parameters,
+ * multiply-adds; layers without weights shown where they pool, flatten, join or add), under a heading
+ * with its totals; folded unless `open`.
+ */
+export function modelTable(
+  m: Messages,
+  lang: Lang,
+  name: string,
+  preset: Preset,
+  opts: { open?: boolean; caption?: string } = {},
+): { html: string; text: string; params: number; macs: number } {
+  const e = experiment(name);
+  const cfg = resolveConfig(e, preset);
+  const model = createModel(cfg, 1, e.build);
+  const s = summarize(model);
+  model.dispose();
+  const rows = s.layers.filter((l) => l.trainable > 0 || /pool|flatten|concat|add/i.test(l.type));
+  const heading = `${opts.caption ? `${esc(opts.caption)}: ` : ""}${esc(e.label[lang])} — <code>${
+    esc(cfg.model)
+  }</code>${esc(m.modelFacts(cfg.inputSize, thousandsOf(s.trainable), thousandsOf(s.macs)))}`;
+  return {
+    html: `<details class="model"${opts.open ? " open" : ""}><summary>${heading}</summary>` +
+      tableHtml(rows, [
+        { label: m.q2.colLayer, cell: (l) => l.name, numeric: false, code: true },
+        { label: m.colType, cell: (l) => l.type, numeric: false, code: true },
+        { label: "h×w×c", cell: (l) => l.outputShape.join("×"), numeric: true },
+        { label: m.colParams, cell: (l) => thousandsOf(l.trainable), numeric: true },
+        { label: m.colMacs, cell: (l) => thousandsOf(l.macs), numeric: true },
+      ]) + `</details>`,
+    text: `${name}: ${s.trainable} parameters`,
+    params: s.trainable,
+    macs: s.macs,
+  };
 }
 
 // ---------------------------------------------------------------- settings and provenance

@@ -216,7 +216,7 @@ export const zh: Messages = {
       }；训练准确率 ${tAll} 对 ${tRelu}）${
         c.significant && c.delta < 0
           ? "：更多轮数并没有缩小差距。可见在 28×28 的 Fashion-MNIST 上，AlexNet 为 120 万张 ImageNet 图像准备的正则化手段，损失的拟合能力多于它防止的过拟合。"
-          : "：轮数增加后差距消失，可见在本预设下组合模型是受训练预算所限。"
+          : "：轮数增加后差距不再显著，可见在本预设下组合模型受训练预算所限。"
       }`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `所有改进一起加上后，测试准确率为 ${all}，而 ReLU LeNet 为 ${relu}，且训练−测试差距更大（${gAll} 对 ${gRelu}）：在此训练预算下，多出来的模型容量导致了过拟合。`,
@@ -232,9 +232,9 @@ export const zh: Messages = {
     largestTie: (a: string, da: string, b: string, db: string) =>
       `本页测得的两个最大效应“${a}”（${da} 个百分点）和“${b}”（${db} 个百分点）无法区分大小：两者的置信区间相互重叠。`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>
-      `激活函数与优化器交叉对比：用普通 SGD 训练时，ReLU 使 LeNet 从 ${ss} 提高到 ${rs}（${zh.diff(sgd)}）；用 Adam 训练时从 ${sa} 到 ${ra}（${
-        zh.diff(adam)
-      }）${
+      `激活函数与优化器交叉对比：用普通 SGD 训练时，ReLU 使 LeNet 从 ${ss} 提高到 ${rs}（${
+        zh.diff(sgd)
+      }）；用 Adam 训练时从 ${sa} 到 ${ra}（${zh.diff(adam)}）${
         differ
           ? sgd.delta > adam.delta
             ? "：ReLU 在 SGD（AlexNet 的训练方式）下的提升更大，上面用 Adam 训练得到的对比低估了它。"
@@ -244,6 +244,8 @@ export const zh: Messages = {
   },
   q1b: {
     title: "问题 1b — 简化 AlexNet",
+    finalHere: "简化后的网络逐层结构（本预设下训练的版本）",
+    finalFull: "同一网络在 full 预设（作业的规模）下的结构",
     ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，只计时），然后是各个简化步（实际训练）。",
     timingNote: (how: string) =>
       `“计时”列：在全部 60,000 张训练图像上每轮的秒数，取自简化阶梯的计时记录（${how}；用一个随机批量计时一个训练步，不含构造批量的时间，再乘以每轮的步数）；“训练中”列：训练运行自己记录的每轮秒数，为各轮和各随机种子的均值。`,
