@@ -14,7 +14,7 @@ import { compare, summarizeRuns } from "../lib/report/analysis.ts";
 import { labelOf, type Lang, LANGS, messages } from "../lib/report/i18n.ts";
 import { summaries } from "../lib/report/shared.ts";
 import { q1aAnswer, q1aReferenceSentences } from "../lib/report/q1a.ts";
-import { FLOOR, ladder, q1bAnswer } from "../lib/report/q1b.ts";
+import { FLOOR, ladder, q1bAnswer, q1bReferenceLead } from "../lib/report/q1b.ts";
 import { type Layer2a, q2aAnswer, q2bAnswer } from "../lib/report/q2.ts";
 import { pool2x2 } from "../lib/exp/measure.ts";
 import { type KernelData, type LadderData, ladderRungs, type MeasureRecord } from "../lib/exp/measurements.ts";
@@ -362,6 +362,35 @@ Deno.test("Q1b: the floor on each step's whole interval; speed-ups from the timi
 
   assert.deepEqual(numbersOf(zhText), numbersOf(text));
   assert.ok(runs.length && FLOOR === 0.85);
+});
+
+Deno.test("Q1b leads with the verdict at scale: the real AlexNet against the ladder's last network, the floor, and the time per epoch from one device", () => {
+  const full = (name: string, accs: number[], device: string, seconds: number) =>
+    records(name, { accs, seconds }).map((r) => ({
+      ...r,
+      device,
+      preset: "full" as const,
+      config: resolveConfig(experiment(name), "full"),
+    }));
+  assert.deepEqual(q1bReferenceLead(en, [], "en"), []);
+  assert.deepEqual(q1bReferenceLead(en, full("q1b/alexnet", [0.9], "A", 1800), "en"), []);
+  const ref = [...full("q1b/alexnet", [0.9], "A", 1800), ...full("q1b/half-width", [0.895], "A", 300)];
+  const text = joined(q1bReferenceLead(en, ref, "en"));
+  assert.match(
+    text,
+    /^At the assignment's scale \(224 px, full width, all 60,000 training images, 3 epochs, one seed\), the published AlexNet with a 10-class output reaches 0\.900 ± 0\.\d+ and the network the ladder ends on, “6: half the channels and dense width”, 0\.895 ± 0\.\d+: −0\.5 points \(one seed each: no interval, not judged\); the/,
+  );
+  assert.match(text, /the simplified network stays above the assignment's 0\.85\./);
+  assert.match(
+    text,
+    /There an epoch takes 1800 s against 300 s: the simplified network trains 6\.00× .* faster \(the runs' own epochs on A\)/,
+  );
+  // Below the floor, it says so; on two devices, no time ratio.
+  const low = [...full("q1b/alexnet", [0.9], "A", 1800), ...full("q1b/half-width", [0.84], "B", 300)];
+  const lowText = joined(q1bReferenceLead(en, low, "en"));
+  assert.match(lowText, /falls below the assignment's 0\.85/);
+  assert.doesNotMatch(lowText, /There an epoch/);
+  assert.deepEqual(numbersOf(joined(q1bReferenceLead(zh, ref, "zh"))), numbersOf(text));
 });
 
 Deno.test("Q2b: 'time follows the multiply-adds' only when their ratio lies in the timed interval; else which way it misses", async () => {

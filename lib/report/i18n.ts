@@ -274,6 +274,27 @@ const en = {
   // ------------------------------------------------------------------ Q1b
   q1b: {
     title: "Question 1b — Simplifying AlexNet",
+    refLead: (
+      input: number,
+      images: string,
+      epochs: number,
+      seeds: string,
+      a1: string,
+      last: string,
+      a6: string,
+      c: Comparison,
+      floor: boolean,
+    ) =>
+      `At the assignment's scale (${input} px, full width, all ${images} training images, ${epochs} epochs, ${seeds}), the published AlexNet with a 10-class output reaches ${a1} and the network the ladder ends on, “${last}”, ${a6}: ${
+        en.diff(c)
+      }${c.significant === null ? "" : `, ${en.verdict(c)}`}; ${
+        floor
+          ? "the simplified network stays above the assignment's 0.85"
+          : "the simplified network falls below the assignment's 0.85"
+      }.`,
+    refTime: (s1: string, s6: string, r: string, device: string) =>
+      `There an epoch takes ${s1} s against ${s6} s: the simplified network trains ${r} faster (the runs' own epochs on ${device}).`,
+    replication: "This preset's ladder, with its intervals:",
     finalHere: "The simplified network, layer by layer, as this preset trains it",
     finalFull: "The same network at the full preset (the assignment's scale)",
     ladderCaption:

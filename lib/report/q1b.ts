@@ -10,7 +10,8 @@ import { ALL_TRAIN_IMAGES, type LadderData, ladderRungs, type MeasureRecord } fr
 import { questionExperiments } from "../exp/experiments.ts";
 import { mean, ratioInterval } from "../util/stats.ts";
 import { showHtml } from "./display.ts";
-import { acc, fixed, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { acc, fixed, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { referenceRuns } from "../exp/records.ts";
 import { Plot, plotHtml, tableHtml } from "./render.ts";
 import {
   byName,
@@ -20,6 +21,7 @@ import {
   modelTable,
   type PageContext,
   ratioCi,
+  sameDeviceEpochs,
   showAnswer,
   stepOf,
   summaries,
@@ -160,14 +162,66 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
   return out.filter(Boolean);
 }
 
-/** The answer block. */
+/** The reference runs at the full preset (the assignment's scale) this page sets beside its own. */
+export function q1bReferenceRuns(ctx: PageContext): Promise<RunRecord[]> {
+  return referenceRuns(ctx.records, Q1B);
+}
+
+/**
+ * Q1b's verdict at the assignment's scale, first: the published AlexNet (step 1) against the network
+ * the ladder ends on, both at the full preset — the accuracy cost of simplifying (its interval, or one
+ * seed said plainly), the floor, and the time per epoch where one device ran both. Empty without both.
+ */
+export function q1bReferenceLead(m: Messages, reference: RunRecord[], lang: Lang): string[] {
+  const [first, last] = [Q1B[0], Q1B.at(-1)!];
+  const ref = byName(summaries(reference, [first, last], lang));
+  const a = ref.get(first), b = ref.get(last);
+  if (!a?.n || !b?.n) return [];
+  const cfg = reference.find((r) => r.experiment === first)!.config;
+  const out = [
+    m.q1b.refLead(
+      cfg.inputSize,
+      thousandsOf(a.trainImages),
+      a.epochs,
+      a.n === b.n ? m.seedsEach(a.n) : `${m.seedsEach(a.n)} / ${m.seedsEach(b.n)}`,
+      withHalf(a.testAcc, a.testAccHalf),
+      b.label,
+      withHalf(b.testAcc, b.testAccHalf),
+      versus(a, b, [a, b]),
+      b.testAcc - b.testAccHalf >= FLOOR,
+    ),
+  ];
+  const pair = sameDeviceEpochs(
+    reference.filter((r) => r.experiment === first),
+    reference.filter((r) => r.experiment === last),
+  );
+  if (pair) {
+    out.push(
+      m.q1b.refTime(
+        fixed(mean(pair.a), 0),
+        fixed(mean(pair.b), 0),
+        ratioCi(m, ratioInterval(pair.a, pair.b)),
+        m.deviceName(pair.device),
+      ),
+    );
+  }
+  return out;
+}
+
+/** The answer block: the verdict at scale first where reference runs exist, then this preset's ladder. */
 export async function q1bAnswerBlock(
   ctx: PageContext,
   rungs: Rung[],
   runs: RunRecord[],
   timing: MeasureRecord,
+  reference: RunRecord[] = [],
 ): Promise<void> {
-  await showAnswer(ctx.m, q1bAnswer(ctx, rungs, runs, timing));
+  const lead = q1bReferenceLead(ctx.m, reference, ctx.lang);
+  await showAnswer(ctx.m, [
+    ...lead,
+    ...(lead.length ? [ctx.m.q1b.replication] : []),
+    ...q1bAnswer(ctx, rungs, runs, timing),
+  ]);
 }
 
 export async function q1bEvidence(

@@ -28,6 +28,7 @@ import {
   headOf,
   type PageContext,
   ratioCi,
+  sameDeviceEpochs,
   showAnswer,
   summaries,
   timedHow,
@@ -174,19 +175,6 @@ export function kernelRows(kernels: MeasureRecord<KernelData>): KernelRow[] {
 /** The reference runs at the full preset (the assignment's settings) this page sets beside its own. */
 export function referenceRuns(ctx: PageContext): Promise<RunRecord[]> {
   return reference(ctx.records, Q2B);
-}
-
-/** The same-device pairs of epochs of two experiments' runs: a time ratio is taken only where both ran on one device. */
-export function sameDeviceEpochs(a: RunRecord[], b: RunRecord[]): { device: string; a: number[]; b: number[] } | null {
-  const ok = (r: RunRecord) => r.status === "ok";
-  for (const device of [...new Set(a.filter(ok).map((r) => r.device))]) {
-    const xs = a.filter((r) => ok(r) && r.device === device), ys = b.filter((r) => ok(r) && r.device === device);
-    if (xs.length && ys.length) {
-      const secs = (rs: RunRecord[]) => rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
-      return { device, a: secs(xs), b: secs(ys) };
-    }
-  }
-  return null;
 }
 
 /**

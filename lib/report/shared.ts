@@ -204,6 +204,19 @@ export function seedRows(
   );
 }
 
+/** The same-device pairs of epochs of two experiments' runs: a time ratio is taken only where both ran on one device. */
+export function sameDeviceEpochs(a: RunRecord[], b: RunRecord[]): { device: string; a: number[]; b: number[] } | null {
+  const ok = (r: RunRecord) => r.status === "ok";
+  for (const device of [...new Set(a.filter(ok).map((r) => r.device))]) {
+    const xs = a.filter((r) => ok(r) && r.device === device), ys = b.filter((r) => ok(r) && r.device === device);
+    if (xs.length && ys.length) {
+      const secs = (rs: RunRecord[]) => rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
+      return { device, a: secs(xs), b: secs(ys) };
+    }
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------- a network, layer by layer
 
 /**

@@ -244,6 +244,25 @@ export const zh: Messages = {
   },
   q1b: {
     title: "问题 1b — 简化 AlexNet",
+    refLead: (
+      input: number,
+      images: string,
+      epochs: number,
+      seeds: string,
+      a1: string,
+      last: string,
+      a6: string,
+      c: Comparison,
+      floor: boolean,
+    ) =>
+      `按作业的规模（${input} 像素、完整宽度、全部 ${images} 张训练图像、${epochs} 轮，${seeds}），输出层改为 10 类的原论文 AlexNet 达到 ${a1}，阶梯最后一步的网络“${last}”为 ${a6}：${
+        zh.diff(c)
+      }${c.significant === null ? "" : `，${zh.verdict(c)}`}；${
+        floor ? "简化后的网络仍高于作业要求的 0.85" : "简化后的网络低于作业要求的 0.85"
+      }。`,
+    refTime: (s1: string, s6: string, r: string, device: string) =>
+      `在该规模下训练一轮分别需要 ${s1} s 和 ${s6} s：简化后的网络训练快 ${r}（取 ${device} 上各运行自身的每轮用时）。`,
+    replication: "下面是本预设的简化阶梯及其置信区间：",
     finalHere: "简化后的网络逐层结构（本预设下训练的版本）",
     finalFull: "同一网络在 full 预设（作业的规模）下的结构",
     ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，只计时），然后是各个简化步（实际训练）。",
