@@ -587,6 +587,27 @@ Deno.test("Q3a: global average pooling is said to slow training only when epoch 
     ...records("q3a/lenet-gap", { accs: [0.9, 0.899], curve: [0.85, 0.88, 0.89, 0.9] }),
   ];
   assert.match(joined(gapSentences(en, same, "en")), /Here it did not measurably slow training\./);
+  // With the GAP head widened to the dense head's parameters: both heads reported, the verdict read at
+  // matched capacity; seconds compared only where one device ran both.
+  const matched = [
+    ...same,
+    ...records("q3a/lenet-gap-matched", { accs: [0.9, 0.901], curve: [0.7, 0.8, 0.85, 0.9], seconds: 12 }).map((r) => ({
+      ...r,
+      device: "other",
+    })),
+  ];
+  const both = joined(gapSentences(en, matched, "en"));
+  assert.match(both, /^Does global average pooling slow training\? .*against two GAP heads:/);
+  assert.match(
+    both,
+    /“ReLU LeNet with a global-average-pooling head” \(1,000 parameters\): .*; an epoch takes 1\.00× .* the dense head's time on the same device\./,
+  );
+  assert.match(
+    both,
+    /“ReLU LeNet with a GAP head as large as the dense one \(1×1 widths 230, 230\)” .*seconds not compared \(the runs trained on different devices\)/,
+  );
+  assert.match(both, /At matched capacity: here it did: the GAP head started behind and caught up by the end\./);
+  assert.deepEqual(numbersOf(joined(gapSentences(zh, matched, "zh"))), numbersOf(both));
 });
 
 Deno.test("Q3a: compute is compared at one input size; 'most of the size is the classifier' only where dense layers hold most", async () => {

@@ -508,6 +508,17 @@ const LIST: Experiment[] = [
     name: "q3a/lenet-gap",
     question: "3a",
   }),
+  // The same GAP head widened until it holds as many parameters as the dense head (61,922 against
+  // 61,706 in all): the GAP comparison at matched capacity, not only at matched layer widths.
+  lenetExp(
+    "lenet-gap-matched",
+    T(
+      "ReLU LeNet with a GAP head as large as the dense one (1×1 widths 230, 230)",
+      "ReLU LeNet（全局平均汇聚分类头，1×1 宽度 230、230，参数量与全连接头相当）",
+    ),
+    { ...RELU, head: "gap", headWidths: [230, 230] },
+    { name: "q3a/lenet-gap-matched", question: "3a" },
+  ),
 ];
 
 export const EXPERIMENTS: ReadonlyMap<string, Experiment> = new Map(LIST.map((e) => [e.name, e]));

@@ -10,6 +10,7 @@ import {
   Builder,
   checkChoice,
   checkInputSize,
+  checkPositiveInt,
   ModelError,
   outSide,
   type Pooling,
@@ -35,6 +36,8 @@ export interface LeNetOptions {
    * pooling; no dense layer).
    */
   head?: "dense" | "gap";
+  /** The classifier's two hidden widths (dense units, or the GAP head's 1×1 channels); LeNet's [120, 84]. */
+  headWidths?: [number, number];
   seed?: number;
 }
 
@@ -77,8 +80,10 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
   for (let i = 0; i < extra; i++) conv(ch(16), 3, "same", `block2_extra${i + 1}_conv`);
   x = b.pool(pool, 2, 2, "valid", "block2_pool").apply(x) as tf.SymbolicTensor;
   const head = checkChoice("head", opts.head ?? "dense", ["dense", "gap"] as const);
+  const [h1, h2] = opts.headWidths ?? [120, 84];
+  const hidden = [[1, checkPositiveInt("headWidths[0]", h1)], [2, checkPositiveInt("headWidths[1]", h2)]] as const;
   if (head === "gap") {
-    for (const [i, units] of [[1, 120], [2, 84]] as const) {
+    for (const [i, units] of hidden) {
       x = b.conv(units, 1, { activation: act, name: `head${i}_1x1` }).apply(x) as tf.SymbolicTensor;
       if (drop > 0) x = b.dropout(drop, `head${i}_dropout`).apply(x) as tf.SymbolicTensor;
     }
@@ -87,7 +92,7 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
     return markBlocks(tf.model({ inputs: input, outputs: logits, name: "lenet" }), ["block1_pool", "block2_pool"]);
   }
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
-  for (const [i, units] of [[1, 120], [2, 84]] as const) {
+  for (const [i, units] of hidden) {
     x = b.dense(units, bn ? "linear" : act, `fc${i}`).apply(x) as tf.SymbolicTensor;
     if (bn) {
       x = b.batchNorm(`fc${i}_bn`).apply(x) as tf.SymbolicTensor;

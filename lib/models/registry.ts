@@ -91,6 +91,7 @@ const LENET_OPTIONS = optionList<LeNetOptions>()([
   "widthMultiplier",
   "extraConvs",
   "head",
+  "headWidths",
 ]);
 const ALEXNET_OPTIONS = optionList<AlexNetOptions>()([
   "inputSize",

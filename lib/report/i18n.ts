@@ -451,10 +451,28 @@ const en = {
       `Fewer parameters are not less compute: at one input size, ${input}×${input}, NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}${
         ninMore ? ", because its 1×1 layers run at every position of large maps" : ""
       }, and GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
-    gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
-      `Does global average pooling slow training? On ReLU LeNet, after one epoch the GAP head reaches ${e1g} vs the dense head's ${e1d} (${
-        en.diff(c1)
-      }, ${en.verdict(c1)}); at the end ${fg} vs ${fd} (${en.diff(cf)}, ${en.verdict(cf)}).`,
+    gapIntro: (dense: string) =>
+      `Does global average pooling slow training? Measured on ReLU LeNet, its dense head (${dense} parameters in all) against two GAP heads:`,
+    gapHead: (
+      label: string,
+      params: string,
+      e1g: string,
+      e1d: string,
+      c1: Comparison,
+      fg: string,
+      fd: string,
+      cf: Comparison,
+      seconds: string | null,
+    ) =>
+      `“${label}” (${params} parameters): after one epoch ${e1g} vs the dense head's ${e1d} (${en.diff(c1)}, ${
+        en.verdict(c1)
+      }); at the end ${fg} vs ${fd} (${en.diff(cf)}, ${en.verdict(cf)})${
+        seconds
+          ? `; an epoch takes ${seconds} the dense head's time on the same device`
+          : "; seconds not compared (the runs trained on different devices)"
+      }.`,
+    gapVerdictMatched: (verdict: string) =>
+      `At matched capacity: ${verdict.charAt(0).toLowerCase()}${verdict.slice(1)}`,
     gapYes: "Here it did: the GAP head started behind and caught up by the end.",
     gapWorse:
       "The GAP head is behind at the end too: at this budget it is a weaker classifier, which is more than slower training.",

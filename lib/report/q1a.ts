@@ -45,6 +45,7 @@ const COMPARISONS: [string, string][] = [
   ["q1a/relu", "q1a/alexnet-style"],
   ["q1a/relu", "q1a/sgd"],
   ["q1a/relu", "q1a/momentum"],
+  ["q1a/sigmoid-sgd", "q1a/sgd"],
 ];
 
 type Verdict = "better" | "worse" | "same";

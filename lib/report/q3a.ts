@@ -17,11 +17,15 @@ import {
   curvePoints,
   curvesHtml,
   exclusions,
+  modelTable,
   type PageContext,
+  ratioCi,
+  sameDeviceEpochs,
   showAnswer,
   summaries,
   versus,
 } from "./shared.ts";
+import { ratioInterval } from "../util/stats.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
 
 export const Q3A_MODELS: [string, string][] = [
@@ -30,8 +34,8 @@ export const Q3A_MODELS: [string, string][] = [
   ["NiN", "nin"],
   ["GoogLeNet", "googlenet"],
 ];
-/** GAP head (this question's run) against the dense head (question 1a's ReLU LeNet). */
-export const Q3A = ["q1a/relu", "q3a/lenet-gap"];
+/** The dense head (question 1a's ReLU LeNet) against the GAP head of the same widths and the GAP head of the same parameter count. */
+export const Q3A = ["q1a/relu", "q3a/lenet-gap", "q3a/lenet-gap-matched"];
 
 export interface Totals {
   model: string;
@@ -194,31 +198,55 @@ export function q3aAnswer(
   return out;
 }
 
-/** The measured GAP-vs-dense sentence, from epoch 1 and the final epoch of both heads. */
+/**
+ * The measured GAP-vs-dense sentences: ReLU LeNet's dense head against the GAP head of the same layer
+ * widths and against one widened to the dense head's parameter count, each after epoch 1 and at the end,
+ * and in seconds per epoch where one device ran both. The verdict reads the matched head when it ran.
+ */
 export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string[] {
   const page = summaries(runs, Q3A, lang);
   const s = byName(page);
-  const dense = s.get("q1a/relu"), gap = s.get("q3a/lenet-gap");
-  if (!dense?.n || !gap?.n) return [m.missingRuns];
+  const dense = s.get(Q3A[0]);
+  const heads = Q3A.slice(1).map((n) => s.get(n)).filter((x): x is Summary => Boolean(x?.n));
+  if (!dense?.n || !heads.length) return [m.missingRuns];
   const epoch1 = (name: string) =>
     summarizeRuns(
       runs.filter((r) => r.experiment === name).map((r) => ({ ...r, testAcc: r.epochs[0]?.testAcc ?? NaN })),
       [name],
     )[0];
-  const d1 = epoch1("q1a/relu"), g1 = epoch1("q3a/lenet-gap");
-  const c1 = compare(d1, g1, [d1, g1]);
-  const cf = versus(dense, gap, page);
-  // Slower means behind early and caught up by the end; behind at the end too is a weaker model, not a slower one.
-  const verdict = c1.significant && c1.delta < 0
-    ? cf.significant && cf.delta < 0 ? m.q3a.gapWorse : m.q3a.gapYes
-    : c1.significant && c1.delta > 0
-    ? m.q3a.gapFaster
-    : m.q3a.gapNo;
-  return [
-    m.q3a.gapSlower(acc(g1.testAcc), acc(d1.testAcc), c1, acc(gap.testAcc), acc(dense.testAcc), cf) + " " + verdict,
-    exclusions(m, page),
-  ]
-    .filter(Boolean);
+  const d1 = epoch1(dense.experiment);
+  const out = [m.q3a.gapIntro(thousandsOf(dense.params))];
+  let verdict = "";
+  for (const gap of heads) {
+    const g1 = epoch1(gap.experiment);
+    const c1 = compare(d1, g1, [d1, g1]);
+    const cf = versus(dense, gap, page);
+    const pair = sameDeviceEpochs(
+      runs.filter((r) => r.experiment === gap.experiment),
+      runs.filter((r) => r.experiment === dense.experiment),
+    );
+    out.push(
+      m.q3a.gapHead(
+        gap.label,
+        thousandsOf(gap.params),
+        acc(g1.testAcc),
+        acc(d1.testAcc),
+        c1,
+        acc(gap.testAcc),
+        acc(dense.testAcc),
+        cf,
+        pair ? ratioCi(m, ratioInterval(pair.a, pair.b)) : null,
+      ),
+    );
+    // Slower means behind early and caught up by the end; behind at the end too is a weaker model, not a slower one.
+    verdict = c1.significant && c1.delta < 0
+      ? cf.significant && cf.delta < 0 ? m.q3a.gapWorse : m.q3a.gapYes
+      : c1.significant && c1.delta > 0
+      ? m.q3a.gapFaster
+      : m.q3a.gapNo;
+  }
+  out.push(heads.length > 1 ? m.q3a.gapVerdictMatched(verdict) : verdict, exclusions(m, page));
+  return out.filter(Boolean);
 }
 
 export async function q3aAnswerBlock(ctx: PageContext, runs: RunRecord[]) {
@@ -294,7 +322,10 @@ export async function q3aEvidence(
     },
     { label: m.colTestAcc, cell: (x) => acc(x.testAcc), numeric: true },
     { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
-  ], m.q3a.gapCaption);
+    { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+    { label: m.device, cell: (x) => m.deviceName(x.device), numeric: false },
+  ], m.q3a.gapCaption) +
+    Q3A.slice(1).map((n) => modelTable(m, ctx.lang, n, ctx.preset).html).join("");
   await showHtml(
     totalsTable + chart + roles + counter + gapTable +
       curvesHtml(m, curvePoints(m, runs, Q3A, ctx.lang), m.q3a.gapCurves),

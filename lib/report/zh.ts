@@ -423,10 +423,25 @@ export const zh: Messages = {
       `参数少不等于计算少：在同一输入尺寸 ${input}×${input} 下，NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}${
         ninMore ? "，因为 NiN 的 1×1 层要在大尺寸特征图的每个位置上计算" : ""
       }；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是它的 ${gm}。`,
-    gapSlower: (e1g: string, e1d: string, c1: Comparison, fg: string, fd: string, cf: Comparison) =>
-      `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，训练一轮后 GAP 头为 ${e1g}，全连接头为 ${e1d}，相差 ${
-        zh.diff(c1)
-      }，${zh.verdict(c1)}；训练结束时为 ${fg} 对 ${fd}，相差 ${zh.diff(cf)}，${zh.verdict(cf)}。`,
+    gapIntro: (dense: string) =>
+      `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，用它的全连接头（全网共 ${dense} 个参数）与两种 GAP 头对比：`,
+    gapHead: (
+      label: string,
+      params: string,
+      e1g: string,
+      e1d: string,
+      c1: Comparison,
+      fg: string,
+      fd: string,
+      cf: Comparison,
+      seconds: string | null,
+    ) =>
+      `“${label}”（参数量 ${params}）：训练一轮后为 ${e1g}，全连接头为 ${e1d}（${zh.diff(c1)}，${
+        zh.verdict(c1)
+      }）；训练结束时为 ${fg}，全连接头为 ${fd}（${zh.diff(cf)}，${zh.verdict(cf)}）${
+        seconds ? `；在同一设备上每轮用时是全连接头的 ${seconds}` : "；两者在不同设备上训练，不比较用时"
+      }。`,
+    gapVerdictMatched: (verdict: string) => `参数量相当时：${verdict}`,
     gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
     gapWorse: "到训练结束时 GAP 头仍然落后：在此训练预算下它是更弱的分类器，问题不只是训练得慢。",
     gapNo: "在这里测不出它减慢了训练。",
