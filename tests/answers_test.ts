@@ -631,6 +631,10 @@ Deno.test("Q3a: compute is compared at one input size; 'most of the size is the 
     ),
   );
   assert.match(text, /most of AlexNet's and VGG's size is their classifier/);
+  assert.equal(
+    /Fewer parameters are not less compute/.test(text),
+    g.macsCommon > a.macsCommon || t.get("NiN")!.macsCommon > a.macsCommon,
+  );
   // Where AlexNet's dense layers hold less than half its parameters, the page does not say so.
   const small = new Map(t);
   small.set("AlexNet", { ...a, dense: a.params * 0.4 });

@@ -447,8 +447,10 @@ const en = {
       }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
       `In GoogLeNet, 1×1 convolutions that reduce channels before the 3×3 and 5×5 branches hold ${reduce} of the parameters; without them (3×3 and 5×5 on the full input channels) it would have ${without} parameters instead of ${withIt}.`,
-    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean) =>
-      `Fewer parameters are not less compute: at one input size, ${input}×${input}, NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}${
+    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean, moreCompute: boolean) =>
+      `${
+        moreCompute ? "Fewer parameters are not less compute" : "Compute shrinks less than the parameters"
+      }: at one input size, ${input}×${input}, NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}${
         ninMore ? ", because its 1×1 layers run at every position of large maps" : ""
       }, and GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
     gapIntro: (dense: string) =>

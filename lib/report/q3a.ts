@@ -192,6 +192,7 @@ export function q3aAnswer(
       pctOf(goog.params / alex.params, 0),
       pctOf(goog.macsCommon / alex.macsCommon, 0),
       nin.macsCommon > alex.macsCommon,
+      nin.macsCommon > alex.macsCommon || goog.macsCommon > alex.macsCommon,
     ),
   ];
   out.push(...gapSentences(m, runs, lang));

@@ -419,8 +419,10 @@ export const zh: Messages = {
       }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
       `在 GoogLeNet 中，位于 3×3 和 5×5 路径之前、用来减少通道数的 1×1 卷积占参数量的 ${reduce}；如果没有它们（3×3 和 5×5 卷积直接作用于全部输入通道），参数量将是 ${without}，而不是 ${withIt}。`,
-    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean) =>
-      `参数少不等于计算少：在同一输入尺寸 ${input}×${input} 下，NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}${
+    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean, moreCompute: boolean) =>
+      `${
+        moreCompute ? "参数少不等于计算少" : "计算量的减少不如参数量"
+      }：在同一输入尺寸 ${input}×${input} 下，NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}${
         ninMore ? "，因为 NiN 的 1×1 层要在大尺寸特征图的每个位置上计算" : ""
       }；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是它的 ${gm}。`,
     gapIntro: (dense: string) =>
