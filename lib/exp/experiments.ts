@@ -196,12 +196,12 @@ export const LAPTOP_WHY: Record<keyof typeof GROUPS, Reasons> = {
   },
   inception: {
     inputSize: T(
-      "48 px for all five: at 32 the last grids are 1×1 and Inception v3 stayed at 0.81 (3 epochs); at 48 it reached 0.875, GoogLeNet 0.899, BN-Inception 0.906, ResNet-18 0.918",
-      "五个模型都用 48 像素：32 像素时最后几层的特征图只剩 1×1，Inception v3 停在 0.81（3 轮）；48 像素时它达到 0.875，GoogLeNet 为 0.899，BN-Inception 为 0.906，ResNet-18 为 0.918",
+      "48 px for all five: at 32 the last grids are 1×1 and Inception v3 stayed at 0.81 (3 epochs); at 48, on the validation split of one tuning run each, it reached 0.875, GoogLeNet 0.899, BN-Inception 0.906, ResNet-18 0.918 (the test runs below differ by seed and split)",
+      "五个模型都用 48 像素：32 像素时最后几层的特征图只剩 1×1，Inception v3 停在 0.81（3 轮）；48 像素时，各模型一次调参运行在验证集上的结果为：Inception v3 0.875，GoogLeNet 0.899，BN-Inception 0.906，ResNet-18 0.918（下面的测试运行随机种子和数据划分都不同，数字会有出入）",
     ),
     widthScale: T(
-      "¼ of every channel count for all five (a test proves it), so they differ in design, not size",
-      "五个模型的各层通道数都取原来的 ¼（由一个测试专门检查），所以它们的差别在于设计，而不在于规模",
+      "¼ of every channel count for all five (a test proves it): each keeps its own design's proportions, so their parameter counts still differ as their designs do",
+      "五个模型的各层通道数都取原来的 ¼（由一个测试专门检查）：各自保持原设计的比例，所以参数量仍随设计不同而不同",
     ),
     epochs: T(
       "3 epochs: at 48 px three epochs beat five at 32 px for the same time",

@@ -503,6 +503,41 @@ const en = {
     behind: (labels: string[]) =>
       `${list(labels, " and ")} ${labels.length > 1 ? "fall" : "falls"} behind it beyond the interval.`,
     chartTitle: "Final test accuracy at one width and input size",
+    perSecond: (
+      best: string,
+      fastest: string | null,
+      sBest: string,
+      sFastest: string,
+      slowest: string | null,
+      sSlowest: string,
+      r: string,
+    ) =>
+      `Accuracy per second (one device, seconds per epoch): ${
+        fastest
+          ? `“${fastest}” trains in ${sFastest} s per epoch at an accuracy that cannot be told apart from the best, “${best}” (${sBest} s)`
+          : `“${best}” is both the most accurate and, among the models that match it, the fastest (${sBest} s per epoch)`
+      }${slowest ? `; the slowest, “${slowest}”, takes ${sSlowest} s per epoch, ${r} as long` : ""}.`,
+    v3Diagnosis: (
+      input: number,
+      a: number,
+      b: number,
+      c: number,
+      min: number,
+      max: number,
+      small: boolean,
+      tV3: string,
+      tG: string,
+      underFits: boolean,
+    ) =>
+      `Inception v3 at ${input} px runs its three stages on ${a}×${a}, ${b}×${b} and ${c}×${c} grids${
+        small
+          ? `; its paper found the n×1 factorisation of the middle stage to work on grids ${min} to ${max} wide, so at this input its design is tested where it was not meant to work`
+          : `, within the ${min}–${max} grids its paper found the n×1 factorisation to work on`
+      }. Its train accuracy (${tV3}) is ${underFits ? "also below GoogLeNet's" : "not below GoogLeNet's"} (${tG}): ${
+        underFits
+          ? "it under-fits in this budget rather than over-fitting"
+          : "its lower test accuracy is not under-fitting"
+      }.`,
     bnEarly: (bn: string, g: string, c: Comparison) =>
       `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
         c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""

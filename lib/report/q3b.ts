@@ -7,7 +7,10 @@
 import { experiment, type Preset, questionExperiments, resolveConfig } from "../exp/experiments.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { showHtml } from "./display.ts";
-import { acc, fixed, type Lang, type Messages, thousandsOf, withHalf } from "./i18n.ts";
+import { acc, fixed, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { createModel } from "../models/registry.ts";
+import { summarize } from "../models/inspect.ts";
+import { V3_FACTORISATION_GRID } from "./reported.ts";
 import type { PageContext } from "./shared.ts";
 import { tableHtml } from "./render.ts";
 import {
@@ -45,6 +48,68 @@ function afterEpoch1(runs: RunRecord[], name: string): Summary | undefined {
   )[0];
 }
 
+/** The grid (height = width) each Inception v3 stage runs on at a preset's input, from the built model. */
+export function v3Grids(preset: Preset): { input: number; a: number; b: number; c: number } {
+  const e = experiment("q3b/inception-v3");
+  const cfg = resolveConfig(e, preset);
+  const model = createModel(cfg, 1, e.build);
+  const layers = summarize(model).layers;
+  model.dispose();
+  const grid = (name: string) => layers.find((l) => l.name === name)?.outputShape[0] ?? NaN;
+  return { input: cfg.inputSize, a: grid("mixed_a1"), b: grid("mixed_b1"), c: grid("mixed_c1") };
+}
+
+/**
+ * Accuracy per second: the models whose accuracy cannot be told apart from the most accurate one,
+ * and the fastest of them per epoch, when one device trained them all; null otherwise.
+ */
+export function perSecond(m: Messages, page: Summary[]): string | null {
+  const ran = page.filter((x) => x.n && Number.isFinite(x.secondsPerEpoch));
+  if (ran.length < 2 || new Set(ran.map((x) => x.device)).size !== 1) return null;
+  const best = [...ran].sort((a, b) => b.testAcc - a.testAcc)[0];
+  const tied = ran.filter((x) => x === best || !versus(best, x, page).significant);
+  const fastest = [...tied].sort((a, b) => a.secondsPerEpoch - b.secondsPerEpoch)[0];
+  const slowest = [...ran].sort((a, b) => b.secondsPerEpoch - a.secondsPerEpoch)[0];
+  // The slowest is named only when it is clearly slower (5%) than the fastest of the tied.
+  const slower = slowest.secondsPerEpoch > 1.05 * fastest.secondsPerEpoch;
+  return m.q3b.perSecond(
+    best.label,
+    fastest === best ? null : fastest.label,
+    fixed(best.secondsPerEpoch),
+    fixed(fastest.secondsPerEpoch),
+    slower ? slowest.label : null,
+    fixed(slowest.secondsPerEpoch),
+    ratio(slowest.secondsPerEpoch / fastest.secondsPerEpoch),
+  );
+}
+
+/**
+ * Inception v3 at this input: the grids its stages run on against the medium grids (12–20) its paper
+ * found the n×1 factorisation to work on, and whether it under-fits (train accuracy below GoogLeNet's
+ * too) or over-fits. Null when v3 did not run.
+ */
+export function v3Diagnosis(
+  m: Messages,
+  s: Map<string, Summary>,
+  grids: ReturnType<typeof v3Grids>,
+): string | null {
+  const v3 = s.get("q3b/inception-v3"), g = s.get("q3b/googlenet");
+  if (!v3?.n || !g?.n) return null;
+  const small = grids.b < V3_FACTORISATION_GRID.min;
+  return m.q3b.v3Diagnosis(
+    grids.input,
+    grids.a,
+    grids.b,
+    grids.c,
+    V3_FACTORISATION_GRID.min,
+    V3_FACTORISATION_GRID.max,
+    small,
+    acc(v3.trainAcc),
+    acc(g.trainAcc),
+    v3.trainAcc < g.trainAcc - 0.005,
+  );
+}
+
 export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: Lang): string[] {
   const page = summaries(runs, Q3B, lang);
   const s = byName(page);
@@ -67,7 +132,13 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   if (behind.length) out.push(m.q3b.behind(behind));
   const g1 = afterEpoch1(runs, "q3b/googlenet"), b1 = afterEpoch1(runs, "q3b/bn-inception");
   if (g1?.n && b1?.n) out.push(m.q3b.bnEarly(acc(b1.testAcc), acc(g1.testAcc), compare(g1, b1, [g1, b1])));
-  out.push(underTrainedSentence(m, page, "googlenet") ?? "");
+  out.push(perSecond(m, page) ?? "");
+  const v3 = s.get("q3b/inception-v3")?.n ? v3Diagnosis(m, s, v3Grids(preset)) : null;
+  out.push(v3 ?? "");
+  // Inception v3 has its own diagnosis above; the textbook's bar speaks for the others.
+  out.push(
+    underTrainedSentence(m, v3 ? page.filter((x) => x.experiment !== "q3b/inception-v3") : page, "googlenet") ?? "",
+  );
   out.push(exclusions(m, page));
   return out.filter(Boolean);
 }

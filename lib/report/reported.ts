@@ -37,6 +37,12 @@ export const REPORTED_2B = [
 export const REPORTED_SOURCE = "reported by the original submission (one GPU, PyTorch)";
 
 /**
+ * Where Inception v3's paper (Szegedy et al. 2016, "Rethinking the Inception Architecture", §3.2)
+ * found its n×1 factorisation to work: on medium grids, m×m with m between 12 and 20.
+ */
+export const V3_FACTORISATION_GRID = { min: 12, max: 20 } as const;
+
+/**
  * The course textbook's accuracies on full Fashion-MNIST (Dive into Deep Learning, d2l, 10
  * epochs), the bar a default report should reach: a page whose numbers are clearly below says
  * that it measures under-training. ReLU LeNet's 0.89 is not d2l's (its LeNet is sigmoid) but what

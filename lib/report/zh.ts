@@ -469,6 +469,39 @@ export const zh: Messages = {
     noneBeat: "在此训练预算下，没有哪个模型显著超过 GoogLeNet（以 95% 置信区间判断）。",
     behind: (labels: string[]) => spaced(`${zhList(labels)}则显著落后于它。`),
     chartTitle: "相同宽度和输入尺寸下的最终测试准确率",
+    perSecond: (
+      best: string,
+      fastest: string | null,
+      sBest: string,
+      sFastest: string,
+      slowest: string | null,
+      sSlowest: string,
+      r: string,
+    ) =>
+      `按每秒换来的准确率看（同一设备，每轮秒数）：${
+        fastest
+          ? `“${fastest}”每轮只需 ${sFastest} s，准确率与最好的“${best}”（每轮 ${sBest} s）差异不显著`
+          : `“${best}”准确率最高，在与它差异不显著的模型中也最快（每轮 ${sBest} s）`
+      }${slowest ? `；最慢的“${slowest}”每轮 ${sSlowest} s，是它的 ${r}` : ""}。`,
+    v3Diagnosis: (
+      input: number,
+      a: number,
+      b: number,
+      c: number,
+      min: number,
+      max: number,
+      small: boolean,
+      tV3: string,
+      tG: string,
+      underFits: boolean,
+    ) =>
+      `输入为 ${input} 像素时，Inception v3 的三个阶段分别在 ${a}×${a}、${b}×${b} 和 ${c}×${c} 的网格上运行${
+        small
+          ? `；其论文发现中间阶段的 n×1 分解只在宽 ${min} 到 ${max} 的网格上效果好，所以在这个输入尺寸下检验的是它本不适用的情形`
+          : `，处在其论文认为 n×1 分解有效的 ${min}–${max} 网格范围内`
+      }。它的训练准确率（${tV3}）${underFits ? "也低于" : "并不低于"} GoogLeNet（${tG}）：${
+        underFits ? "在此训练预算下它是欠拟合，而不是过拟合" : "它较低的测试准确率不是欠拟合造成的"
+      }。`,
     bnEarly: (bn: string, g: string, c: Comparison) =>
       `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
