@@ -311,6 +311,27 @@ export function pool2x2(t: tf.Tensor4D): tf.Tensor2D {
   });
 }
 
+/**
+ * What a layer's maps look like, measured: the share of activations above zero, and how much a
+ * channel's map still looks like the picture — the mean |Pearson r| between each non-constant
+ * channel map and the input resized to the map's size, over the images.
+ */
+function mapStatistics(act: tf.Tensor4D, x: tf.Tensor4D): { active: number; inputCorr: number } {
+  return tf.tidy(() => {
+    const [, h, w] = act.shape;
+    const active = act.greater(0).cast("float32").mean().dataSync()[0];
+    const img = tf.image.resizeBilinear(x, [h, w]);
+    const center = (t: tf.Tensor4D) => t.sub(t.mean([1, 2], true));
+    const a = center(act), i = center(img);
+    const cov = a.mul(i).mean([1, 2]); // [n, c]
+    const sa = a.square().mean([1, 2]).sqrt(), si = i.square().mean([1, 2]).sqrt(); // [n, c], [n, 1]
+    const ok = sa.greater(1e-8).logicalAnd(si.greater(1e-8)).cast("float32");
+    const r = cov.div(sa.mul(si).add(1e-12)).abs().mul(ok);
+    const n = ok.sum().dataSync()[0];
+    return { active, inputCorr: n ? r.sum().dataSync()[0] / n : NaN };
+  });
+}
+
 function take(split: Split, n: number, size: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const b = batches(split, { batchSize: n, size }).next().value!;
   return { x: b.x, y: b.y };
@@ -331,7 +352,12 @@ async function probes(preset: Preset, data: Dataset): Promise<ProbeData> {
   const show = take(data.test.stratified(1, 2), images, size);
   const trainSet = take(data.train.stratified(Math.ceil(probeN / 10), 31), probeN, size);
   const testSet = take(data.test.stratified(Math.ceil(probeN / 10), 32), probeN, size);
+  const stats = inputs.statsImages;
+  const statSet = take(data.test.stratified(Math.ceil(stats / 10), 33), stats, size);
   const rows: ProbeRow[] = [];
+  // Pooled features of every layer, kept until all are known: the equal-feature probes read as many
+  // features as the smallest layer has, through one fixed random projection each.
+  const features: { fTrain: tf.Tensor2D; fTest: tf.Tensor2D }[] = [];
   try {
     for (const spec of Q2A_MODELS) {
       const model = await trainedModel(preset, spec.experiment, 1);
@@ -347,6 +373,7 @@ async function probes(preset: Preset, data: Dataset): Promise<ProbeData> {
         return out;
       };
       const fTrain = pooled(trainSet.x), fTest = pooled(testSet.x);
+      const statActs = blockActivations(model, statSet.x, names);
       for (const [k, layer] of names.entries()) {
         const l = sum.layers.find((x) => x.name === layer)!;
         const t = acts.get(layer)!;
@@ -360,6 +387,7 @@ async function probes(preset: Preset, data: Dataset): Promise<ProbeData> {
           dead += g.dead;
           drawn += g.n;
         }
+        const st = mapStatistics(statActs.get(layer) as tf.Tensor4D, statSet.x);
         rows.push({
           experiment: spec.experiment,
           family: spec.family,
@@ -370,21 +398,47 @@ async function probes(preset: Preset, data: Dataset): Promise<ProbeData> {
           rf: l.receptiveField,
           features: fTrain[k].shape[1],
           probe: probeAccuracy(fTrain[k], trainSet.y, fTest[k], testSet.y, inputs.probeSteps),
+          probeEqual: NaN,
+          active: st.active,
+          inputCorr: st.inputCorr,
           grids,
           dead,
           drawn,
         });
+        features.push({ fTrain: fTrain[k], fTest: fTest[k] });
       }
-      tf.dispose([...acts.values(), ...fTrain, ...fTest]);
+      tf.dispose([...acts.values(), ...statActs.values()]);
       model.dispose();
     }
+    const equal = Math.min(...rows.map((r) => r.features));
+    features.forEach((f, i) => {
+      const proj = tf.randomNormal(
+        [f.fTrain.shape[1], equal],
+        0,
+        1 / Math.sqrt(equal),
+        "float32",
+        inputs.projectionSeed,
+      );
+      const a = tf.matMul(f.fTrain, proj) as tf.Tensor2D, b = tf.matMul(f.fTest, proj) as tf.Tensor2D;
+      rows[i].probeEqual = probeAccuracy(a, trainSet.y, b, testSet.y, inputs.probeSteps);
+      tf.dispose([proj, a, b]);
+    });
     const px = show.x.dataSync() as Float32Array;
     const shown: string[] = [];
     for (let i = 0; i < images; i++) {
       shown.push((await mapGrid(px.subarray(i * size * size, (i + 1) * size * size), size, size, 1, 1, 1)).uri);
     }
-    return { probeImages: probeN, inputs: shown, labels: [...show.y.dataSync()], inputSize: size, rows };
+    return {
+      probeImages: probeN,
+      equalFeatures: equal,
+      statsImages: stats,
+      inputs: shown,
+      labels: [...show.y.dataSync()],
+      inputSize: size,
+      rows,
+    };
   } finally {
-    tf.dispose([show.x, show.y, trainSet.x, trainSet.y, testSet.x, testSet.y]);
+    tf.dispose([show.x, show.y, trainSet.x, trainSet.y, testSet.x, testSet.y, statSet.x, statSet.y]);
+    tf.dispose(features.flatMap((f) => [f.fTrain, f.fTest]));
   }
 }

@@ -95,9 +95,20 @@ export const Q2A_MODELS = [
   { experiment: "q2b/vgg11-r8@96", family: "VGG", layers: [] as string[], kernel: "3×3" },
 ] as const;
 
-/** Q2a's images: 3 shown, 2,000 for each probe's training and test sets (200 on the smoke preset, which tests the path). */
-export function probeInputs(preset: Preset): { images: number; probeImages: number; probeSteps: number } {
-  return { images: 3, probeImages: preset === "smoke" ? 200 : 2000, probeSteps: 200 };
+/**
+ * Q2a's images: 3 shown, 2,000 for each probe's training and test sets, 200 for the maps' statistics
+ * (200 and 20 on the smoke preset, which tests the path); the equal-feature probes' projection seed.
+ */
+export function probeInputs(
+  preset: Preset,
+): { images: number; probeImages: number; probeSteps: number; statsImages: number; projectionSeed: number } {
+  return {
+    images: 3,
+    probeImages: preset === "smoke" ? 200 : 2000,
+    probeSteps: 200,
+    statsImages: preset === "smoke" ? 20 : 200,
+    projectionSeed: 7,
+  };
 }
 
 export const MEASUREMENTS: readonly MeasurementSpec[] = [
@@ -223,6 +234,12 @@ export interface ProbeRow {
   /** Features the probe sees (the output pooled to 2×2: 4 × channels). */
   features: number;
   probe: number;
+  /** The probe on the same number of features for every layer (ProbeData.equalFeatures, a fixed random projection). */
+  probeEqual: number;
+  /** Share of the layer's activations above zero, over ProbeData.statsImages test images. */
+  active: number;
+  /** Mean |Pearson r| between a channel's map and the input image resized to the map (constant maps left out). */
+  inputCorr: number;
   /** Feature-map grids of the images shown (PNG data URIs), and the dead channels among those drawn. */
   grids: string[];
   dead: number;
@@ -231,6 +248,10 @@ export interface ProbeRow {
 
 export interface ProbeData {
   probeImages: number;
+  /** Features every probeEqual reads: the fewest any layer has. */
+  equalFeatures: number;
+  /** Test images the map statistics (active, inputCorr) are averaged over. */
+  statsImages: number;
   /** The images shown (PNG data URIs) and their class indices. */
   inputs: string[];
   labels: number[];

@@ -357,10 +357,53 @@ const en = {
       `Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on ${n} training images and scored on ${n} test images; it measures how much class information survives at a coarse, 2×2 resolution.`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
       `Stacked 3×3 convolutions reach AlexNet's 11×11 first-layer field by ${block} (${rf} px); ${last} sees ${lastRf} px, the whole ${input}-px input.`,
-    probeKept: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
-      `On coarse, 2×2-pooled outputs a linear probe reads the class with ${pf} accuracy from ${first} and ${pl} from ${last} (AlexNet's 11×11 first layer: ${pa}, ${alex}): VGG's fixed 3×3 design does not lose coarse information; it builds it up over depth instead of in one large first kernel.`,
-    probeLost: (first: string, pf: string, last: string, pl: string, alex: string, pa: string) =>
-      `On coarse, 2×2-pooled outputs a linear probe reads the class with ${pf} accuracy from ${first} but only ${pl} from ${last} (AlexNet's 11×11 first layer: ${pa}, ${alex}): at this budget the deep blocks keep less linearly readable coarse information than the first.`,
+    probeEqual: (
+      d: number,
+      n: string,
+      first: string,
+      pf: string,
+      last: string,
+      pl: string,
+      c: Comparison,
+      alex: string,
+      pa: string,
+      match: string | null,
+    ) =>
+      `Read through the same ${d} features each (a fixed random projection of the 2×2-pooled output; ${n} test images; intervals cover test sampling only, one trained network each), a linear probe finds the class with ${pf} in ${first} and ${pl} in ${last}: ${
+        en.diff(c)
+      }, ${en.verdict(c)}; AlexNet's 11×11 first layer (${alex}) gives ${pa}, ${
+        match ? `which VGG's stack of 3×3 convolutions first matches at ${match}` : "more than any VGG block"
+      }.`,
+    probeAll: (fFirst: number, fLast: number, pf: string, pl: string, dAll: string, dEqual: string, more: boolean) =>
+      `On all their features (${fFirst} in the first block, ${fLast} in the last) the probes read ${pf} and ${pl}, ${dAll} points against ${dEqual} at equal features${
+        more
+          ? ": part of the gain with depth is only more inputs to the probe"
+          : ": more features add nothing beyond depth here"
+      }.`,
+    mapsRead: (
+      first: string,
+      last: string,
+      cf: string,
+      cl: string,
+      af: string,
+      al: string,
+      corrFalls: boolean,
+      sparser: boolean,
+      images: number,
+    ) =>
+      `The maps, measured on ${images} test images: a channel's map correlates with the input picture at |r| = ${cf} in ${first} and ${cl} in ${last}${
+        corrFalls
+          ? " — deeper maps look less like the garment and more like where a pattern was found"
+          : " — deeper maps do not drift away from the picture here"
+      }; ${af} of the activations are above zero in ${first} against ${al} in ${last}${
+        sparser ? ", so deeper blocks respond more selectively" : ""
+      }.`,
+    probeBeatsNet: (block: string, probe: string, net: string) =>
+      `A linear probe on ${block} (${probe}) beats the network's own classifier (${net}, the same seed-1 network) beyond test-sampling noise: at this preset VGG is under-trained, its features ahead of its classifier.`,
+    colFeatures: "features",
+    colProbeEqual: (d: number) => `probe on ${d} features`,
+    colActive: "active",
+    colInputCorr: "|r| with input",
     paramsCaption: "VGG-11/8: parameters and multiply-adds per layer at 224 vs 96",
     params: (layer: string, p224: string, p96: string, share: string, macs: string) =>
       `Only ${layer} changes with the input size (${p224} → ${p96} parameters, because the flattened map shrinks); convolution weights do not depend on it. In total the parameters fall to ${share} and the multiply-adds to ${macs}.`,

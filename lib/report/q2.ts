@@ -10,14 +10,14 @@
  * with its interval, and the verdict of a reference run at the assignment's settings.
  */
 import { experiment, resolveConfig } from "../exp/experiments.ts";
-import { type KernelData, type MeasureRecord, type ProbeData, Q2B_PAIR } from "../exp/measurements.ts";
+import { type KernelData, type MeasureRecord, type ProbeData, Q2A_MODELS, Q2B_PAIR } from "../exp/measurements.ts";
 import type { RunRecord } from "../exp/store.ts";
-import { mean, ratioInterval } from "../util/stats.ts";
+import { mean, ratioInterval, samplingDifference } from "../util/stats.ts";
 import { base64, encodePng, viridis } from "../util/png.ts";
 import { summarize } from "../models/inspect.ts";
 import { buildModel } from "../models/registry.ts";
 import { showHtml } from "./display.ts";
-import { acc, fixed, type Messages, pctOf, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { acc, fixed, type Messages, pctOf, points, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import { esc, tableHtml } from "./render.ts";
 import {
   byName,
@@ -63,8 +63,27 @@ export interface Layer2a {
   /** Output h × w × c. */
   shape: string;
   rf: number;
-  /** Linear-probe test accuracy on the 2×2-pooled output. */
+  /** Linear-probe test accuracy on the 2×2-pooled output (all its features). */
   probe: number;
+  /** Features that probe reads. */
+  features: number;
+  /** The probe on Probes2a.equalFeatures features (the same for every layer). */
+  probeEqual: number;
+  /** Share of activations above zero. */
+  active: number;
+  /** Mean |r| between a channel's map and the input image. */
+  inputCorr: number;
+}
+
+/** Q2a's measured facts as the page reads them. */
+export interface Probes2a {
+  rows: Layer2a[];
+  probeImages: number;
+  equalFeatures: number;
+  statsImages: number;
+  /** The probed VGG's own test accuracy (its run record) and the images it was scored on. */
+  vggAcc: number;
+  vggTestImages: number;
 }
 
 const imgOf = (uri: string) => `<img style="image-rendering:pixelated" src="${esc(uri)}">`;
@@ -82,6 +101,10 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     shape: r.shape.join("×"),
     rf: r.rf,
     probe: r.probe,
+    features: r.features,
+    probeEqual: r.probeEqual,
+    active: r.active,
+    inputCorr: r.inputCorr,
   }));
   // One column per layer/block (LeNet, AlexNet, VGG 1–5): fits 1,000 px because each is small.
   const head = `<tr><th></th>${d.rows.map((r) => `<th>${esc(labelOf(r))}</th>`).join("")}</tr>`;
@@ -100,28 +123,95 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     probes.sources.map((s) => `${family.get(s.experiment) ?? s.experiment} ${acc(s.testAcc)}`).join(", "),
     [...new Set(probes.sources.map((s) => m.deviceName(s.device)))].join("; "),
   );
-  return { rows, mapsHtml, probeImages: d.probeImages, sources };
+  const vgg = Q2A_MODELS.at(-1)!.experiment;
+  const vggCfg = resolveConfig(experiment(vgg), probes.preset);
+  return {
+    rows,
+    mapsHtml,
+    probeImages: d.probeImages,
+    equalFeatures: d.equalFeatures,
+    statsImages: d.statsImages,
+    vggAcc: probes.sources.find((x) => x.experiment === vgg)?.testAcc ?? NaN,
+    vggTestImages: (vggCfg.testPerClass ?? 1000) * 10,
+    sources,
+  };
 }
 
-/** The 2a sentences: receptive field growth, and what the probe says about coarse information. */
-export function q2aAnswer(m: Messages, rows: Layer2a[]): string[] {
+/**
+ * The 2a sentences: receptive field growth; what linear probes read at equal feature counts (with
+ * test-sampling intervals), first against last VGG block and against AlexNet's first layer; the maps
+ * read in words from their measured statistics; and the probe against the network's own accuracy.
+ */
+export function q2aAnswer(m: Messages, p: Probes2a): string[] {
+  const rows = p.rows;
   const vgg = rows.filter((r) => r.model.startsWith("q2b/"));
   const alex = rows.find((r) => r.model === "q2a/alexnet@96");
   if (vgg.length < 2) return [m.missingRuns];
   const reach = vgg.find((r) => r.rf >= 11) ?? vgg.at(-1)!;
   const first = vgg[0], last = vgg.at(-1)!;
   const input = Number(resolveConfig(experiment("q2b/vgg11-r8@96"), "full").inputSize);
+  const n = p.probeImages;
+  const half = (x: number) => withHalf(x, 1.96 * Math.sqrt(x * (1 - x) / n));
+  const diff = (a: number, b: number): Comparison => {
+    const iv = samplingDifference(a, n, b, n);
+    return { ...iv, significant: iv.excludesZero };
+  };
   const out = [m.q2.rf(reach.label, reach.rf, last.label, last.rf, input)];
-  const f = last.probe >= first.probe - 0.01 ? m.q2.probeKept : m.q2.probeLost;
+  const depth = diff(first.probeEqual, last.probeEqual);
+  // The first VGG block a probe reads as well as AlexNet's first layer (not significantly below it).
+  const match = alex
+    ? vgg.find((r) => !(diff(alex.probeEqual, r.probeEqual).significant && r.probeEqual < alex.probeEqual))
+    : undefined;
   out.push(
-    f(first.label, acc(first.probe), last.label, acc(last.probe), alex?.label ?? "AlexNet", acc(alex?.probe ?? NaN)),
+    m.q2.probeEqual(
+      p.equalFeatures,
+      thousandsOf(n),
+      first.label,
+      half(first.probeEqual),
+      last.label,
+      half(last.probeEqual),
+      depth,
+      alex?.label ?? "AlexNet",
+      half(alex?.probeEqual ?? NaN),
+      match ? match.label : null,
+    ),
   );
+  out.push(
+    m.q2.probeAll(
+      first.features,
+      last.features,
+      acc(first.probe),
+      acc(last.probe),
+      points(last.probe - first.probe),
+      points(depth.delta),
+      last.probe - first.probe > depth.delta + 0.01,
+    ),
+  );
+  const corrFalls = last.inputCorr < first.inputCorr - 0.05, sparser = last.active < first.active - 0.05;
+  out.push(
+    m.q2.mapsRead(
+      first.label,
+      last.label,
+      fixed(first.inputCorr, 2),
+      fixed(last.inputCorr, 2),
+      pctOf(first.active),
+      pctOf(last.active),
+      corrFalls,
+      sparser,
+      p.statsImages,
+    ),
+  );
+  const best = [...vgg].sort((a, b) => b.probe - a.probe)[0];
+  const vsNet = samplingDifference(p.vggAcc, p.vggTestImages, best.probe, n);
+  if (Number.isFinite(p.vggAcc) && vsNet.excludesZero && vsNet.delta > 0) {
+    out.push(m.q2.probeBeatsNet(best.label, acc(best.probe), acc(p.vggAcc)));
+  }
   return out;
 }
 
 export async function q2aEvidence(
   ctx: PageContext,
-  layers: { rows: Layer2a[]; mapsHtml: string; probeImages: number; sources: string },
+  layers: Probes2a & { mapsHtml: string; sources: string },
 ): Promise<void> {
   const m = ctx.m;
   await showHtml(
@@ -130,7 +220,11 @@ export async function q2aEvidence(
         { label: m.experiment, cell: (r) => r.label, numeric: false },
         { label: "h×w×c", cell: (r) => r.shape, numeric: true },
         { label: m.axisRf, cell: (r) => String(r.rf), numeric: true },
+        { label: m.q2.colFeatures, cell: (r) => String(r.features), numeric: true },
         { label: m.axisProbe, cell: (r) => acc(r.probe), numeric: true },
+        { label: m.q2.colProbeEqual(layers.equalFeatures), cell: (r) => acc(r.probeEqual), numeric: true },
+        { label: m.q2.colActive, cell: (r) => pctOf(r.active), numeric: true },
+        { label: m.q2.colInputCorr, cell: (r) => fixed(r.inputCorr, 2), numeric: true },
       ], m.q2.rfCaption) +
       `<p class="note">${esc(m.q2.probeNote(thousandsOf(layers.probeImages)))} ${esc(layers.sources)}</p>`,
     m.q2.rfCaption,
@@ -283,10 +377,10 @@ export async function q2AnswerBlock(
   ctx: PageContext,
   runs: RunRecord[],
   reference: RunRecord[],
-  layers: { rows: Layer2a[] },
+  layers: Probes2a,
   kernels: MeasureRecord<KernelData>,
 ): Promise<void> {
-  await showAnswer(ctx.m, [...q2bAnswer(ctx, runs, reference, kernels), ...q2aAnswer(ctx.m, layers.rows)]);
+  await showAnswer(ctx.m, [...q2bAnswer(ctx, runs, reference, kernels), ...q2aAnswer(ctx.m, layers)]);
 }
 
 export async function q2bEvidence(

@@ -101,6 +101,25 @@ export function differenceInterval(a: Sample, b: Sample, pool: number[][] = [a.v
   };
 }
 
+/**
+ * 95% interval of pb − pa for two accuracies of single models (no seed spread to estimate): test-set
+ * sampling only, each p measured on n images adding p(1 − p)/n (unpaired: conservative when both
+ * were scored on the same images). `excludesZero` judges on that sampling alone, which a page must say.
+ */
+export function samplingDifference(pa: number, na: number, pb: number, nb: number): Interval {
+  const delta = pb - pa;
+  const testHalf = t975(Infinity) * Math.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb);
+  return {
+    delta,
+    lo: delta - testHalf,
+    hi: delta + testHalf,
+    seedHalf: NaN,
+    testHalf,
+    df: 0,
+    excludesZero: Number.isFinite(delta) ? delta - testHalf > 0 || delta + testHalf < 0 : null,
+  };
+}
+
 /** 95% interval of one group's mean: seed spread (pooled as above, t with its df) and test-set sampling, in quadrature. */
 export function meanInterval(s: Sample, pool: number[][] = [s.values]): { mean: number; half: number; df: number } {
   const m = meanStd(s.values);
