@@ -319,7 +319,7 @@ export const zh: Messages = {
     probeNote: (n: string) =>
       `线性探针：把每个块的输出平均汇聚到 2×2，在上面训练一个逻辑回归（用 ${n} 张训练图像训练，在 ${n} 张测试图像上评估），用来衡量在 2×2 这样粗糙的分辨率下还保留了多少类别信息。`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
-      `堆叠的 3×3 卷积到 ${block} 时，感受野达到 AlexNet 第一层 11×11 的范围（${rf} 像素）；${last} 的感受野为 ${lastRf} 像素，覆盖了整个 ${input} 像素的输入。`,
+      `堆叠的 3×3 卷积到 ${block}时，感受野达到 AlexNet 第一层 11×11 的范围（${rf} 像素）；${last}的感受野为 ${lastRf} 像素，覆盖了整个 ${input} 像素的输入。`,
     probeEqual: (
       d: number,
       n: string,
@@ -332,10 +332,10 @@ export const zh: Messages = {
       pa: string,
       match: string | null,
     ) =>
-      `每一层都只取同样的 ${d} 个特征（对 2×2 汇聚后的输出做一次固定的随机投影；${n} 张测试图像；置信区间只计入测试集抽样误差，每种网络只训练了一个）时，线性探针在 ${first} 上的准确率为 ${pf}，在 ${last} 上为 ${pl}：${
+      `每一层都只取同样的 ${d} 个特征（对 2×2 汇聚后的输出做一次固定的随机投影；${n} 张测试图像；置信区间只计入测试集抽样误差，每种网络只训练了一个）时，线性探针在 ${first}上的准确率为 ${pf}，在 ${last}上为 ${pl}：${
         zh.diff(c)
       }，${zh.verdict(c)}；AlexNet 的 11×11 第一层（${alex}）为 ${pa}，${
-        match ? `VGG 的 3×3 卷积堆叠到 ${match} 才第一次追平它` : "高于 VGG 的任何一个块"
+        match ? `VGG 的 3×3 卷积堆叠到 ${match}才第一次追平它` : "高于 VGG 的任何一个块"
       }。`,
     probeAll: (fFirst: number, fLast: number, pf: string, pl: string, dAll: string, dEqual: string, more: boolean) =>
       `若用全部特征（第一个块 ${fFirst} 个，最后一个块 ${fLast} 个），探针准确率为 ${pf} 和 ${pl}，相差 ${dAll} 个百分点，而特征数相同时相差 ${dEqual} 个百分点${
@@ -352,13 +352,13 @@ export const zh: Messages = {
       sparser: boolean,
       images: number,
     ) =>
-      `在 ${images} 张测试图像上测量特征图：单个通道的特征图与输入图像的相关系数 |r| 在 ${first} 为 ${cf}，在 ${last} 为 ${cl}${
+      `在 ${images} 张测试图像上测量特征图：单个通道的特征图与输入图像的相关系数 |r| 在 ${first}为 ${cf}，在 ${last}为 ${cl}${
         corrFalls
           ? "——越深的特征图越不像衣物本身，而更像是在标出某种图案出现的位置"
           : "——在这里越深的特征图并没有离输入图像更远"
-      }；${first} 中有 ${af} 的激活大于零，${last} 中为 ${al}${sparser ? "，可见越深的块响应越有选择性" : ""}。`,
+      }；${first}中有 ${af} 的激活大于零，${last}中为 ${al}${sparser ? "，可见越深的块响应越有选择性" : ""}。`,
     probeBeatsNet: (block: string, probe: string, net: string) =>
-      `在 ${block} 上的线性探针（${probe}）超过了网络自己的分类器（${net}，同一个随机种子 1 的网络），且超出测试集抽样误差：在本预设下 VGG 欠训练，其特征已经走在分类器前面。`,
+      `在 ${block}上的线性探针（${probe}）超过了网络自己的分类器（${net}，同一个随机种子 1 的网络），且超出测试集抽样误差：在本预设下 VGG 欠训练，其特征已经走在分类器前面。`,
     colFeatures: "特征数",
     colProbeEqual: (d: number) => `${d} 个特征上的探针`,
     colActive: "激活比例",
