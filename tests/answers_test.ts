@@ -22,7 +22,7 @@ import { storeSource } from "../lib/exp/records.ts";
 import type { PageContext } from "../lib/report/shared.ts";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { perSecond, Q3B, q3bAnswer, v3Diagnosis, v3Grids } from "../lib/report/q3b.ts";
+import { bnRate, perSecond, Q3B, q3bAnswer, v3Diagnosis, v3Grids } from "../lib/report/q3b.ts";
 import { COMMON_INPUT, counterfactuals, gapSentences, q3aAnswer, q3aFacts } from "../lib/report/q3a.ts";
 import { differenceInterval, t975 } from "../lib/util/stats.ts";
 
@@ -183,6 +183,34 @@ Deno.test("Q3b: accuracy per second among the models tied with the best; Incepti
   assert.match(
     joined(q3bAnswer(en, runs, "laptop", "en")),
     new RegExp(`on ${grids.a}×${grids.a}, ${grids.b}×${grids.b} and`),
+  );
+});
+
+Deno.test("Q3b: batch normalisation 'allows the higher rate' only when GoogLeNet alone is hurt by it; every other outcome says so", () => {
+  const base = [
+    ...records("q3b/googlenet", { accs: [0.88, 0.881] }),
+    ...records("q3b/bn-inception", { accs: [0.89, 0.891] }),
+  ];
+  const at = (g: Spec, b: Spec) => [
+    ...base,
+    ...records("q3b/googlenet@lr0.01", g),
+    ...records("q3b/bn-inception@lr0.01", b),
+  ];
+  assert.equal(bnRate(en, base, "en"), null);
+  const allows = bnRate(en, at({ accs: [0.8, 0.801] }, { accs: [0.892, 0.893] }), "en")!;
+  assert.match(
+    allows,
+    /^At 5× the learning rate \(0\.01\), everything else held: GoogLeNet \(v1\) goes from 0\.881 to 0\.80[01] \(−8\.0 points/,
+  );
+  assert.match(allows, /Batch normalisation allows the higher rate here/);
+  const failed = bnRate(en, at({ accs: [0.1, 0.1] }, { accs: [0.892, 0.893] }), "en")!;
+  assert.match(failed, /GoogLeNet \(v1\) fails at it \(every seed at chance or diverged\).*allows the higher rate/);
+  assert.match(bnRate(en, at({ accs: [0.881, 0.88] }, { accs: [0.89, 0.892] }), "en")!, /Both tolerate it/);
+  assert.match(bnRate(en, at({ accs: [0.8, 0.801] }, { accs: [0.8, 0.802] }), "en")!, /Both are hurt/);
+  assert.match(bnRate(en, at({ accs: [0.881, 0.88] }, { accs: [0.8, 0.802] }), "en")!, /Only BN-Inception is hurt/);
+  assert.deepEqual(
+    numbersOf(bnRate(zh, at({ accs: [0.8, 0.801] }, { accs: [0.892, 0.893] }), "zh")!),
+    numbersOf(allows),
   );
 });
 

@@ -499,6 +499,28 @@ const LIST: Experiment[] = [
   inceptionExp("inception-v3", T("Inception v3", "Inception v3")),
   inceptionExp("inception-resnet", T("Inception-ResNet-v1", "Inception-ResNet-v1")),
   inceptionExp("resnet18", T("ResNet-18", "ResNet-18")),
+  // What batch normalisation allows (Ioffe & Szegedy 2015 trained BN-Inception at 5× and 30× the rate):
+  // GoogLeNet and BN-Inception at 5× the five models' learning rate, everything else held.
+  ...(["googlenet", "bn-inception"] as const).map((model) =>
+    inceptionExp(
+      model,
+      T(
+        `${model === "googlenet" ? "GoogLeNet (v1)" : "BN-Inception (v2)"}, lr × 5`,
+        `${model === "googlenet" ? "GoogLeNet（v1）" : "BN-Inception（v2）"}，学习率 × 5`,
+      ),
+      {
+        name: `q3b/${model}@lr0.01`,
+        optim: adamCosine(0.01),
+        why: {
+          optim: T(
+            "Adam lr 0.01, 5× the five models' 0.002: batch normalisation's paper trained at 5× and 30× the rate; does BN-Inception tolerate it where GoogLeNet does not?",
+            "Adam，学习率 0.01，是五个模型所用 0.002 的 5 倍：批量规范化的论文用过 5 倍和 30 倍的学习率；BN-Inception 能承受而 GoogLeNet 不能吗？",
+          ),
+          schedule: SCHEDULE_WHY,
+        },
+      },
+    )
+  ),
   // Question 3a: does global average pooling slow training? ReLU LeNet with NiN's head (1×1 conv
   // to 10 channels + global average pooling) against the same network with its dense head (q1a/relu).
   lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet（全局平均汇聚分类头）"), {

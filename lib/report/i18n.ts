@@ -581,6 +581,22 @@ const en = {
           ? "it under-fits in this budget rather than over-fitting"
           : "its lower test accuracy is not under-fitting"
       }.`,
+    rateCaption: (factor: number) =>
+      `What batch normalisation allows: the same networks at ${factor}× the learning rate, everything else held`,
+    colRateDelta: "Δ vs the five's rate (points, 95% interval)",
+    rateFailed: (label: string) => `${label} fails at it (every seed at chance or diverged)`,
+    rateMoves: (label: string, a: string, b: string, c: Comparison) =>
+      `${label} goes from ${a} to ${b} (${en.diff(c)}, ${en.verdict(c)})`,
+    bnRate: (factor: number, lr: number, g: string, b: string, verdict: "allows" | "both" | "neither" | "reverse") =>
+      `At ${factor}× the learning rate (${lr}), everything else held: ${g}; ${b}. ${
+        {
+          allows: "Batch normalisation allows the higher rate here: only the network without it is hurt.",
+          both: "Both tolerate it at this budget: the higher rate is not what batch normalisation buys here.",
+          neither: "Both are hurt: at this budget batch normalisation does not make the higher rate usable.",
+          reverse:
+            "Only BN-Inception is hurt: the claim that batch normalisation allows higher rates does not hold here.",
+        }[verdict]
+      }`,
     bnEarly: (bn: string, g: string, c: Comparison) =>
       `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
         c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""

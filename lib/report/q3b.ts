@@ -28,8 +28,12 @@ import {
 } from "./shared.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
 
-/** The five models, in the registry's order (lib/exp/experiments.ts). */
-export const Q3B: string[] = questionExperiments("3b").map((e) => e.name);
+/** Every Q3b experiment, in the registry's order (lib/exp/experiments.ts). */
+export const Q3B_ALL: string[] = questionExperiments("3b").map((e) => e.name);
+/** The five models, one recipe. */
+export const Q3B: string[] = Q3B_ALL.filter((n) => !n.includes("@lr"));
+/** Batch normalisation's higher learning rate: [model at the five's recipe, the same at the higher rate]. */
+export const Q3B_LR: [string, string][] = Q3B_ALL.filter((n) => n.includes("@lr")).map((n) => [n.split("@")[0], n]);
 
 /** Width and input every Q3b model shares at a preset (a test proves they agree). */
 export function commonSize(preset: Preset): { width: number; input: number; epochs: number } {
@@ -110,6 +114,34 @@ export function v3Diagnosis(
   );
 }
 
+/** How many times the five's learning rate the higher-rate runs train at, from their definitions. */
+export const rateFactor = (): number =>
+  Math.round(experiment(Q3B_LR[0][1]).optim.lr / experiment(Q3B_LR[0][0]).optim.lr);
+
+/**
+ * What batch normalisation allows: GoogLeNet and BN-Inception at the higher learning rate against
+ * themselves at the five's rate (runs at chance or diverged count as "fails at it"). Null until both pairs ran.
+ */
+export function bnRate(m: Messages, runs: RunRecord[], lang: Lang): string | null {
+  if (Q3B_LR.length !== 2) return null;
+  const s = byName(summaries(runs, Q3B_LR.flat(), lang));
+  const page = [...s.values()];
+  const pairs = Q3B_LR.map(([base, high]) => ({ base: s.get(base), high: s.get(high) }));
+  if (pairs.some((p) => !p.base?.n || !p.high)) return null;
+  // The rate's effect on each: a significant drop, or every seed at chance or diverged, is "hurt".
+  const effect = pairs.map(({ base, high }) => {
+    if (!high!.n) return { text: m.q3b.rateFailed(base!.label), hurt: true };
+    const c = versus(base!, high!, page);
+    return {
+      text: m.q3b.rateMoves(base!.label, acc(base!.testAcc), acc(high!.testAcc), c),
+      hurt: c.significant === true && c.delta < 0,
+    };
+  });
+  const [g, b] = effect;
+  const verdict = g.hurt && !b.hurt ? "allows" : !g.hurt && !b.hurt ? "both" : g.hurt && b.hurt ? "neither" : "reverse";
+  return m.q3b.bnRate(rateFactor(), experiment(Q3B_LR[0][1]).optim.lr, g.text, b.text, verdict);
+}
+
 export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: Lang): string[] {
   const page = summaries(runs, Q3B, lang);
   const s = byName(page);
@@ -132,6 +164,7 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   if (behind.length) out.push(m.q3b.behind(behind));
   const g1 = afterEpoch1(runs, "q3b/googlenet"), b1 = afterEpoch1(runs, "q3b/bn-inception");
   if (g1?.n && b1?.n) out.push(m.q3b.bnEarly(acc(b1.testAcc), acc(g1.testAcc), compare(g1, b1, [g1, b1])));
+  out.push(bnRate(m, runs, lang) ?? "");
   out.push(perSecond(m, page) ?? "");
   const v3 = s.get("q3b/inception-v3")?.n ? v3Diagnosis(m, s, v3Grids(preset)) : null;
   out.push(v3 ?? "");
@@ -163,8 +196,33 @@ export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<
     { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
   ], m.q3b.tableCaption(widthText(size.width), size.input, size.epochs));
   const seeds = seedRows(page, runs);
+  const lrPage = summaries(runs, Q3B_LR.flat(), ctx.lang);
+  const lrBy = byName(lrPage);
+  const lrRows = Q3B_LR.flatMap(([base, high]) => [lrBy.get(base), lrBy.get(high)]).filter((x): x is Summary =>
+    Boolean(x)
+  );
+  const lrTable = lrRows.length
+    ? tableHtml<Summary>(lrRows, [
+      { label: m.model, cell: (x) => x.label, numeric: false },
+      {
+        label: m.optimizer,
+        cell: (x) => m.optimText(experiment(x.experiment).optim.optimizer, experiment(x.experiment).optim.lr),
+        numeric: false,
+      },
+      { label: m.colTestAcc, cell: (x) => (x.n ? withHalf(x.testAcc, x.testAccHalf) : "–"), numeric: true },
+      {
+        label: m.q3b.colRateDelta,
+        cell: (x) => {
+          const pair = Q3B_LR.find(([, h]) => h === x.experiment);
+          const b = pair && lrBy.get(pair[0]);
+          return b && x.n ? deltaCell(versus(b, x, lrPage)) : "";
+        },
+        numeric: true,
+      },
+    ], m.q3b.rateCaption(rateFactor()))
+    : "";
   await showHtml(
-    table + accuracyChartHtml(m, page, m.q3b.chartTitle) +
+    table + accuracyChartHtml(m, page, m.q3b.chartTitle) + lrTable +
       curvesHtml(m, curvePoints(m, runs, Q3B, ctx.lang), m.q3b.curvesTitle) +
       (seeds.length
         ? tableHtml(seeds, [

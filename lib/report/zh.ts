@@ -541,6 +541,20 @@ export const zh: Messages = {
       }。它的训练准确率（${tV3}）${underFits ? "也低于" : "并不低于"} GoogLeNet（${tG}）：${
         underFits ? "在此训练预算下它是欠拟合，而不是过拟合" : "它较低的测试准确率不是欠拟合造成的"
       }。`,
+    rateCaption: (factor: number) => `批量规范化允许什么：同样的网络把学习率提高到 ${factor} 倍，其余设置不变`,
+    colRateDelta: "相对原学习率的差值（百分点，95% 置信区间）",
+    rateFailed: (label: string) => `${label}在这一学习率下训练失败（所有随机种子都停在随机水平或发散）`,
+    rateMoves: (label: string, a: string, b: string, c: Comparison) =>
+      `${label}从 ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
+    bnRate: (factor: number, lr: number, g: string, b: string, verdict: "allows" | "both" | "neither" | "reverse") =>
+      `把学习率提高到 ${factor} 倍（${lr}）、其余设置不变：${g}；${b}。${
+        {
+          allows: "在这里批量规范化确实允许用更高的学习率：只有不带它的网络受到损害。",
+          both: "在此训练预算下两者都能承受：更高的学习率并不是批量规范化在这里带来的好处。",
+          neither: "两者都受到损害：在此训练预算下批量规范化并没有让更高的学习率变得可用。",
+          reverse: "只有 BN-Inception 受到损害：“批量规范化允许更高学习率”的说法在这里不成立。",
+        }[verdict]
+      }`,
     bnEarly: (bn: string, g: string, c: Comparison) =>
       `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
