@@ -177,7 +177,7 @@ Deno.test("the reference tier: every run a registered experiment at the full pre
     assert.ok(EXPERIMENTS.has(r.experiment), r.experiment);
     assert.ok(r.seeds.length > 0 && r.why.en && r.why.zh, r.experiment);
   }
-  assert.ok(REFERENCE_LEFT_OUT.en.includes("Q3b") && REFERENCE_LEFT_OUT.zh.includes("Q3b"));
+  assert.ok(REFERENCE_LEFT_OUT.en.includes("Q3b") && REFERENCE_LEFT_OUT.zh.includes("问题 3b"));
   // A run published elsewhere is stored for the plan: nothing to calibrate, nothing to train.
   const e = experiment("q1a/lenet");
   const hash = await configHash(resolveConfig(e, "smoke"));
