@@ -14,7 +14,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { setLayerPlan } from "../lib/backend/native.ts";
+import { endMachinePlan } from "../lib/backend/training.ts";
 import { layerTimingsDir } from "../lib/util/fs.ts";
 import { batches, type Dataset, fashionMnist } from "../lib/data/dataset.ts";
 import { experiment, parsePreset, resolveConfig } from "../lib/exp/experiments.ts";
@@ -99,7 +99,7 @@ async function stepOnly(cfg: TrainConfig, data: Dataset, seconds: number) {
     console.log(`step only: ${steps} steps of ${b.n} in ${s.toFixed(1)} s, ${(steps * b.n / s).toFixed(0)} img/s`);
     return { steps, seconds: s, imagesPerSecond: (steps * b.n) / s };
   } finally {
-    setLayerPlan(null);
+    endMachinePlan();
     tf.dispose([b.x, b.y]);
     optimizer.dispose();
     model.dispose();

@@ -12,9 +12,15 @@ import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setL
 import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { planRunBatches } from "../backend/webgpu.ts";
-import { layerPlanWanted, planLayers, releaseBackendMemory } from "../backend/mod.ts";
-import { type LayerPlan, type LayerPlanSummary, planSummary, setLayerPlan } from "../backend/native.ts";
+import {
+  type BackendRun,
+  endTraining,
+  type LayerPlan,
+  type LayerPlanner,
+  type LayerPlanSummary,
+  prepareTraining,
+  useMachinePlan as useBackendPlan,
+} from "../backend/training.ts";
 import { failpoint, failpointBlock, failpointThrow } from "../util/failpoint.ts";
 import { eventLoopTurn } from "../util/turn.ts";
 import { peakRssMB } from "../util/memory.ts";
@@ -121,10 +127,7 @@ export interface TrainHooks {
    * timings through `log` (default: in bf16 on backend native, `planLayers` over
    * `layerTimingsDir`; none otherwise). Given, it is used in any precision.
    */
-  layerPlanner?: (
-    step: () => void,
-    log: (line: string) => void,
-  ) => Promise<{ plan: LayerPlan; measured: number; path: string | null }>;
+  layerPlanner?: LayerPlanner;
 }
 
 export class TrainError extends Error {
@@ -217,28 +220,18 @@ export function stepOptions(cfg: TrainConfig): StepOptions {
   };
 }
 
-type LayerPlanner = NonNullable<TrainHooks["layerPlanner"]>;
-
-/** The trainer's default planner: this machine's layer timings in `dir` when runs choose bf16 per layer (native in bf16); else none. */
-function machinePlanner(dir: string | null): LayerPlanner | null {
-  return layerPlanWanted() ? (step, log) => planLayers(step, dir, log) : null;
-}
-
 /**
  * Put this machine's layer plan for `model` in use as `train` would: for a bench that times
- * steps outside `train`. Its summary, or null (nothing changed). Undo with `setLayerPlan(null)`.
+ * steps outside `train`. Its summary, or null (nothing changed). Undo with `endMachinePlan()`
+ * (lib/backend/training.ts).
  */
-export async function useMachinePlan(
+export function useMachinePlan(
   model: tf.LayersModel,
   batch: number,
   opts: StepOptions,
   dir: string | null,
 ): Promise<LayerPlanSummary | null> {
-  const planner = machinePlanner(dir);
-  if (!planner) return null;
-  const { plan } = await planner(() => probeStep(model, batch, opts), () => {});
-  setLayerPlan(plan);
-  return planSummary(plan);
+  return useBackendPlan(() => probeStep(model, batch, opts), dir);
 }
 
 export async function train(
@@ -263,8 +256,8 @@ export async function train(
   const { trainable: params, macs } = summary;
   let microBatch = cfg.batchSize;
   let evalBatch = Math.max(cfg.batchSize, 256);
-  let layerPlan: LayerPlan | null = null;
-  const planned = () => layerPlan ? { layerPlan: planSummary(layerPlan) } : {};
+  let backend: BackendRun | null = null;
+  const planned = () => backend?.extension() ?? {};
   /** Stop the run early (diverged or interrupted), with its last line. */
   const stopRun = async (status: RunStatus, message: string): Promise<TrainOutcome> => {
     await progress.finish(`${title}: ${message}`);
@@ -284,30 +277,19 @@ export async function train(
         await progress.epochEnd(`${title}: resumed after epoch ${ck.epoch}`);
       }
     }
-    const plan = planRunBatches(model, cfg.batchSize, evalBatch, hooks.oversize ?? "split");
-    ({ microBatch, evalBatch } = plan);
-    if (plan.note) await progress.epochEnd(`${title}: ${plan.note}`);
-    const planner = hooks.layerPlanner ?? machinePlanner(hooks.layerTimingsDir ?? null);
-    if (planner) {
-      // A resumed run computes each layer as its checkpoint says (none there: every layer in bf16,
-      // as runs did before plans); a new one as this machine's layer timings choose.
-      if (resumedPlan !== undefined) layerPlan = resumedPlan;
-      else {
-        const notes: string[] = [];
-        const r = await planner(() => probeStep(model, microBatch, stepOptions(cfg)), (l) => notes.push(l));
-        for (const l of notes) await progress.epochEnd(`${title}: ${l}`);
-        layerPlan = r.plan;
-        const s = planSummary(r.plan);
-        await progress.epochEnd(
-          `${title}: bf16 in ${s.bf16} of ${
-            s.bf16 + s.fp32
-          } convolutions and matmuls, fp32 where bf16 measured slower (${s.ms.toFixed(0)} ms a step in them; all fp32 ${
-            s.fp32Ms.toFixed(0)
-          }, all bf16 ${s.bf16Ms.toFixed(0)}; ${r.measured} layer(s) timed now${r.path ? `, kept in ${r.path}` : ""})`,
-        );
-      }
-      setLayerPlan(layerPlan);
-    }
+    // The backend's part: its batch split, its layer plan (a resumed run's from its checkpoint).
+    backend = await prepareTraining(model, {
+      batchSize: cfg.batchSize,
+      evalBatch,
+      oversize: hooks.oversize ?? "split",
+      planner: hooks.layerPlanner,
+      layerTimingsDir: hooks.layerTimingsDir ?? null,
+      resumedPlan,
+      probe: (micro) => () => probeStep(model, micro, stepOptions(cfg)),
+      say: (line) => progress.epochEnd(`${title}: ${line}`),
+    });
+    ({ microBatch, evalBatch } = backend);
+    const layerPlan = backend.layerPlan;
     const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
     const runStart = performance.now();
     let imagesDone = 0;
@@ -413,9 +395,8 @@ export async function train(
     );
     return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
   } finally {
-    setLayerPlan(null);
     optimizer.dispose();
     model.dispose();
-    releaseBackendMemory();
+    endTraining();
   }
 }
