@@ -32,3 +32,22 @@ Deno.test("published pages carry no notebook machinery: no code, no Try-it secti
     assert.ok(!/Try it|动手试试/.test(html), `${p} shows the notebook's Try-it section`);
   }
 });
+
+/** docs/glossary.md's "不用的说法": the phrases no Chinese page may use. */
+function rejectedPhrases(): string[] {
+  const doc = Deno.readTextFileSync(`${PROJECT_ROOT}/docs/glossary.md`);
+  const section = doc.split(/^## 不用的说法$/m)[1] ?? "";
+  return [...section.matchAll(/^- (.+?)（/gm)].map((m) => m[1]);
+}
+
+Deno.test("published Chinese pages use the glossary's terms: none of its rejected phrases appears", () => {
+  const rejected = rejectedPhrases();
+  assert.ok(
+    rejected.length >= 5 && rejected.includes("真实差异"),
+    `docs/glossary.md lists ${rejected.length} rejected phrases`,
+  );
+  for (const p of pages(`${PUBLISHED}/zh`)) {
+    const html = Deno.readTextFileSync(`${PUBLISHED}/zh/${p}`);
+    assert.deepEqual(rejected.filter((w) => html.includes(w)), [], `zh/${p} uses phrases docs/glossary.md rejects`);
+  }
+});
