@@ -138,7 +138,7 @@ Deno.test("a seed at chance is named and left out; '+33 points, within the sprea
   assert.doesNotMatch(text, /Inception v3 stays clearly below the textbook's/);
 });
 
-Deno.test("Q3b: accuracy per second among the models tied with the best; Inception v3 diagnosed from its grids and its train accuracy", async () => {
+Deno.test("Q3b: accuracy per second among the models tied with the best; Inception v3 diagnosed from its grids and its train accuracy", () => {
   const all = (v3: Spec, resnetSeconds = 50) => [
     ...records("q3b/googlenet", { accs: [0.89, 0.891], train: 0.9, seconds: 50 }),
     ...records("q3b/bn-inception", { accs: [0.9, 0.901], seconds: 70 }),
@@ -214,7 +214,7 @@ Deno.test("Q3b: batch normalisation 'allows the higher rate' only when GoogLeNet
   );
 });
 
-Deno.test("Q3b: batch normalisation is credited with faster early training only when epoch 1 shows it", async () => {
+Deno.test("Q3b: batch normalisation is credited with faster early training only when epoch 1 shows it", () => {
   const rest = [
     ...records("q3b/inception-v3", { accs: [0.86, 0.861] }),
     ...records("q3b/inception-resnet", { accs: [0.91, 0.911] }),

@@ -5,6 +5,7 @@
  */
 import { setting } from "../util/settings.ts";
 import * as tf from "@tensorflow/tfjs";
+import { quietFirstUse } from "../util/tfjs_internals.ts";
 import os from "node:os";
 import "@tensorflow/tfjs-backend-wasm";
 import { installWasmKernels } from "./wasm_kernels.ts";
@@ -161,8 +162,7 @@ async function trySet(name: string): Promise<boolean> {
 
 function quietCpuBanner(): void {
   // tfjs-backend-cpu prints an advert for tfjs-node on first use under Deno; silence it.
-  const cpu = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
-  if (cpu) cpu.firstUse = false;
+  quietFirstUse(tf.findBackend("cpu"));
 }
 
 /** Start one named backend or throw a one-line BackendError naming the fix. */

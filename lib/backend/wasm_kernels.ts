@@ -17,6 +17,7 @@
  *   No zero-dilated dy, so no s² wasted work.
  */
 import * as tf from "@tensorflow/tfjs";
+import { asKernelFunc, kernelFuncOf } from "../util/tfjs_internals.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 type Info = tf.TensorInfo;
@@ -33,7 +34,7 @@ function stockKernel(name: string): KFunc {
   if (!f) {
     const k = tf.getKernel(name, BACKEND);
     if (!k) throw new Error(`tfjs-backend-wasm has no kernel ${name}`);
-    f = k.kernelFunc as unknown as KFunc;
+    f = kernelFuncOf<KFunc>(k);
     stock.set(name, f);
   }
   return f;
@@ -343,7 +344,7 @@ export function installWasmKernels(): void {
       kernelName: name,
       backendName: BACKEND,
       setupFunc: existing?.setupFunc,
-      kernelFunc: fn as unknown as tf.KernelFunc,
+      kernelFunc: asKernelFunc(fn),
     });
   }
   // Make sure the helpers we call are there (Slice, Transpose, Conv2D originals).

@@ -12,6 +12,7 @@
  *   batch that fits.
  */
 import * as tf from "@tensorflow/tfjs";
+import { engineInternals } from "../util/tfjs_internals.ts";
 
 export class WebGpuError extends Error {
   override name = "WebGpuError";
@@ -107,9 +108,7 @@ let guardInstalled = false;
 function installKernelGuard(): void {
   if (guardInstalled) return;
   guardInstalled = true;
-  const engine = tf.engine() as unknown as {
-    runKernel(name: string, inputs: Record<string, tf.TensorInfo>, attrs: unknown): tf.TensorInfo | tf.TensorInfo[];
-  };
+  const engine = engineInternals();
   const run = engine.runKernel.bind(engine);
   const bytes = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1) * 4;
   engine.runKernel = (name, inputs, attrs) => {

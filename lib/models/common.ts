@@ -4,6 +4,7 @@
  * every step), and input-size checking.
  */
 import * as tf from "@tensorflow/tfjs";
+import { conv2dInternals } from "../util/tfjs_internals.ts";
 import seedrandom from "seedrandom";
 import { Rng } from "../util/rng.ts";
 import { type ConvActivation, convBiasAct, relu } from "../ops/fused_conv.ts";
@@ -143,15 +144,7 @@ export class Builder {
  * The layer stays a tfjs Conv2D (same weights, config, serialisation and summaries).
  */
 function fuseConv(layer: tf.layers.Layer): void {
-  const conv = layer as unknown as {
-    kernel: { read(): tf.Tensor };
-    bias: { read(): tf.Tensor } | null;
-    strides: [number, number];
-    padding: string;
-    dilationRate: number[];
-    dataFormat: string;
-    activation: { getClassName(): string };
-  };
+  const conv = conv2dInternals(layer);
   const own = layer.call.bind(layer);
   layer.call = (inputs, kwargs) => {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;

@@ -3,6 +3,7 @@
  * named blocks, their activations for a batch, and their receptive fields.
  */
 import * as tf from "@tensorflow/tfjs";
+import { inboundLayers } from "../util/tfjs_internals.ts";
 import { ModelError } from "./common.ts";
 
 const BLOCKS = new WeakMap<tf.LayersModel, string[]>();
@@ -68,10 +69,7 @@ function layerMacs(layer: tf.layers.Layer): number {
   return 0;
 }
 
-function inbound(layer: tf.layers.Layer): tf.layers.Layer[] {
-  const nodes = (layer as unknown as { inboundNodes: { inboundLayers: tf.layers.Layer[] }[] }).inboundNodes;
-  return nodes[0]?.inboundLayers ?? [];
-}
+const inbound = inboundLayers;
 
 /**
  * Receptive field (side, in input pixels) and jump (input pixels between neighbouring

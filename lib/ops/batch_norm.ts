@@ -18,6 +18,7 @@
  * the layer runs its own code.
  */
 import * as tf from "@tensorflow/tfjs";
+import { batchNormInternals } from "../util/tfjs_internals.ts";
 
 export const BN_TRAIN_KERNEL = "CnnlabBatchNormTrain";
 export const BN_GRAD_KERNEL = "CnnlabBatchNormGrad";
@@ -64,16 +65,6 @@ function registerGradient(): void {
   gradientRegistered = true;
 }
 
-interface BatchNormInternals {
-  axis: number;
-  momentum: number;
-  epsilon: number;
-  gamma: tf.LayerVariable | null;
-  beta: tf.LayerVariable | null;
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
-}
-
 /**
  * Batch statistics and normalisation of `x` over every axis but the last, in training
  * mode: [y, mean, variance]. Needs a backend with `CnnlabBatchNormTrain`.
@@ -108,7 +99,7 @@ export function movingAverage(orig: Float32Array, value: Float32Array, momentum:
 
 /** See the module comment. The layer stays a tfjs BatchNormalization layer. */
 export function fuseBatchNorm(layer: tf.layers.Layer): void {
-  const bn = layer as unknown as BatchNormInternals;
+  const bn = batchNormInternals(layer);
   const own = layer.call.bind(layer);
   layer.call = (inputs, kwargs) => {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor;

@@ -26,6 +26,7 @@
  * backend's FusedConv2D, Identity and Relu; a backend without them gets tfjs's ops.
  */
 import * as tf from "@tensorflow/tfjs";
+import { asKernelFunc, kernelFuncOf } from "../util/tfjs_internals.ts";
 
 export const CONV_KERNEL = "CnnlabConv2D";
 export const GATE_KERNEL = "CnnlabActivationGate";
@@ -54,8 +55,8 @@ function prepare(backend: string): boolean {
   if (ok) {
     for (const [kernelName, to] of pairs) {
       if (tf.getKernel(kernelName, backend)) continue;
-      const f = tf.getKernel(to, backend)!.kernelFunc as unknown as (a: KernelArgs) => Info;
-      tf.registerKernel({ kernelName, backendName: backend, kernelFunc: f as unknown as tf.KernelFunc });
+      const f = kernelFuncOf<(a: KernelArgs) => Info>(tf.getKernel(to, backend)!);
+      tf.registerKernel({ kernelName, backendName: backend, kernelFunc: asKernelFunc(f) });
     }
   }
   ready.set(backend, ok);

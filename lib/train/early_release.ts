@@ -20,16 +20,9 @@
  * to the backend sooner (the native backend's pool hands them to the next gradients).
  */
 import * as tf from "@tensorflow/tfjs";
+import { type EngineInternals, engineInternals, type TapeNode } from "../util/tfjs_internals.ts";
 
 type Closures = Record<string, () => tf.Tensor>;
-interface TapeNode {
-  saved?: tf.Tensor[];
-  gradient?: (dys: tf.Tensor[]) => Closures;
-}
-interface EngineInternals {
-  state: { activeTape: TapeNode[] | null };
-  addTapeNode: (...args: unknown[]) => void;
-}
 
 /** A finished node's tensors, freed when the next wrapped node starts. */
 interface Done {
@@ -74,7 +67,7 @@ function wrap(node: TapeNode): void {
 
 /** Hook the engine's tape recording (once per engine). */
 function install(): void {
-  const e = tf.engine() as unknown as EngineInternals;
+  const e = engineInternals();
   if (installed === e) return;
   const add = e.addTapeNode;
   e.addTapeNode = function (this: EngineInternals, ...args: unknown[]) {

@@ -4,6 +4,7 @@
  * `tf.variableGrads` and `optimizer.applyGradients`, as PyTorch does them.
  */
 import * as tf from "@tensorflow/tfjs";
+import { adamInternals, setLearningRate, type Slot } from "../util/tfjs_internals.ts";
 import { ADAM_KERNEL, adamInPlace, NATIVE } from "../backend/native.ts";
 
 export type OptimizerName = "sgd" | "momentum" | "adam" | "rmsprop";
@@ -66,7 +67,6 @@ export function makeOptimizer(c: OptimConfig): tf.Optimizer {
   }
 }
 
-type Slot = { originalName: string; variable: tf.Variable };
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
 const ACC_BETA1 = "cnnlab/adam/accBeta1";
@@ -89,7 +89,7 @@ export class FusedAdam extends tf.AdamOptimizer {
    * step by step, so a resumed run drifted from an uninterrupted one; saving them makes resume exact.
    */
   override async getWeights(): Promise<NamedTensor[]> {
-    const self = this as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    const self = adamInternals(this);
     return [
       ...(await super.getWeights()),
       { name: ACC_BETA1, tensor: self.accBeta1 },
@@ -98,7 +98,7 @@ export class FusedAdam extends tf.AdamOptimizer {
   }
 
   override async setWeights(weights: NamedTensor[]): Promise<void> {
-    const self = this as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    const self = adamInternals(this);
     await super.setWeights(weights.filter((w) => w.name !== ACC_BETA1 && w.name !== ACC_BETA2));
     for (const [name, v] of [[ACC_BETA1, self.accBeta1], [ACC_BETA2, self.accBeta2]] as const) {
       const w = weights.find((x) => x.name === name);
@@ -108,13 +108,7 @@ export class FusedAdam extends tf.AdamOptimizer {
 
   override applyGradients(grads: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
     if (tf.getBackend() !== NATIVE) return super.applyGradients(grads);
-    const self = this as unknown as {
-      accumulatedFirstMoment: Slot[];
-      accumulatedSecondMoment: Slot[];
-      accBeta1: tf.Variable;
-      accBeta2: tf.Variable;
-      epsilon: number;
-    };
+    const self = adamInternals(this);
     const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
     const c1 = 1 - self.accBeta1.dataSync()[0];
     const c2 = 1 - self.accBeta2.dataSync()[0];
@@ -144,12 +138,7 @@ export class FusedAdam extends tf.AdamOptimizer {
   }
 }
 
-/** Set an optimizer's learning rate in place (SGD caches it as a tensor). */
-export function setLearningRate(opt: tf.Optimizer, lr: number): void {
-  const o = opt as unknown as { setLearningRate?: (lr: number) => void; learningRate: number };
-  if (typeof o.setLearningRate === "function") o.setLearningRate(lr);
-  else o.learningRate = lr;
-}
+export { setLearningRate };
 
 /** Learning rate at a (fractional) epoch position: warm-up, then the schedule. */
 export function learningRateAt(c: OptimConfig, epochPos: number, totalEpochs: number): number {

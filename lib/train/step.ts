@@ -4,6 +4,7 @@
  */
 import { eventLoopTurn } from "../util/turn.ts";
 import * as tf from "@tensorflow/tfjs";
+import { weightVariable } from "../util/tfjs_internals.ts";
 import { batches, type BatchOptions, NUM_CLASSES, type Split } from "../data/dataset.ts";
 import { adjustGradients } from "./optim.ts";
 import { withEarlyRelease } from "./early_release.ts";
@@ -57,7 +58,7 @@ export function trainingLoss(out: tf.Tensor | tf.Tensor[], y: tf.Tensor1D, opts:
 }
 
 function trainableVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  return model.trainableWeights.map(weightVariable);
 }
 
 /**
@@ -123,7 +124,7 @@ export async function trainStep(
  * a step runs; synchronous, so CPU backends only.
  */
 export function probeStep(model: tf.LayersModel, batch: number, opts: StepOptions = {}): void {
-  const fixed = model.nonTrainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const fixed = model.nonTrainableWeights.map(weightVariable);
   const saved = fixed.map((v) => tf.clone(v));
   try {
     tf.tidy(() => {

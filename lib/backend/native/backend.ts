@@ -3,6 +3,7 @@
  * and what every native kernel shares: its argument types, the helpers that read inputs and
  * wrap outputs, and the fallback to the cpu backend's JavaScript kernel.
  */
+import { quietFirstUse } from "../../util/tfjs_internals.ts";
 import * as tf from "@tensorflow/tfjs";
 import { MathBackendCPU } from "@tensorflow/tfjs-backend-cpu";
 import { escape, release } from "./buffers.ts";
@@ -23,7 +24,7 @@ export const SMALL = 2048;
 export class NativeBackend extends MathBackendCPU {
   constructor() {
     super();
-    (this as unknown as { firstUse: boolean }).firstUse = false; // no tfjs-node advert
+    quietFirstUse(this); // no tfjs-node advert
   }
 
   override disposeData(dataId: object, force = false): boolean {

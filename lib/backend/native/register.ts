@@ -2,6 +2,7 @@
  * Registering backend 'native': every cpu kernel first (so whatever the library lacks still
  * runs), then the native kernels over them; and preparing it (load, threads, precision).
  */
+import { asKernelFunc, kernelFuncOf } from "../../util/tfjs_internals.ts";
 import { intSetting, setting } from "../../util/settings.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -44,14 +45,14 @@ export function registerNative(): void {
   if (registered) return;
   tf.registerBackend(NATIVE, () => new NativeBackend(), 1);
   for (const k of tf.getKernelsForBackend("cpu")) {
-    cpuKernels.set(k.kernelName, k.kernelFunc as unknown as KFunc);
+    cpuKernels.set(k.kernelName, kernelFuncOf<KFunc>(k));
     const kernelFunc = (a: KernelArgs) => cpu(k.kernelName, { ...a, attrs: a.attrs ?? {} });
-    tf.registerKernel({ ...k, backendName: NATIVE, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    tf.registerKernel({ ...k, backendName: NATIVE, kernelFunc: asKernelFunc(kernelFunc) });
   }
   for (const { kernelName, kernelFunc } of NATIVE_KERNELS) {
     if (tf.getKernel(kernelName, NATIVE)) tf.unregisterKernel(kernelName, NATIVE);
     const f = (a: KernelArgs) => kernelFunc({ ...a, attrs: a.attrs ?? {} });
-    tf.registerKernel({ kernelName, backendName: NATIVE, kernelFunc: f as unknown as tf.KernelFunc });
+    tf.registerKernel({ kernelName, backendName: NATIVE, kernelFunc: asKernelFunc(f) });
   }
   registered = true;
 }
