@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { numbersOf } from "./helpers.ts";
-import { experiment, EXPERIMENTS, resolveConfig } from "../lib/exp/experiments.ts";
+import { experiment, EXPERIMENTS, questionExperiments, resolveConfig } from "../lib/exp/experiments.ts";
 import type { RunRecord } from "../lib/exp/store.ts";
 import type { EpochMetrics } from "../lib/train/trainer.ts";
 import { compare, summarizeRuns } from "../lib/report/analysis.ts";
@@ -15,7 +15,7 @@ import { labelOf, type Lang, LANGS, messages } from "../lib/report/i18n.ts";
 import { byName, summaries } from "../lib/report/shared.ts";
 import { q1aAnswer, q1aReferenceSentences } from "../lib/report/q1a.ts";
 import { FLOOR, ladder, q1bAnswer, q1bReferenceLead } from "../lib/report/q1b.ts";
-import { type Layer2a, type Probes2a, q2aAnswer, q2bAnswer } from "../lib/report/q2.ts";
+import { type Layer2a, type Probes2a, Q2A, q2aAnswer, q2bAnswer } from "../lib/report/q2.ts";
 import { pool2x2 } from "../lib/exp/measure.ts";
 import { type KernelData, type LadderData, ladderRungs, type MeasureRecord } from "../lib/exp/measurements.ts";
 import { storeSource } from "../lib/exp/records.ts";
@@ -206,6 +206,10 @@ Deno.test("Q3b: batch normalisation 'allows the higher rate' only when GoogLeNet
   const failed = bnRate(en, at({ accs: [0.1, 0.1] }, { accs: [0.892, 0.893] }), "en")!;
   assert.match(failed, /GoogLeNet \(v1\) fails at it \(every seed at chance or diverged\).*allows the higher rate/);
   assert.match(bnRate(en, at({ accs: [0.881, 0.88] }, { accs: [0.89, 0.892] }), "en")!, /Both tolerate it/);
+  assert.match(
+    bnRate(en, at({ accs: [0.881, 0.88] }, { accs: [0.91, 0.911] }), "en")!,
+    /Only BN-Inception turns the higher rate into accuracy/,
+  );
   assert.match(bnRate(en, at({ accs: [0.8, 0.801] }, { accs: [0.8, 0.802] }), "en")!, /Both are hurt/);
   assert.match(bnRate(en, at({ accs: [0.881, 0.88] }, { accs: [0.8, 0.802] }), "en")!, /Only BN-Inception is hurt/);
   assert.deepEqual(
@@ -622,6 +626,8 @@ Deno.test("every experiment's label in both languages comes from its definition,
     assert.equal(summaries(drifted, [e.name], lang)[0].label, e.label[lang], "the page shows the definition's label");
   }
   assert.equal(labelOf("en", "q9/gone", "the record's own"), "the record's own");
+  // Question 2a's list is the probes measurement's, and holds every 2a experiment of the registry.
+  assert.deepEqual(new Set(Q2A), new Set(questionExperiments("2a").map((x) => x.name)));
 });
 
 Deno.test("Q2a: probes compared at equal feature counts with intervals, the maps read from their statistics, the probe against the network; each claim fed data where it fails", () => {

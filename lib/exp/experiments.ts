@@ -836,8 +836,8 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
 
 /** What the reference tier leaves out, and why. */
 export const REFERENCE_LEFT_OUT: Text = T(
-  "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores) until the answers issue settles each model's input; Q3a's GAP against a dense head at NiN's scale, likewise",
-  "问题 3b 的五个模型在 96 像素、完整宽度下的运行（单是 Inception v3，在两个核上每轮就要约 2.4 小时），要等讨论答案的议题定下各模型的输入尺寸后再跑；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头，也同样暂缓",
+  "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores), until a stem for small inputs is chosen for each model on the validation split; Q3a's GAP against a dense head at NiN's scale, likewise",
+  "问题 3b 的五个模型在 96 像素、完整宽度下的运行（单是 Inception v3，在两个核上每轮就要约 2.4 小时），要等在验证集上为每个模型选定适合小输入的起始层之后再跑；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头，也同样暂缓",
 );
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */

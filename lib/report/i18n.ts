@@ -587,10 +587,18 @@ const en = {
     rateFailed: (label: string) => `${label} fails at it (every seed at chance or diverged)`,
     rateMoves: (label: string, a: string, b: string, c: Comparison) =>
       `${label} goes from ${a} to ${b} (${en.diff(c)}, ${en.verdict(c)})`,
-    bnRate: (factor: number, lr: number, g: string, b: string, verdict: "allows" | "both" | "neither" | "reverse") =>
+    bnRate: (
+      factor: number,
+      lr: number,
+      g: string,
+      b: string,
+      verdict: "allows" | "gains" | "both" | "neither" | "reverse",
+    ) =>
       `At ${factor}× the learning rate (${lr}), everything else held: ${g}; ${b}. ${
         {
           allows: "Batch normalisation allows the higher rate here: only the network without it is hurt.",
+          gains:
+            "Only BN-Inception turns the higher rate into accuracy: batch normalisation lets it use the rate, while GoogLeNet gains nothing from it.",
           both: "Both tolerate it at this budget: the higher rate is not what batch normalisation buys here.",
           neither: "Both are hurt: at this budget batch normalisation does not make the higher rate usable.",
           reverse:

@@ -41,7 +41,8 @@ import { REPORTED_2B, REPORTED_2B_EPOCHS } from "./reported.ts";
 
 /** Q2b's two input sizes, 224 then 96, as the registry defines them (lib/exp/measurements.ts times the same pair). */
 export const Q2B: string[] = [...Q2B_PAIR];
-export const Q2A = ["q2a/lenet@96", "q2a/alexnet@96"];
+/** Question 2a's own runs, in the page's order: the first layers the probes measurement sets beside VGG's blocks. */
+export const Q2A: string[] = Q2A_MODELS.map((m) => m.experiment).filter((n) => n.startsWith("q2a/"));
 export const Q2_ALL = [...Q2B, ...Q2A];
 
 // ---------------------------------------------------------------- 2a: maps and probes

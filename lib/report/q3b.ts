@@ -130,15 +130,22 @@ export function bnRate(m: Messages, runs: RunRecord[], lang: Lang): string | nul
   if (pairs.some((p) => !p.base?.n || !p.high)) return null;
   // The rate's effect on each: a significant drop, or every seed at chance or diverged, is "hurt".
   const effect = pairs.map(({ base, high }) => {
-    if (!high!.n) return { text: m.q3b.rateFailed(base!.label), hurt: true };
+    if (!high!.n) return { text: m.q3b.rateFailed(base!.label), hurt: true, gain: false };
     const c = versus(base!, high!, page);
     return {
       text: m.q3b.rateMoves(base!.label, acc(base!.testAcc), acc(high!.testAcc), c),
       hurt: c.significant === true && c.delta < 0,
+      gain: c.significant === true && c.delta > 0,
     };
   });
   const [g, b] = effect;
-  const verdict = g.hurt && !b.hurt ? "allows" : !g.hurt && !b.hurt ? "both" : g.hurt && b.hurt ? "neither" : "reverse";
+  const verdict = g.hurt && !b.hurt
+    ? "allows"
+    : !g.hurt && !b.hurt
+    ? (b.gain && !g.gain ? "gains" : "both")
+    : g.hurt && b.hurt
+    ? "neither"
+    : "reverse";
   return m.q3b.bnRate(rateFactor(), experiment(Q3B_LR[0][1]).optim.lr, g.text, b.text, verdict);
 }
 

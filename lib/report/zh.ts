@@ -546,10 +546,18 @@ export const zh: Messages = {
     rateFailed: (label: string) => `${label}在这一学习率下训练失败（所有随机种子都停在随机水平或发散）`,
     rateMoves: (label: string, a: string, b: string, c: Comparison) =>
       `${label}从 ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
-    bnRate: (factor: number, lr: number, g: string, b: string, verdict: "allows" | "both" | "neither" | "reverse") =>
+    bnRate: (
+      factor: number,
+      lr: number,
+      g: string,
+      b: string,
+      verdict: "allows" | "gains" | "both" | "neither" | "reverse",
+    ) =>
       `把学习率提高到 ${factor} 倍（${lr}）、其余设置不变：${g}；${b}。${
         {
           allows: "在这里批量规范化确实允许用更高的学习率：只有不带它的网络受到损害。",
+          gains:
+            "只有 BN-Inception 把更高的学习率变成了准确率的提升：批量规范化让它用得上这个学习率，GoogLeNet 则没有从中得到好处。",
           both: "在此训练预算下两者都能承受：更高的学习率并不是批量规范化在这里带来的好处。",
           neither: "两者都受到损害：在此训练预算下批量规范化并没有让更高的学习率变得可用。",
           reverse: "只有 BN-Inception 受到损害：“批量规范化允许更高学习率”的说法在这里不成立。",
