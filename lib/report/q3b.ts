@@ -155,20 +155,21 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   const g = s.get("q3b/googlenet");
   if (!g?.n) return [m.missingRuns];
   const size = commonSize(preset);
-  const out = [
+  // The verdict first (which successors beat GoogLeNet, which fall behind), then the numbers behind it.
+  const others = page.filter((x) => x !== g && x.n);
+  const vs = others.map((x) => ({ x, c: versus(g, x, page) }));
+  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => v.x.label);
+  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => v.x.label);
+  const out = [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat];
+  if (behind.length) out.push(m.q3b.behind(behind));
+  out.push(
     m.q3b.overview(
       page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),
       widthText(size.width),
       size.input,
       size.epochs,
     ),
-  ];
-  const others = page.filter((x) => x !== g && x.n);
-  const vs = others.map((x) => ({ x, c: versus(g, x, page) }));
-  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => v.x.label);
-  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => v.x.label);
-  out.push(beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat);
-  if (behind.length) out.push(m.q3b.behind(behind));
+  );
   const g1 = afterEpoch1(runs, "q3b/googlenet"), b1 = afterEpoch1(runs, "q3b/bn-inception");
   if (g1?.n && b1?.n) out.push(m.q3b.bnEarly(acc(b1.testAcc), acc(g1.testAcc), compare(g1, b1, [g1, b1])));
   out.push(bnRate(m, runs, lang) ?? "");
