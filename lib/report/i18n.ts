@@ -257,6 +257,8 @@ const en = {
       `Training method on ReLU LeNet: plain SGD ${sgd}, SGD with AlexNet's momentum and weight decay ${mom} (${
         en.diff(cm)
       } vs plain SGD, ${en.verdict(cm)}), Adam ${adam} (${en.diff(ca)} vs plain SGD, ${en.verdict(ca)}).`,
+    imageNet: (epochs: number, all: string, relu: string, diff: string, tRelu: string, images: string) =>
+      `Why AlexNet won on ImageNet but its ingredients do not win here: its depth, width, dropout and augmentation were built for 1.2 M 224-px photos of 1,000 classes, where a network has that much to fit and over-fitting to fight; on ${images} 28-px grey images of 10 classes ReLU LeNet already fits its training images to ${tRelu} and reaches ${relu} after ${epochs} epochs, and all the ingredients together reach ${all} (${diff}): the extra capacity has little left to learn, and the regularisers cost fit they do not pay back.`,
     adamEffect: "Adam instead of plain SGD",
     largestTie: (a: string, da: string, b: string, db: string) =>
       `The two largest effects measured on this page, “${a}” (${da} points) and “${b}” (${db}), cannot be told apart: their intervals overlap.`,

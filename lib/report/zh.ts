@@ -228,6 +228,8 @@ export const zh: Messages = {
       `在 ReLU LeNet 上比较训练方法：普通 SGD 为 ${sgd}；带 AlexNet 的动量和权重衰减的 SGD 为 ${mom}，与普通 SGD 相差 ${
         zh.diff(cm)
       }，${zh.verdict(cm)}；Adam 为 ${adam}，与普通 SGD 相差 ${zh.diff(ca)}，${zh.verdict(ca)}。`,
+    imageNet: (epochs: number, all: string, relu: string, diff: string, tRelu: string, images: string) =>
+      `为什么 AlexNet 在 ImageNet 上胜出，而它的这些做法在这里却不占优：它的深度、宽度、dropout 和数据增广是为 1,000 类、120 万张 224 像素的照片设计的，那里的网络有大量内容要拟合，也要对抗过拟合；而在 ${images} 张 10 类、28 像素的灰度图上，ReLU LeNet 的训练准确率已达 ${tRelu}，训练 ${epochs} 轮后测试准确率为 ${relu}，所有改进一起加上也只有 ${all}（${diff}）：多出的模型容量已没有多少可学，正则化手段损失的拟合能力也补不回来。`,
     adamEffect: "用 Adam 代替普通 SGD",
     largestTie: (a: string, da: string, b: string, db: string) =>
       `本页测得的两个最大效应“${a}”（${da} 个百分点）和“${b}”（${db} 个百分点）无法区分大小：两者的置信区间相互重叠。`,
