@@ -142,7 +142,7 @@ export const GROUPS = {
   vgg: {
     smoke: { ...SMOKE },
     laptop: { trainPerClass: 1000, testPerClass: null, epochs: 2, seeds: [1, 2] },
-    full: { ...FULL, seeds: [1] },
+    full: { ...FULL, seeds: [1, 2] },
   },
   /** The Inception family and ResNet-18 (question 3b), all at one width and input size. */
   inception: {

@@ -221,7 +221,7 @@ const en = {
     refVerdicts: (held: number, of: number, changed: string[]) =>
       changed.length === 0
         ? `All ${of} verdicts of this preset's runs below hold at that scale.`
-        : `${held} of ${of} verdicts of this preset's runs below hold at that scale; where they differ the reference holds (the same networks, trained on more data for more epochs): ${
+        : `${held} of ${of} verdicts of this preset's runs below hold at that scale; where they differ the reference holds (the same networks on the same data, trained for more epochs with more seeds): ${
           changed.join("; ")
         }.`,
     changed: (label: string, here: string, there: string) => `“${label}” is ${here} here but ${there} there`,
@@ -229,15 +229,28 @@ const en = {
     replication: "This preset's runs, with their intervals:",
     colReference: "reference (full)",
     colReferenceDelta: "Δ, reference",
-    largest: "It is the largest single effect measured on this page.",
-    notLargest: (label: string) => `The largest single effect measured on this page is “${label}”.`,
+    largest: "It is the largest effect of a single change to LeNet under Adam on this page.",
+    notLargest: (label: string) =>
+      `The largest effect of a single change to LeNet under Adam on this page is “${label}”.`,
     helped: (labels: string[]) =>
       `Added alone to ReLU LeNet, ${list(labels, " and ")} raised test accuracy beyond the 95% interval.`,
     noneHelped:
       "Added alone to ReLU LeNet, no other ingredient raised test accuracy beyond its 95% interval at this budget.",
     hurt: (labels: string[]) => `${list(labels, " and ")} lowered it beyond the interval.`,
-    allHeldDown: (all: string, relu: string, tAll: string, tRelu: string, images: string, width: number) =>
-      `All ingredients together reach ${all} against ReLU LeNet's ${relu}, and their train accuracy (${tAll}, scored in inference mode on a fixed ${images} training images) is also below ReLU LeNet's (${tRelu}): the combination fits the training data less well — dropout and augmentation hold it down by design, and ${width}× the channels with three more conv layers have more weights to fit in the same epochs.`,
+    allHeldDown: (
+      all: string,
+      relu: string,
+      tAll: string,
+      tRelu: string,
+      images: string,
+      lrAll: number,
+      lrRelu: number,
+    ) =>
+      `All ingredients together reach ${all} against ReLU LeNet's ${relu}, and their train accuracy (${tAll}, scored in inference mode on a fixed ${images} training images) is also below ReLU LeNet's (${tRelu}): the combination fits the training data less well — dropout and augmentation hold it down by design${
+        lrAll !== lrRelu
+          ? `, and it trains at Adam lr ${lrAll} (chosen on the validation split) where ReLU LeNet trains at ${lrRelu}`
+          : ""
+      }.`,
     allEpochsUntested: "Whether more epochs close the gap is not tested: no longer run of both networks is stored.",
     allMoreEpochs: (epochs: number, all: string, relu: string, c: Comparison, tAll: string, tRelu: string) =>
       `With ${epochs} epochs (the reference runs) all ingredients together reach ${all} against ReLU LeNet's ${relu} (${
@@ -245,7 +258,7 @@ const en = {
       }, ${en.verdict(c)}; train accuracy ${tAll} vs ${tRelu})${
         c.significant && c.delta < 0
           ? ": more epochs do not close the gap, so on 28×28 Fashion-MNIST the regularisers AlexNet needed for 1.2 M ImageNet images cost more fit than the over-fitting they prevent."
-          : ": with more epochs the gap is no longer significant, so at this preset the budget holds the combination back."
+          : ": with more epochs the gap shrinks to a difference this page cannot tell from zero, though the combination still fits its training images less well."
       }`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `All ingredients together reach ${all} against ReLU LeNet's ${relu} with a larger train − test gap (${gAll} vs ${gRelu}): the extra capacity over-fits at this budget.`,
@@ -261,14 +274,14 @@ const en = {
       `Why AlexNet won on ImageNet but its ingredients do not win here: its depth, width, dropout and augmentation were built for 1.2 M 224-px photos of 1,000 classes, where a network has that much to fit and over-fitting to fight; on ${images} 28-px grey images of 10 classes ReLU LeNet already fits its training images to ${tRelu} and reaches ${relu} after ${epochs} epochs, and all the ingredients together reach ${all} (${diff}): the extra capacity has little left to learn, and the regularisers cost fit they do not pay back.`,
     adamEffect: "Adam instead of plain SGD",
     largestTie: (a: string, da: string, b: string, db: string) =>
-      `The two largest effects measured on this page, “${a}” (${da} points) and “${b}” (${db}), cannot be told apart: their intervals overlap.`,
+      `Of the single changes to LeNet under Adam, the two largest effects, “${a}” (${da} points) and “${b}” (${db}), are not ranked by this page: their 95% intervals overlap.`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>
       `Activation and optimiser crossed: under plain SGD, ReLU moves LeNet from ${ss} to ${rs} (${
         en.diff(sgd)
       }); under Adam from ${sa} to ${ra} (${en.diff(adam)})${
         differ
           ? sgd.delta > adam.delta
-            ? ": ReLU's gain is larger under SGD, the way AlexNet was trained, so the Adam-trained comparison above understates it."
+            ? ": ReLU's gain is larger under plain SGD than under Adam (at this preset sigmoid + SGD is itself under-trained, so the size of the gap measures the budget too)."
             : ": ReLU's gain is smaller under SGD than under Adam."
           : ": the two gains cannot be told apart, so the optimiser does not change what ReLU buys here."
       }`,
@@ -492,12 +505,24 @@ const en = {
       }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
       `In GoogLeNet, 1×1 convolutions that reduce channels before the 3×3 and 5×5 branches hold ${reduce} of the parameters; without them (3×3 and 5×5 on the full input channels) it would have ${without} parameters instead of ${withIt}.`,
-    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean, moreCompute: boolean) =>
+    macs: (
+      input: number,
+      nin: string,
+      alex: string,
+      np: string,
+      nm: string,
+      gp: string,
+      gm: string,
+      ninMore: boolean,
+      disproportionate: boolean,
+    ) =>
       `${
-        moreCompute ? "Fewer parameters are not less compute" : "Compute shrinks less than the parameters"
-      }: at one input size, ${input}×${input}, NiN needs ${nin} multiply-adds per image against AlexNet's ${alex}${
+        disproportionate
+          ? "Fewer parameters do not mean proportionally less compute"
+          : "Compute falls with the parameters"
+      }: at one input size, ${input}×${input}, NiN has ${np} of AlexNet's parameters and ${nm} of its multiply-adds (${nin} against ${alex} per image${
         ninMore ? ", because its 1×1 layers run at every position of large maps" : ""
-      }, and GoogLeNet has ${gp} of AlexNet's parameters but ${gm} of its multiply-adds.`,
+      }), GoogLeNet ${gp} of the parameters and ${gm} of the multiply-adds.`,
     gapIntro: (dense: string) =>
       `Does global average pooling slow training? Measured on ReLU LeNet, its dense head (${dense} parameters in all) against two GAP heads:`,
     gapHead: (

@@ -165,15 +165,15 @@ function allSentences(
   const c = versus(relu, all, page);
   if (c.significant && c.delta < 0) {
     if (Number.isFinite(all.trainAcc) && all.trainAcc < relu.trainAcc - 0.005) {
-      // The width multiplier the combination trains with, from its definition (4: the channels, not 16).
-      const width = (experiment(all.experiment).modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1;
+      // The combination's own learning rate, where its recipe differs from ReLU LeNet's (a second change).
       const held = m.q1a.allHeldDown(
         acc(all.testAcc),
         acc(relu.testAcc),
         acc(all.trainAcc),
         acc(relu.trainAcc),
         thousandsOf(TRAIN_EVAL_PER_CLASS * 10),
-        width,
+        experiment(all.experiment).optim.lr,
+        experiment(relu.experiment).optim.lr,
       );
       // More epochs: the reference's runs of the same two networks, where stored, test it.
       const ref = byName(summaries(reference, ["q1a/relu", "q1a/alexnet-style"], lang));

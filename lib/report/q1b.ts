@@ -234,7 +234,7 @@ export async function q1bEvidence(
   const page = summaries(runs, Q1B, ctx.lang);
   const step1 = rungs.find((r) => r.key === "alexnet");
   const s1 = step1?.summary;
-  const images = s1 ? thousandsOf(Math.round(s1.imagesPerSecond * s1.secondsPerEpoch)) : "–";
+  const images = s1 ? thousandsOf(s1.trainImages) : "–";
   const ladderTable = tableHtml<Rung>(rungs, [
     { label: "", cell: (r) => (r.summary ? "" : r.key), numeric: false },
     { label: m.experiment, cell: (r) => r.label, numeric: false },

@@ -189,10 +189,13 @@ export function q3aAnswer(
       COMMON_INPUT,
       thousandsOf(nin.macsCommon),
       thousandsOf(alex.macsCommon),
+      pctOf(nin.params / alex.params, 0),
+      pctOf(nin.macsCommon / alex.macsCommon, 0),
       pctOf(goog.params / alex.params, 0),
       pctOf(goog.macsCommon / alex.macsCommon, 0),
       nin.macsCommon > alex.macsCommon,
-      nin.macsCommon > alex.macsCommon || goog.macsCommon > alex.macsCommon,
+      // Compute shrinks far less than the parameters (by more than 2× their share) for both.
+      [nin, goog].every((x) => x.macsCommon / alex.macsCommon > 2 * (x.params / alex.params)),
     ),
   ];
   out.push(...gapSentences(m, runs, lang));

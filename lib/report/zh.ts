@@ -193,7 +193,7 @@ export const zh: Messages = {
     refVerdicts: (held: number, of: number, changed: string[]) =>
       changed.length === 0
         ? `下面本预设的运行得出的 ${of} 个结论，在该规模下全部成立。`
-        : `下面本预设的运行得出的 ${of} 个结论中，有 ${held} 个在该规模下仍然成立；不一致的以参考运行为准（网络相同，但数据更多、训练轮数更多）：${
+        : `下面本预设的运行得出的 ${of} 个结论中，有 ${held} 个在该规模下仍然成立；不一致的以参考运行为准（网络和数据都相同，但训练轮数更多、随机种子更多）：${
           changed.join("；")
         }。`,
     changed: (label: string, here: string, there: string) => `“${label}”在本预设下${here}，在参考规模下${there}`,
@@ -201,14 +201,24 @@ export const zh: Messages = {
     replication: "本预设的各次运行及其置信区间如下：",
     colReference: "参考运行（full）",
     colReferenceDelta: "参考运行的差值",
-    largest: "这是本页测得的最大单项效应。",
-    notLargest: (label: string) => `本页测得的最大单项效应是“${label}”。`,
+    largest: "在本页用 Adam 训练、对 LeNet 只改一处的对比中，这是最大的效应。",
+    notLargest: (label: string) => `在本页用 Adam 训练、对 LeNet 只改一处的对比中，最大的效应是“${label}”。`,
     helped: (labels: string[]) =>
       `单独加到 ReLU LeNet 上时，${quoted(labels)}显著提高了测试准确率（95% 置信区间不包含零）。`,
     noneHelped: "单独加到 ReLU LeNet 上时，在此训练预算下没有其他改进能显著提高测试准确率（以 95% 置信区间判断）。",
     hurt: (labels: string[]) => `${quoted(labels)}则显著降低了测试准确率。`,
-    allHeldDown: (all: string, relu: string, tAll: string, tRelu: string, images: string, width: number) =>
-      `所有改进一起加上后，测试准确率为 ${all}，而 ReLU LeNet 为 ${relu}；它的训练准确率（${tAll}，在固定的 ${images} 张训练图像上以推理模式评估）也低于 ReLU LeNet（${tRelu}）：组合模型对训练数据拟合得更差——dropout 和数据增广本来就会压低训练准确率，而 ${width} 倍的通道数加上多出的 3 个卷积层，在同样的轮数内要拟合的权重也更多。`,
+    allHeldDown: (
+      all: string,
+      relu: string,
+      tAll: string,
+      tRelu: string,
+      images: string,
+      lrAll: number,
+      lrRelu: number,
+    ) =>
+      `所有改进一起加上后，测试准确率为 ${all}，而 ReLU LeNet 为 ${relu}；它的训练准确率（${tAll}，在固定的 ${images} 张训练图像上以推理模式评估）也低于 ReLU LeNet（${tRelu}）：组合模型对训练数据拟合得更差——dropout 和数据增广本来就会压低训练准确率${
+        lrAll !== lrRelu ? `，而且它用的是 Adam 学习率 ${lrAll}（在验证集上选定），ReLU LeNet 用的是 ${lrRelu}` : ""
+      }。`,
     allEpochsUntested: "更多轮数能否缩小这一差距未经检验：没有保存这两个网络更长的运行。",
     allMoreEpochs: (epochs: number, all: string, relu: string, c: Comparison, tAll: string, tRelu: string) =>
       `训练 ${epochs} 轮时（参考运行），所有改进一起加上后为 ${all}，ReLU LeNet 为 ${relu}（${zh.diff(c)}，${
@@ -216,7 +226,7 @@ export const zh: Messages = {
       }；训练准确率 ${tAll} 对 ${tRelu}）${
         c.significant && c.delta < 0
           ? "：更多轮数并没有缩小差距。可见在 28×28 的 Fashion-MNIST 上，AlexNet 为 120 万张 ImageNet 图像准备的正则化手段，损失的拟合能力多于它防止的过拟合。"
-          : "：轮数增加后差距不再显著，可见在本预设下组合模型受训练预算所限。"
+          : "：轮数增加后差距缩小到本页无法与零区分的程度，但组合模型对训练图像的拟合仍然更差。"
       }`,
     allOverfit: (all: string, relu: string, gAll: string, gRelu: string) =>
       `所有改进一起加上后，测试准确率为 ${all}，而 ReLU LeNet 为 ${relu}，且训练−测试差距更大（${gAll} 对 ${gRelu}）：在此训练预算下，多出来的模型容量导致了过拟合。`,
@@ -232,14 +242,14 @@ export const zh: Messages = {
       `为什么 AlexNet 在 ImageNet 上胜出，而它的这些做法在这里却不占优：它的深度、宽度、dropout 和数据增广是为 1,000 类、120 万张 224 像素的照片设计的，那里的网络有大量内容要拟合，也要对抗过拟合；而在 ${images} 张 10 类、28 像素的灰度图上，ReLU LeNet 的训练准确率已达 ${tRelu}，训练 ${epochs} 轮后测试准确率为 ${relu}，所有改进一起加上也只有 ${all}（${diff}）：多出的模型容量已没有多少可学，正则化手段损失的拟合能力也补不回来。`,
     adamEffect: "用 Adam 代替普通 SGD",
     largestTie: (a: string, da: string, b: string, db: string) =>
-      `本页测得的两个最大效应“${a}”（${da} 个百分点）和“${b}”（${db} 个百分点）无法区分大小：两者的置信区间相互重叠。`,
+      `在用 Adam 训练、对 LeNet 只改一处的对比中，最大的两个效应“${a}”（${da} 个百分点）和“${b}”（${db} 个百分点）本页不作排序：两者的 95% 置信区间相互重叠。`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>
       `激活函数与优化器交叉对比：用普通 SGD 训练时，ReLU 使 LeNet 从 ${ss} 提高到 ${rs}（${
         zh.diff(sgd)
       }）；用 Adam 训练时从 ${sa} 到 ${ra}（${zh.diff(adam)}）${
         differ
           ? sgd.delta > adam.delta
-            ? "：ReLU 在 SGD（AlexNet 的训练方式）下的提升更大，上面用 Adam 训练得到的对比低估了它。"
+            ? "：ReLU 在普通 SGD 下的提升比在 Adam 下大（在本预设下 sigmoid + SGD 本身欠训练，所以差距的大小也反映了训练预算）。"
             : "：ReLU 在 SGD 下的提升比在 Adam 下小。"
           : "：两种提升无法区分，优化器并不改变 ReLU 带来的好处。"
       }`,
@@ -460,12 +470,22 @@ export const zh: Messages = {
       }`,
     oneByOne: (reduce: string, without: string, withIt: string) =>
       `在 GoogLeNet 中，位于 3×3 和 5×5 路径之前、用来减少通道数的 1×1 卷积占参数量的 ${reduce}；如果没有它们（3×3 和 5×5 卷积直接作用于全部输入通道），参数量将是 ${without}，而不是 ${withIt}。`,
-    macs: (input: number, nin: string, alex: string, gp: string, gm: string, ninMore: boolean, moreCompute: boolean) =>
+    macs: (
+      input: number,
+      nin: string,
+      alex: string,
+      np: string,
+      nm: string,
+      gp: string,
+      gm: string,
+      ninMore: boolean,
+      disproportionate: boolean,
+    ) =>
       `${
-        moreCompute ? "参数少不等于计算少" : "计算量的减少不如参数量"
-      }：在同一输入尺寸 ${input}×${input} 下，NiN 每张图像需要 ${nin} 次乘加，AlexNet 为 ${alex}${
+        disproportionate ? "参数少并不意味着计算量按比例减少" : "计算量随参数量一同减少"
+      }：在同一输入尺寸 ${input}×${input} 下，NiN 的参数量是 AlexNet 的 ${np}，乘加次数是它的 ${nm}（每张图像 ${nin} 次，AlexNet 为 ${alex} 次${
         ninMore ? "，因为 NiN 的 1×1 层要在大尺寸特征图的每个位置上计算" : ""
-      }；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数却是它的 ${gm}。`,
+      }）；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数是它的 ${gm}。`,
     gapIntro: (dense: string) =>
       `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，用它的全连接头（全网共 ${dense} 个参数）与两种 GAP 头对比：`,
     gapHead: (
