@@ -547,7 +547,7 @@ const en = {
       `At matched capacity: ${verdict.charAt(0).toLowerCase()}${verdict.slice(1)}`,
     gapYes: "Here it did: the GAP head started behind and caught up by the end.",
     gapWorse:
-      "The GAP head is behind at the end too: at this budget it is a weaker classifier, which is more than slower training.",
+      "The GAP head is still behind after the last epoch: whether it would catch up with more epochs is not measured here.",
     gapNo: "Here it did not measurably slow training.",
     gapFaster: "Here the GAP head learned faster.",
   },
@@ -586,7 +586,11 @@ const en = {
         fastest
           ? `“${fastest}” trains in ${sFastest} s per epoch at an accuracy that cannot be told apart from the best, “${best}” (${sBest} s)`
           : `“${best}” is both the most accurate and, among the models that match it, the fastest (${sBest} s per epoch)`
-      }${slowest ? `; the slowest, “${slowest}”, takes ${sSlowest} s per epoch, ${r} as long` : ""}.`,
+      }${
+        slowest
+          ? `; the slowest, “${slowest}”, takes ${sSlowest} s per epoch, ${r} the time of “${fastest ?? best}”`
+          : ""
+      }.`,
     v3Diagnosis: (
       input: number,
       a: number,
@@ -598,19 +602,26 @@ const en = {
       tV3: string,
       tG: string,
       underFits: boolean,
+      gV3: string,
+      gG: string,
+      gapLarger: boolean,
     ) =>
       `Inception v3 at ${input} px runs its three stages on ${a}×${a}, ${b}×${b} and ${c}×${c} grids${
         small
           ? `; its paper found the n×1 factorisation of the middle stage to work on grids ${min} to ${max} wide, so at this input its design is tested where it was not meant to work`
           : `, within the ${min}–${max} grids its paper found the n×1 factorisation to work on`
-      }. Its train accuracy (${tV3}) is ${underFits ? "also below GoogLeNet's" : "not below GoogLeNet's"} (${tG}): ${
+      }. Its train accuracy (${tV3}) is ${underFits ? "also below GoogLeNet's" : "not below GoogLeNet's"} (${tG})${
+        gapLarger ? ` and its train − test gap is larger (${gV3} against ${gG})` : ""
+      }: ${
         underFits
-          ? "it under-fits in this budget rather than over-fitting"
+          ? gapLarger
+            ? "it fits its training images worse and generalises worse too"
+            : "it fits its training images worse, without a larger gap to the test set"
           : "its lower test accuracy is not under-fitting"
       }.`,
     rateCaption: (factor: number) =>
-      `What batch normalisation allows: the same networks at ${factor}× the learning rate, everything else held`,
-    colRateDelta: "Δ vs the five's rate (points, 95% interval)",
+      `Does batch normalisation allow a higher learning rate? The same networks at ${factor}× the rate, everything else held`,
+    colRateDelta: (lr: number) => `Δ vs lr ${lr} (points, 95% interval)`,
     rateFailed: (label: string) => `${label} fails at it (every seed at chance or diverged)`,
     rateMoves: (label: string, a: string, b: string, c: Comparison) =>
       `${label} goes from ${a} to ${b} (${en.diff(c)}, ${en.verdict(c)})`,
@@ -623,9 +634,10 @@ const en = {
     ) =>
       `At ${factor}× the learning rate (${lr}), everything else held: ${g}; ${b}. ${
         {
-          allows: "Batch normalisation allows the higher rate here: only the network without it is hurt.",
+          allows:
+            "Only the network without batch normalisation is hurt: batch normalisation is the likely reason the higher rate works, though BN-Inception also differs in its paired 3×3 convolutions and its size.",
           gains:
-            "Only BN-Inception turns the higher rate into accuracy: batch normalisation lets it use the rate, while GoogLeNet gains nothing from it.",
+            "Only BN-Inception turns the higher rate into accuracy, while GoogLeNet neither gains nor breaks: batch normalisation is the likely reason, though BN-Inception also differs in its paired 3×3 convolutions and its size.",
           both: "Both tolerate it at this budget: the higher rate is not what batch normalisation buys here.",
           neither: "Both are hurt: at this budget batch normalisation does not make the higher rate usable.",
           reverse:

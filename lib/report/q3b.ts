@@ -111,6 +111,9 @@ export function v3Diagnosis(
     acc(v3.trainAcc),
     acc(g.trainAcc),
     v3.trainAcc < g.trainAcc - 0.005,
+    acc(v3.gap),
+    acc(g.gap),
+    v3.gap > g.gap + 0.01,
   );
 }
 
@@ -219,7 +222,7 @@ export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<
       },
       { label: m.colTestAcc, cell: (x) => (x.n ? withHalf(x.testAcc, x.testAccHalf) : "–"), numeric: true },
       {
-        label: m.q3b.colRateDelta,
+        label: m.q3b.colRateDelta(experiment(Q3B_LR[0][0]).optim.lr),
         cell: (x) => {
           const pair = Q3B_LR.find(([, h]) => h === x.experiment);
           const b = pair && lrBy.get(pair[0]);

@@ -273,7 +273,7 @@ export const zh: Messages = {
         floor ? "简化后的网络仍高于作业要求的 0.85" : "简化后的网络低于作业要求的 0.85"
       }。`,
     refTime: (s1: string, s6: string, r: string, device: string) =>
-      `在该规模下训练一轮分别需要 ${s1} s 和 ${s6} s：简化后的网络训练快 ${r}（取 ${device} 上各运行自身的每轮用时）。`,
+      `在该规模下训练一轮分别需要 ${s1} s 和 ${s6} s：简化后网络的训练速度是原网络的 ${r}（取 ${device} 上各运行自身的每轮用时）。`,
     replication: "下面是本预设的简化阶梯及其置信区间：",
     finalHere: "简化后的网络逐层结构（本预设下训练的版本）",
     finalFull: "同一网络在 full 预设（作业的规模）下的结构",
@@ -294,10 +294,10 @@ export const zh: Messages = {
         ? `训练过的 ${n} 步，测试准确率全部不低于 85%，且每一步的 95% 置信区间都完全在这条下限之上。`
         : `训练过的 ${n} 步中，有 ${k} 步的 95% 置信区间完全高于 85%；${quoted(labels)}没有做到。`,
     fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
-      `仍高于 85% 下限的最快一步是“${label}”：在全部 60,000 张图像上每轮 ${seconds} 秒，比第 1 步快 ${speedup}，测试准确率为 ${a}（计时方式：${how}）。`,
+      `仍高于 85% 下限的最快一步是“${label}”：在全部 60,000 张图像上每轮 ${seconds} 秒，速度是第 1 步的 ${speedup}，测试准确率为 ${a}（计时方式：${how}）。`,
     runsRatio: (speedup: string, agree: boolean, device: string) =>
       agree
-        ? `训练运行自己记录的每轮用时（${device}）与此一致：同一步比第 1 步快 ${speedup}。`
+        ? `训练运行自己记录的每轮用时（${device}）与此一致：同一步的速度是第 1 步的 ${speedup}。`
         : `训练运行自己记录的每轮用时（${device}）给出的加速比不同，为 ${speedup}：这些运行的计时条件（机器，以及同时占用其 CPU 核的其他运行）与计时记录不同，而计时记录对阶梯的每一级都用同一种方式计时，因此本页的加速比以计时记录为准。`,
     noneAbove: (best: string) =>
       `没有哪一步的 95% 置信区间完全高于 85%（最好的是 ${best}）：本预设的训练预算达不到这道题的要求。`,
@@ -506,7 +506,7 @@ export const zh: Messages = {
       }。`,
     gapVerdictMatched: (verdict: string) => `参数量相当时：${verdict}`,
     gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
-    gapWorse: "到训练结束时 GAP 头仍然落后：在此训练预算下它是更弱的分类器，问题不只是训练得慢。",
+    gapWorse: "到最后一轮 GAP 头仍然落后：更多轮数后能否追上，本页没有测量。",
     gapNo: "在这里测不出它减慢了训练。",
     gapFaster: "在这里 GAP 头反而学得更快。",
   },
@@ -543,7 +543,7 @@ export const zh: Messages = {
         fastest
           ? `“${fastest}”每轮只需 ${sFastest} s，准确率与最好的“${best}”（每轮 ${sBest} s）差异不显著`
           : `“${best}”准确率最高，在与它差异不显著的模型中也最快（每轮 ${sBest} s）`
-      }${slowest ? `；最慢的“${slowest}”每轮 ${sSlowest} s，是它的 ${r}` : ""}。`,
+      }${slowest ? `；最慢的“${slowest}”每轮 ${sSlowest} 秒，用时是“${fastest ?? best}”的 ${r}` : ""}。`,
     v3Diagnosis: (
       input: number,
       a: number,
@@ -555,16 +555,24 @@ export const zh: Messages = {
       tV3: string,
       tG: string,
       underFits: boolean,
+      gV3: string,
+      gG: string,
+      gapLarger: boolean,
     ) =>
       `输入为 ${input} 像素时，Inception v3 的三个阶段分别在 ${a}×${a}、${b}×${b} 和 ${c}×${c} 的网格上运行${
         small
-          ? `；其论文发现中间阶段的 n×1 分解只在宽 ${min} 到 ${max} 的网格上效果好，所以在这个输入尺寸下检验的是它本不适用的情形`
+          ? `；其论文发现中间阶段的 n×1 分解在宽 ${min} 到 ${max} 的网格上效果好，所以在这个输入尺寸下检验的是它本不适用的情形`
           : `，处在其论文认为 n×1 分解有效的 ${min}–${max} 网格范围内`
-      }。它的训练准确率（${tV3}）${underFits ? "也低于" : "并不低于"} GoogLeNet（${tG}）：${
-        underFits ? "在此训练预算下它是欠拟合，而不是过拟合" : "它较低的测试准确率不是欠拟合造成的"
+      }。它的训练准确率（${tV3}）${underFits ? "也低于" : "并不低于"} GoogLeNet（${tG}）${
+        gapLarger ? `，训练与测试准确率之差也更大（${gV3} 对 ${gG}）` : ""
+      }：${
+        underFits
+          ? gapLarger ? "它对训练图像拟合得更差，泛化也更差" : "它对训练图像拟合得更差，但与测试集的差距并不更大"
+          : "它较低的测试准确率不是欠拟合造成的"
       }。`,
-    rateCaption: (factor: number) => `批量规范化允许什么：同样的网络把学习率提高到 ${factor} 倍，其余设置不变`,
-    colRateDelta: "相对原学习率的差值（百分点，95% 置信区间）",
+    rateCaption: (factor: number) =>
+      `批量规范化能否支持更大的学习率：同样的网络把学习率提高到 ${factor} 倍，其余设置不变`,
+    colRateDelta: (lr: number) => `相对学习率 ${lr} 的差值（百分点，95% 置信区间）`,
     rateFailed: (label: string) => `${label}在这一学习率下训练失败（所有随机种子都停在随机水平或发散）`,
     rateMoves: (label: string, a: string, b: string, c: Comparison) =>
       `${label}从 ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
@@ -577,9 +585,10 @@ export const zh: Messages = {
     ) =>
       `把学习率提高到 ${factor} 倍（${lr}）、其余设置不变：${g}；${b}。${
         {
-          allows: "在这里批量规范化确实允许用更高的学习率：只有不带它的网络受到损害。",
+          allows:
+            "只有不带批量规范化的网络受到损害：批量规范化很可能是更高学习率可用的原因，不过 BN-Inception 还在成对的 3×3 卷积和规模上与 GoogLeNet 不同。",
           gains:
-            "只有 BN-Inception 把更高的学习率变成了准确率的提升：批量规范化让它用得上这个学习率，GoogLeNet 则没有从中得到好处。",
+            "只有 BN-Inception 把更高的学习率变成了准确率的提升，GoogLeNet 既没有提升也没有训练失败：批量规范化很可能是原因，不过 BN-Inception 还在成对的 3×3 卷积和规模上与 GoogLeNet 不同。",
           both: "在此训练预算下两者都能承受：更高的学习率并不是批量规范化在这里带来的好处。",
           neither: "两者都受到损害：在此训练预算下批量规范化并没有让更高的学习率变得可用。",
           reverse: "只有 BN-Inception 受到损害：“批量规范化允许更高学习率”的说法在这里不成立。",
