@@ -273,6 +273,9 @@ const en = {
     imageNet: (epochs: number, all: string, relu: string, diff: string, tRelu: string, images: string) =>
       `Why AlexNet won on ImageNet but its ingredients do not win here: its depth, width, dropout and augmentation were built for 1.2 M 224-px photos of 1,000 classes, where a network has that much to fit and over-fitting to fight; on ${images} 28-px grey images of 10 classes ReLU LeNet already fits its training images to ${tRelu} and reaches ${relu} after ${epochs} epochs, and all the ingredients together reach ${all} (${diff}): the extra capacity has little left to learn, and the regularisers cost fit they do not pay back.`,
     adamEffect: "Adam instead of plain SGD",
+    reluAdam: "ReLU LeNet, Adam",
+    sigmoidAdam: "LeNet (sigmoid), Adam",
+    crossCaption: "Activation × optimiser: sigmoid and ReLU LeNet, each under plain SGD and under Adam",
     largestTie: (a: string, da: string, b: string, db: string) =>
       `Of the single changes to LeNet under Adam, the two largest effects, “${a}” (${da} points) and “${b}” (${db}), are not ranked by this page: their 95% intervals overlap.`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>

@@ -313,19 +313,21 @@ export async function q1aEvidence(ctx: PageContext, runs: RunRecord[], reference
   const refPage = summaries(reference, Q1A_ALL, ctx.lang);
   const ref = byName(refPage);
   const relu = s.get("q1a/relu");
-  const table = (names: string[], vs: Summary | undefined, caption: string) =>
+  // In the optimiser tables the Adam runs are named by their optimiser (their labels name the ablation).
+  const adamLabels: Record<string, string> = { "q1a/relu": m.q1a.reluAdam, "q1a/lenet": m.q1a.sigmoidAdam };
+  const table = (names: string[], vs: Summary | undefined, caption: string, labels: Record<string, string> = {}) =>
     tableHtml<Summary>(names.flatMap((n) => s.get(n) ?? []), [
-      { label: m.experiment, cell: (x) => x.label, numeric: false },
+      { label: m.experiment, cell: (x) => labels[x.experiment] ?? x.label, numeric: false },
       { label: m.colTestAcc, cell: (x) => withHalf(x.testAcc, x.testAccHalf), numeric: true },
       {
-        label: m.colDelta(vs?.label ?? ""),
+        label: m.colDelta(vs ? labels[vs.experiment] ?? vs.label : ""),
         cell: (x) => (vs && x !== vs ? deltaCell(versus(vs, x, page)) : ""),
         numeric: true,
       },
       { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
       { label: m.colGap, cell: (x) => acc(x.gap), numeric: true },
       { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
-      ...(refPage.length
+      ...(names.some((n) => ref.get(n)?.n)
         ? [
           { label: m.q1a.colReference, cell: (x: Summary) => accOf(ref.get(x.experiment)), numeric: true },
           {
@@ -348,7 +350,13 @@ export async function q1aEvidence(ctx: PageContext, runs: RunRecord[], reference
         curvePoints(m, runs, ["q1a/lenet", "q1a/relu", "q1a/dropout", "q1a/alexnet-style"], ctx.lang),
         m.q1a.curvesTitle,
       ) +
-      table(["q1a/sgd", "q1a/momentum", "q1a/relu"], s.get("q1a/sgd"), m.q1a.optimCaption) +
+      table(["q1a/sgd", "q1a/momentum", "q1a/relu"], s.get("q1a/sgd"), m.q1a.optimCaption, adamLabels) +
+      table(
+        ["q1a/sigmoid-sgd", "q1a/sgd", "q1a/lenet", "q1a/relu"],
+        s.get("q1a/sigmoid-sgd"),
+        m.q1a.crossCaption,
+        adamLabels,
+      ) +
       (seeds.length
         ? tableHtml(seeds, [
           { label: m.experiment, cell: (r) => String(r.label), numeric: false },

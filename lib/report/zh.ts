@@ -241,6 +241,9 @@ export const zh: Messages = {
     imageNet: (epochs: number, all: string, relu: string, diff: string, tRelu: string, images: string) =>
       `为什么 AlexNet 在 ImageNet 上胜出，而它的这些做法在这里却不占优：它的深度、宽度、dropout 和数据增广是为 1,000 类、120 万张 224 像素的照片设计的，那里的网络有大量内容要拟合，也要对抗过拟合；而在 ${images} 张 10 类、28 像素的灰度图上，ReLU LeNet 的训练准确率已达 ${tRelu}，训练 ${epochs} 轮后测试准确率为 ${relu}，所有改进一起加上也只有 ${all}（${diff}）：多出的模型容量已没有多少可学，正则化手段损失的拟合能力也补不回来。`,
     adamEffect: "用 Adam 代替普通 SGD",
+    reluAdam: "ReLU LeNet，Adam",
+    sigmoidAdam: "LeNet（sigmoid），Adam",
+    crossCaption: "激活函数 × 优化器：sigmoid 与 ReLU 的 LeNet，分别用普通 SGD 和 Adam 训练",
     largestTie: (a: string, da: string, b: string, db: string) =>
       `在用 Adam 训练、对 LeNet 只改一处的对比中，最大的两个效应“${a}”（${da} 个百分点）和“${b}”（${db} 个百分点）本页不作排序：两者的 95% 置信区间相互重叠。`,
     crossed: (ss: string, rs: string, sgd: Comparison, sa: string, ra: string, adam: Comparison, differ: boolean) =>
