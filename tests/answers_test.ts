@@ -711,7 +711,7 @@ Deno.test("Q2a: probes compared at equal feature counts with intervals, the maps
   );
   assert.match(
     text,
-    /On all their features \(32 in the first block, 256 in the last\) the probes read 0\.760 and 0\.840, \+8\.0 points against \+8\.0 at equal features: more features add nothing/,
+    /On all their features \(32 in the first block, 256 in the last\) the probes read 0\.760 and 0\.840, \+8\.0 points against \+8\.0 at equal features: using all features raises every probe but does not widen the gap/,
   );
   assert.match(text, /\|r\| = 0\.65 in VGG block 1 and 0\.25 in VGG block 5 — deeper maps look less like the garment/);
   assert.match(

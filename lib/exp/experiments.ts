@@ -170,8 +170,8 @@ export const LAPTOP_WHY: Record<keyof typeof GROUPS, Reasons> = {
   },
   alexnet: {
     inputSize: T(
-      "67 px: the smallest input AlexNet's 11×11/4 stem and three 3/2 pools accept (224 costs 11× the MACs)",
-      "67 像素：AlexNet 的 11×11/4 起始层和三个 3/2 汇聚层所能接受的最小输入（224 像素时乘加次数是它的 11 倍）",
+      "67 px: the smallest input AlexNet's 11×11/4 stem and three 3/2 pools accept (224 costs 12× the MACs)",
+      "67 像素：AlexNet 的 11×11/4 起始层和三个 3/2 汇聚层所能接受的最小输入（224 像素时乘加次数是它的 12 倍）",
     ),
     widthScale: T(
       "¼ of every channel count and dense 1,024 (the simplification steps are relative, so all shrink alike)",

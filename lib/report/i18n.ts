@@ -396,7 +396,7 @@ const en = {
       `On all their features (${fFirst} in the first block, ${fLast} in the last) the probes read ${pf} and ${pl}, ${dAll} points against ${dEqual} at equal features${
         more
           ? ": part of the gain with depth is only more inputs to the probe"
-          : ": more features add nothing beyond depth here"
+          : ": using all features raises every probe but does not widen the gap between the first and the last block"
       }.`,
     mapsRead: (
       first: string,
@@ -453,12 +453,12 @@ const en = {
       `At the assignment's settings (reference runs on all ${images} training images, ${epochs} epochs, ${seeds}), VGG-11/8 reaches ${a224} at 224 px and ${a96} at 96 px: ${
         en.diff(c)
       }, ${en.verdict(c)}.`,
-    refTime: (r: string, device: string) =>
-      `There an epoch at 224 px takes ${r} the time of one at 96 px (the runs' own epochs on ${device}, the one device that trained both sizes).`,
-    replication: (agree: boolean, images: string, epochs: number, share: string) =>
+    refTime: (r: string, device: string, macs: string) =>
+      `There an epoch at 224 px takes ${r} the time of one at 96 px (the runs' own epochs on ${device}, the one device that trained both sizes; the ratio of multiply-adds is ${macs}).`,
+    replication: (agree: boolean, images: string, epochs: number, share: string, steps: number) =>
       agree
         ? `This preset (${images} training images, ${epochs} epochs) replicates that verdict:`
-        : `This preset (${images} training images, ${epochs} epochs, ${share} of the reference's training) reaches another verdict, and the reference holds: so short a budget compares how far each input size gets in its first few hundred steps, not where training ends:`,
+        : `This preset (${images} training images, ${epochs} epochs, ${share} of the reference's training) reaches another verdict, and the reference holds: so short a budget compares how far each input size gets in its first ${steps} steps, not where training ends:`,
     noReference: "No reference run at the assignment's settings is stored (deno task exp run q2b --preset full).",
     kernelsCaption: (batch: number, how: string) =>
       `Where a training step's time goes, per kernel group, at 224 and 96 (batch ${batch}, one profiled step, mean of 3; ${how})`,

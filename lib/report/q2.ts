@@ -277,7 +277,15 @@ export function referenceRuns(ctx: PageContext): Promise<RunRecord[]> {
  * the time per epoch where one device ran both, then whether this preset's verdict agrees (and, where it
  * does not, why the smaller budget misleads). Null without reference runs of both sizes.
  */
-export function q2bReferenceLead(m: Messages, page: Summary[], reference: RunRecord[], c: Comparison): string[] | null {
+export function q2bReferenceLead(
+  m: Messages,
+  page: Summary[],
+  reference: RunRecord[],
+  c: Comparison,
+  /** The multiply-add ratio 224 ÷ 96, as printed; this preset's training steps per run. */
+  macRatio: string,
+  steps: number,
+): string[] | null {
   const ref = summarizeRuns(reference, Q2B);
   if (ref.length !== 2 || !ref.every((r) => r.n)) return null;
   const [r224, r96] = ref;
@@ -296,11 +304,11 @@ export function q2bReferenceLead(m: Messages, page: Summary[], reference: RunRec
     reference.filter((r) => r.experiment === Q2B[0]),
     reference.filter((r) => r.experiment === Q2B[1]),
   );
-  if (pair) out.push(m.q2.refTime(ratioCi(m, ratioInterval(pair.a, pair.b)), m.deviceName(pair.device)));
+  if (pair) out.push(m.q2.refTime(ratioCi(m, ratioInterval(pair.a, pair.b)), m.deviceName(pair.device), macRatio));
   const lap = page.find((x) => x.experiment === Q2B[0])!;
   const share = (lap.trainImages * lap.epochs) / (r224.trainImages * r224.epochs);
   const agree = rc.significant === c.significant && (!c.significant || Math.sign(rc.delta) === Math.sign(c.delta));
-  out.push(m.q2.replication(agree, thousandsOf(lap.trainImages), lap.epochs, pctOf(share)));
+  out.push(m.q2.replication(agree, thousandsOf(lap.trainImages), lap.epochs, pctOf(share), steps));
   return out;
 }
 
@@ -355,7 +363,9 @@ export function q2bAnswer(
   const accuracy = m.q2.accuracy(withHalf(big.testAcc, big.testAccHalf), withHalf(small.testAcc, small.testAccHalf), c);
   // Where reference runs at the assignment's scale exist, their verdict leads and this preset's follows
   // as the replication; else this preset's verdict leads and the page says no reference is stored.
-  const lead = q2bReferenceLead(m, page, reference, c);
+  const bigRun = runs.find((r) => r.experiment === Q2B[0]);
+  const steps = bigRun ? Math.ceil(big.trainImages / bigRun.config.batchSize) * big.epochs : NaN;
+  const lead = q2bReferenceLead(m, page, reference, c, ratio(macRatio), steps);
   if (lead) out.unshift(...lead, accuracy);
   else out.unshift(accuracy, m.q2.noReference);
   if (changed.length) {

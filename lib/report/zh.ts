@@ -185,7 +185,7 @@ export const zh: Messages = {
         zh.verdict(c)
       }。`,
     refLead: (images: string, epochs: number, seeds: number, relu: string, best: string | null) =>
-      `按教材的规模（参考运行使用全部 ${images} 张训练图像、训练 ${epochs} 轮、每个实验 ${seeds} 个随机种子），ReLU 比 sigmoid 高 ${relu}${
+      `按教材的规模（参考运行使用全部 ${images} 张训练图像、训练 ${epochs} 轮、每个实验 ${seeds} 个随机种子），ReLU 相对 sigmoid 的差值为 ${relu}${
         best
           ? `；在 ReLU LeNet 上单独加一项 AlexNet 的改进，效应最大的是 ${best}`
           : "；在 ReLU LeNet 上单独加任何一项 AlexNet 的改进，准确率的变化都不显著"
@@ -334,7 +334,7 @@ export const zh: Messages = {
     probeNote: (n: string) =>
       `线性探针：把每个块的输出平均汇聚到 2×2，在上面训练一个逻辑回归（用 ${n} 张训练图像训练，在 ${n} 张测试图像上评估），用来衡量在 2×2 这样粗糙的分辨率下还保留了多少类别信息。`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
-      `堆叠的 3×3 卷积到 ${block}时，感受野达到 AlexNet 第一层 11×11 的范围（${rf} 像素）；${last}的感受野为 ${lastRf} 像素，覆盖了整个 ${input} 像素的输入。`,
+      `堆叠的 3×3 卷积到 ${block}时感受野为 ${rf} 像素，已达到 AlexNet 第一层 11×11 的范围；${last}的感受野为 ${lastRf} 像素，覆盖了整个 ${input} 像素的输入。`,
     probeEqual: (
       d: number,
       n: string,
@@ -354,7 +354,9 @@ export const zh: Messages = {
       }。`,
     probeAll: (fFirst: number, fLast: number, pf: string, pl: string, dAll: string, dEqual: string, more: boolean) =>
       `若用全部特征（第一个块 ${fFirst} 个，最后一个块 ${fLast} 个），探针准确率为 ${pf} 和 ${pl}，相差 ${dAll} 个百分点，而特征数相同时相差 ${dEqual} 个百分点${
-        more ? "：随深度增加的提升中，有一部分只是因为探针的输入更多" : "：在这里更多的特征并没有带来深度之外的提升"
+        more
+          ? "：随深度增加的提升中，有一部分只是因为探针的输入更多"
+          : "：用全部特征时每一层的探针都更高，但第一个块与最后一个块之间的差距并没有变大"
       }。`,
     mapsRead: (
       first: string,
@@ -403,12 +405,12 @@ export const zh: Messages = {
       `按作业的设置（参考运行：全部 ${images} 张训练图像，${epochs} 轮，${seeds}），VGG-11/8 在 224 像素下为 ${a224}，在 96 像素下为 ${a96}：${
         zh.diff(c)
       }，${zh.verdict(c)}。`,
-    refTime: (r: string, device: string) =>
-      `在该规模下，224 像素训练一轮的时间是 96 像素的 ${r}（取各运行自己记录的每轮用时，设备为 ${device}，这是两种尺寸都训练过的唯一设备）。`,
-    replication: (agree: boolean, images: string, epochs: number, share: string) =>
+    refTime: (r: string, device: string, macs: string) =>
+      `在该规模下，224 像素训练一轮的时间是 96 像素的 ${r}（取各运行自己记录的每轮用时，设备为 ${device}，这是两种尺寸都训练过的唯一设备；乘加次数之比为 ${macs}）。`,
+    replication: (agree: boolean, images: string, epochs: number, share: string, steps: number) =>
       agree
         ? `本预设（${images} 张训练图像，${epochs} 轮）重复出了这一结论：`
-        : `本预设（${images} 张训练图像，${epochs} 轮，训练量只有参考运行的 ${share}）得出的结论不同，应以参考运行为准：这么短的训练比较的是两种输入尺寸在最初几百步里各自走了多远，而不是训练结束时的结果：`,
+        : `本预设（${images} 张训练图像，${epochs} 轮，训练量只有参考运行的 ${share}）得出的结论不同，应以参考运行为准：这么短的训练比较的是两种输入尺寸在最初 ${steps} 步里各自学到什么程度，而不是训练结束时的结果：`,
     noReference: "尚未保存按作业设置的参考运行（deno task exp run q2b --preset full）。",
     kernelsCaption: (batch: number, how: string) =>
       `一个训练步的用时按算子组分解：224 与 96 像素（批量大小 ${batch}，对一个训练步做性能剖析，取 3 次的平均；${how}）`,
