@@ -212,7 +212,7 @@ Deno.test("deno task report --preset smoke --lang both --publish: answer-first p
       assert.equal((html.match(/class="cnnlab-answer"/g) ?? []).length, 1, `${lang}/${p}: one answer block`);
       assert.equal((html.match(/class="cnnlab-settings"/g) ?? []).length, 1, `${lang}/${p}: provenance once`);
       assert.ok(html.indexOf('class="cnnlab-answer"') < html.indexOf("<table"), `${lang}/${p}: the answer comes first`);
-      assert.match(html, new RegExp(`<b>[^<]+</b> ${backend}`), `${lang}/${p} names the backend`);
+      assert.match(html, new RegExp(`<b>[^<]+</b> <code>${backend}</code>`), `${lang}/${p} names the backend`);
       assert.ok(html.includes('<table class="cnnlab-table">'), `${p} has a table`);
       assert.ok(!html.includes('class="error"'), `${p} has an error output`);
       assert.ok(!/<script/i.test(html), `${p} has a script`);
