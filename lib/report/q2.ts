@@ -391,7 +391,8 @@ export async function q2AnswerBlock(
   layers: Probes2a,
   kernels: MeasureRecord<KernelData>,
 ): Promise<void> {
-  await showAnswer(ctx.m, [...q2bAnswer(ctx, runs, reference, kernels), ...q2aAnswer(ctx.m, layers)]);
+  // In the assignment's order: 2a (what the blocks see), then 2b (the input size).
+  await showAnswer(ctx.m, [...q2aAnswer(ctx.m, layers), ...q2bAnswer(ctx, runs, reference, kernels)]);
 }
 
 export async function q2bEvidence(
