@@ -106,7 +106,7 @@ const en = {
   recipeWhy: "Why this recipe",
   classNames: [...CLASS_NAMES] as string[],
   statsNote: (df: number) =>
-    `Intervals are 95% intervals that combine the seed-to-seed spread (Student t, seed variance pooled over the experiments on this page, ${df} degrees of freedom) and test-set sampling (binomial, unpaired). A difference is called real only when its interval excludes zero. Runs at chance (accuracy ≤ 0.15) or diverged are shown per seed and left out of every mean.`,
+    `Intervals are 95% intervals that combine the seed-to-seed spread (Student t, seed variance pooled over the experiments on this page, ${df} degrees of freedom) and test-set sampling (binomial, unpaired). A difference is called real only when its interval excludes zero. Runs at chance (accuracy ≤ 0.15) or diverged are shown per seed and left out of every mean. Differences are computed before rounding, so one can differ by 0.1 from the difference of the rounded values shown.`,
   // ------------------------------------------------------------------ table headers
   colTestAcc: "test acc (95% interval)",
   colDelta: (vs: string) => `Δ vs ${vs}, points (95% interval)`,
@@ -313,6 +313,7 @@ const en = {
     refTime: (s1: string, s6: string, r: string, device: string) =>
       `There an epoch takes ${s1} s against ${s6} s: the simplified network trains ${r} faster (the runs' own epochs on ${device}).`,
     replication: "This preset's ladder, with its intervals:",
+    scale: (input: number, width: number, epochs: number) => `${input} px, ${width}× the channels, ${epochs} epochs`,
     finalHere: "The simplified network, layer by layer, as this preset trains it",
     finalFull: "The same network at the full preset (the assignment's scale)",
     ladderCaption:
@@ -329,10 +330,10 @@ const en = {
     rungInput: (size: number) => `… at ${size} px`,
     rungWidth: (size: number, width: number, dense: string) =>
       `… at ${size} px, ${width}× the channels, dense ${dense} (this preset's step 1)`,
-    floorOk: (k: number, n: number, labels: string[]) =>
+    floorOk: (k: number, n: number, labels: string[], scale: string) =>
       k === n
-        ? `All ${n} trained steps keep test accuracy at or above 85%, each with its whole 95% interval above the floor.`
-        : `${k} of ${n} trained steps keep test accuracy above 85% with their whole 95% interval; ${
+        ? `At this preset (${scale}) all ${n} trained steps keep test accuracy at or above 85%, each with its whole 95% interval above the floor.`
+        : `At this preset (${scale}) ${k} of ${n} trained steps keep test accuracy above 85% with their whole 95% interval; ${
           list(labels, " and ")
         } ${n - k > 1 ? "do" : "does"} not.`,
     fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>

@@ -92,7 +92,13 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
   const out: string[] = [];
   const above = trained.filter((r) => r.summary!.testAcc - r.summary!.testAccHalf >= FLOOR);
   const below = trained.filter((r) => !above.includes(r)).map((r) => r.label);
-  out.push(m.q1b.floorOk(above.length, trained.length, below));
+  const first = ladderRungs(ctx.preset).find((r) => r.key === "alexnet")!.config;
+  const scale = m.q1b.scale(
+    first.inputSize,
+    (first.modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1,
+    first.epochs,
+  );
+  out.push(m.q1b.floorOk(above.length, trained.length, below, scale));
   const step1 = rungs.find((r) => r.key === "alexnet");
   const fastest = [...above].sort((a, b) => a.timedMean - b.timedMean)[0];
   const how = timedHow(m, timing);

@@ -89,7 +89,7 @@ export const zh: Messages = {
   recipeWhy: "训练配方的依据",
   classNames: ["T恤/上衣", "裤子", "套头衫", "连衣裙", "外套", "凉鞋", "衬衫", "运动鞋", "包", "短靴"],
   statsNote: (df: number) =>
-    `文中的区间均为 95% 置信区间，综合了随机种子之间的波动（t 分布；种子方差由本页各实验合并估计，自由度为 ${df}）和测试集的抽样误差（二项分布，按不配对处理）。只有置信区间不包含零时，才判定差异显著。准确率停在随机水平（≤ 0.15）或发散的运行按随机种子单独列出，不计入任何均值。`,
+    `文中的区间均为 95% 置信区间，综合了随机种子之间的波动（t 分布；种子方差由本页各实验合并估计，自由度为 ${df}）和测试集的抽样误差（二项分布，按不配对处理）。只有置信区间不包含零时，才判定差异显著。准确率停在随机水平（≤ 0.15）或发散的运行按随机种子单独列出，不计入任何均值。差值在四舍五入之前计算，因此可能与所示四舍五入后的数值之差相差 0.1。`,
   colTestAcc: "测试准确率（95% 置信区间）",
   colDelta: (vs: string) =>
     `${/^\d$/.test(vs) ? `相对第 ${vs} 步的差值` : vs ? `相对“${vs}”的差值` : "差值"}（百分点，95% 置信区间）`,
@@ -278,6 +278,8 @@ export const zh: Messages = {
     refTime: (s1: string, s6: string, r: string, device: string) =>
       `在该规模下训练一轮分别需要 ${s1} s 和 ${s6} s：简化后网络的训练速度是原网络的 ${r}（取 ${device} 上各运行自身的每轮用时）。`,
     replication: "下面是本预设的简化阶梯及其置信区间：",
+    scale: (input: number, width: number, epochs: number) =>
+      `${input} 像素，通道数为原来的 ${width} 倍，训练 ${epochs} 轮`,
     finalHere: "简化后的网络逐层结构（本预设下训练的版本）",
     finalFull: "同一网络在 full 预设（作业的规模）下的结构",
     ladderCaption: "简化阶梯：先是本预设自身的缩小（a–c 行，只计时），然后是各个简化步（实际训练）。",
@@ -292,10 +294,12 @@ export const zh: Messages = {
     rungInput: (size: number) => `…… 输入 ${size} 像素`,
     rungWidth: (size: number, width: number, dense: string) =>
       `…… 输入 ${size} 像素，通道数为原来的 ${width} 倍，全连接层宽度 ${dense}（本预设的第 1 步）`,
-    floorOk: (k: number, n: number, labels: string[]) =>
+    floorOk: (k: number, n: number, labels: string[], scale: string) =>
       k === n
-        ? `训练过的 ${n} 步，测试准确率全部不低于 85%，且每一步的 95% 置信区间都完全在这条下限之上。`
-        : `训练过的 ${n} 步中，有 ${k} 步的 95% 置信区间完全高于 85%；${quoted(labels)}没有做到。`,
+        ? `在本预设下（${scale}），训练过的 ${n} 步测试准确率全部不低于 85%，且每一步的 95% 置信区间都完全在这条下限之上。`
+        : `在本预设下（${scale}），训练过的 ${n} 步中，有 ${k} 步的 95% 置信区间完全高于 85%；${
+          quoted(labels)
+        }没有做到。`,
     fastest: (label: string, seconds: string, speedup: string, a: string, how: string) =>
       `仍高于 85% 下限的最快一步是“${label}”：在全部 60,000 张图像上每轮 ${seconds} 秒，速度是第 1 步的 ${speedup}，测试准确率为 ${a}（计时方式：${how}）。`,
     runsRatio: (speedup: string, agree: boolean, device: string) =>
@@ -492,7 +496,7 @@ export const zh: Messages = {
         ninMore ? "，因为 NiN 的 1×1 层要在大尺寸特征图的每个位置上计算" : ""
       }）；GoogLeNet 的参数量是 AlexNet 的 ${gp}，乘加次数是它的 ${gm}。`,
     gapIntro: (dense: string) =>
-      `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，用它的全连接头（全网共 ${dense} 个参数）与两种 GAP 头对比：`,
+      `全局平均汇聚会减慢训练吗？在 ReLU LeNet 上，用它的全连接分类头（全网共 ${dense} 个参数）与两种全局平均汇聚（GAP）分类头对比：`,
     gapHead: (
       label: string,
       params: string,
