@@ -1,6 +1,6 @@
 /**
  * What the current backend does around a training run, so that the trainer (lib/train/trainer.ts)
- * knows no backend by name — Keras's split of a trainer from its backend trainers:
+ * imports no other backend module — Keras's split of a trainer from its backend trainers:
  * - WebGPU: a batch whose tensors exceed the adapter's binding limit is split into micro-batches;
  * - native in bf16: each convolution and matmul computes in the precision this machine's layer
  *   timings chose (a layer plan), kept in the run's checkpoints so a resumed run computes alike;
