@@ -114,13 +114,14 @@ export function pageText(html: string): string {
 }
 
 /**
- * The Latin words a Chinese page's reader sees outside code (`<code>`, `<pre>`, styles and attributes
- * removed; chart text and table cells kept), each occurrence in page order. Left out as not words:
+ * The Latin words a Chinese page's reader sees outside code (`<code>`, `<pre>`, a message's
+ * `backticked` command, styles and attributes removed; chart text and table cells kept), each occurrence in page order. Left out as not words:
  * identifiers with a digit or a slash (q1a/relu, fc1, avx512_core_bf16, v3, 5e-4), single letters
  * (h×w×c, rows a–c, Student t), and a CPU's name before "，N 核" (the device a record names).
  */
 export function latinWords(html: string): string[] {
   const text = html.replace(/<style[\s\S]*?<\/style>/g, " ").replace(/<(code|pre)\b[\s\S]*?<\/\1>/g, " ")
+    .replace(/`[^`<]*`/g, " ")
     .replace(/<[^>]*>/g, " ").replace(/&#?[a-z0-9]+;/g, " ").replace(
       /[A-Za-z0-9()@ ._-]+(?=[，,] ?\d+ (核|cores))/g,
       " ",

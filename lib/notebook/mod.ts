@@ -19,7 +19,7 @@ import { recordSource } from "../exp/records.ts";
 import { createProgress } from "../train/progress.ts";
 import type pl from "nodejs-polars";
 import { showHtml } from "../report/display.ts";
-import { type Lang, messages, parseLang, withHalf } from "../report/i18n.ts";
+import { fixed, type Lang, messages, parseLang, withHalf } from "../report/i18n.ts";
 import { deltaCell, modelTable, type PageContext, pageDf, settingsHtml, summaries, versus } from "../report/shared.ts";
 import { tableHtml } from "../report/render.ts";
 import type { Summary } from "../report/analysis.ts";
@@ -200,7 +200,7 @@ export async function showComparison(ctx: NotebookContext, runs: RunRecord[], na
         cell: (x) => (first && x !== first ? deltaCell(versus(first, x, page)) : ""),
         numeric: true,
       },
-      { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+      { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
     ]),
     page.map((x) => `${x.label}: ${x.testAcc.toFixed(4)}`).join("\n"),
   );

@@ -7,7 +7,7 @@ import type { RunRecord } from "../exp/store.ts";
 import { buildModel } from "../models/registry.ts";
 import { summarize } from "../models/inspect.ts";
 import { showHtml } from "./display.ts";
-import { acc, type Lang, type Messages, points, ratio, thousandsOf, withHalf } from "./i18n.ts";
+import { acc, fixed, type Lang, type Messages, points, ratio, thousandsOf, withHalf } from "./i18n.ts";
 import { TRAIN_EVAL_PER_CLASS } from "../data/fashion_mnist.ts";
 import type { PageContext } from "./shared.ts";
 import { referenceRuns } from "../exp/records.ts";
@@ -326,7 +326,7 @@ export async function q1aEvidence(ctx: PageContext, runs: RunRecord[], reference
       },
       { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
       { label: m.colGap, cell: (x) => acc(x.gap), numeric: true },
-      { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+      { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
       ...(names.some((n) => ref.get(n)?.n)
         ? [
           { label: m.q1a.colReference, cell: (x: Summary) => accOf(ref.get(x.experiment)), numeric: true },

@@ -10,7 +10,7 @@ import type { RunRecord } from "../exp/store.ts";
 import { summarize } from "../models/inspect.ts";
 import { buildModel } from "../models/registry.ts";
 import { showHtml } from "./display.ts";
-import { acc, type Lang, type Messages, pctOf, thousandsOf } from "./i18n.ts";
+import { acc, fixed, type Lang, type Messages, pctOf, thousandsOf } from "./i18n.ts";
 import { Plot, plotHtml, tableHtml } from "./render.ts";
 import {
   byName,
@@ -326,7 +326,7 @@ export async function q3aEvidence(
     },
     { label: m.colTestAcc, cell: (x) => acc(x.testAcc), numeric: true },
     { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
-    { label: m.colSecondsPerEpoch, cell: (x) => x.secondsPerEpoch.toFixed(1), numeric: true },
+    { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
     { label: m.device, cell: (x) => m.deviceName(x.device), numeric: false },
   ], m.q3a.gapCaption) +
     Q3A.slice(1).map((n) => modelTable(m, ctx.lang, n, ctx.preset).html).join("");
