@@ -131,8 +131,10 @@ export function q1aAnswer(m: Messages, runs: RunRecord[], lang: Lang, reference:
   if (hurt.length) out.push(m.q1a.hurt(hurt));
   const all = s.get("q1a/alexnet-style");
   if (all?.n) {
-    out.push(...allSentences(m, all, relu, page, reference, lang));
-    out.push(imageNetSentence(m, all, relu, page, reference, lang) ?? "");
+    // The reference's runs of the same two networks (10 epochs), where stored: both sentences read them.
+    const ref = byName(summaries(reference, ["q1a/relu", "q1a/alexnet-style"], lang));
+    out.push(...allSentences(m, all, relu, page, ref));
+    out.push(imageNetSentence(m, all, relu, page, ref) ?? "");
   }
   const crossed = crossing(m, s, page);
   if (crossed) out.push(crossed);
@@ -159,8 +161,7 @@ function allSentences(
   all: Summary,
   relu: Summary,
   page: Summary[],
-  reference: RunRecord[],
-  lang: Lang,
+  ref: Map<string, Summary>,
 ): string[] {
   const c = versus(relu, all, page);
   if (c.significant && c.delta < 0) {
@@ -176,7 +177,6 @@ function allSentences(
         experiment(relu.experiment).optim.lr,
       );
       // More epochs: the reference's runs of the same two networks, where stored, test it.
-      const ref = byName(summaries(reference, ["q1a/relu", "q1a/alexnet-style"], lang));
       const rr = ref.get("q1a/relu"), ra = ref.get("q1a/alexnet-style");
       if (!rr?.n || !ra?.n || ra.epochs <= all.epochs) return [held, m.q1a.allEpochsUntested];
       const rc = versus(rr, ra, [...ref.values()]);
@@ -207,10 +207,8 @@ function imageNetSentence(
   all: Summary,
   relu: Summary,
   page: Summary[],
-  reference: RunRecord[],
-  lang: Lang,
+  ref: Map<string, Summary>,
 ): string | null {
-  const ref = byName(summaries(reference, ["q1a/relu", "q1a/alexnet-style"], lang));
   const [a, r, pool] = ref.get("q1a/alexnet-style")?.n && ref.get("q1a/relu")?.n
     ? [ref.get("q1a/alexnet-style")!, ref.get("q1a/relu")!, [...ref.values()]]
     : [all, relu, page];

@@ -92,12 +92,11 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
   const out: string[] = [];
   const above = trained.filter((r) => r.summary!.testAcc - r.summary!.testAccHalf >= FLOOR);
   const below = trained.filter((r) => !above.includes(r)).map((r) => r.label);
-  const first = ladderRungs(ctx.preset).find((r) => r.key === "alexnet")!.config;
-  const scale = m.q1b.scale(
-    first.inputSize,
-    (first.modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1,
-    first.epochs,
-  );
+  // Step 1 as this preset trains it: the scale the floor sentence and the shrink sentence name.
+  const configs = ladderRungs(ctx.preset);
+  const small = configs.find((r) => r.key === "alexnet")!.config;
+  const width = (small.modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1;
+  const scale = m.q1b.scale(small.inputSize, width, small.epochs);
   out.push(m.q1b.floorOk(above.length, trained.length, below, scale));
   const step1 = rungs.find((r) => r.key === "alexnet");
   const fastest = [...above].sort((a, b) => a.timedMean - b.timedMean)[0];
@@ -148,15 +147,12 @@ export function q1bAnswer(ctx: PageContext, rungs: Rung[], runs: RunRecord[], ti
   if (a && step1) {
     const shrink = ratioInterval(a.timed, step1.timed);
     const best = Math.max(...trained.map((r) => step1.timedMean / r.timedMean));
-    const lr = ladderRungs(ctx.preset);
-    const small = lr.find((r) => r.key === "alexnet")!.config;
-    const width = (small.modelOptions as { widthMultiplier?: number }).widthMultiplier ?? 1;
     out.push(
       m.q1b.shrink(
         fixed(a.timedMean, 0),
         fixed(step1.timedMean),
         ratioCi(m, shrink),
-        lr[0].config.inputSize,
+        configs[0].config.inputSize,
         small.inputSize,
         width,
         shrink.ratio > best,
@@ -197,10 +193,7 @@ export function q1bReferenceLead(m: Messages, reference: RunRecord[], lang: Lang
       b.testAcc - b.testAccHalf >= FLOOR,
     ),
   ];
-  const pair = sameDeviceEpochs(
-    reference.filter((r) => r.experiment === first),
-    reference.filter((r) => r.experiment === last),
-  );
+  const pair = sameDeviceEpochs(reference, first, last);
   if (pair) {
     out.push(
       m.q1b.refTime(

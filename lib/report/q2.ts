@@ -300,10 +300,7 @@ export function q2bReferenceLead(
       r224.n === r96.n ? m.seedsEach(r224.n) : `${m.seedsEach(r224.n)} / ${m.seedsEach(r96.n)}`,
     ),
   ];
-  const pair = sameDeviceEpochs(
-    reference.filter((r) => r.experiment === Q2B[0]),
-    reference.filter((r) => r.experiment === Q2B[1]),
-  );
+  const pair = sameDeviceEpochs(reference, Q2B[0], Q2B[1]);
   if (pair) out.push(m.q2.refTime(ratioCi(m, ratioInterval(pair.a, pair.b)), m.deviceName(pair.device), macRatio));
   const lap = page.find((x) => x.experiment === Q2B[0])!;
   const share = (lap.trainImages * lap.epochs) / (r224.trainImages * r224.epochs);
@@ -408,10 +405,7 @@ export async function q2bEvidence(
   const big = s.get(Q2B[0]);
   const timing = new Map(kernels.data.runs.map((r) => [r.experiment, r]));
   // Reference seconds per epoch only where one device ran both sizes (the caption names it).
-  const pair = sameDeviceEpochs(
-    reference.filter((r) => r.experiment === Q2B[0]),
-    reference.filter((r) => r.experiment === Q2B[1]),
-  );
+  const pair = sameDeviceEpochs(reference, Q2B[0], Q2B[1]);
   const results = tableHtml(REPORTED_2B.map((r) => ({ ...r, ours: s.get(r.experiment), ref: ref.get(r.experiment) })), [
     { label: m.input, cell: (r) => String(r.inputSize), numeric: true },
     {

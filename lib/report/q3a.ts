@@ -225,10 +225,7 @@ export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string
     const g1 = epoch1(gap.experiment);
     const c1 = compare(d1, g1, [d1, g1]);
     const cf = versus(dense, gap, page);
-    const pair = sameDeviceEpochs(
-      runs.filter((r) => r.experiment === gap.experiment),
-      runs.filter((r) => r.experiment === dense.experiment),
-    );
+    const pair = sameDeviceEpochs(runs, gap.experiment, dense.experiment);
     out.push(
       m.q3a.gapHead(
         gap.label,

@@ -204,15 +204,21 @@ export function seedRows(
   );
 }
 
-/** The same-device pairs of epochs of two experiments' runs: a time ratio is taken only where both ran on one device. */
-export function sameDeviceEpochs(a: RunRecord[], b: RunRecord[]): { device: string; a: number[]; b: number[] } | null {
-  const ok = (r: RunRecord) => r.status === "ok";
-  for (const device of [...new Set(a.filter(ok).map((r) => r.device))]) {
-    const xs = a.filter((r) => ok(r) && r.device === device), ys = b.filter((r) => ok(r) && r.device === device);
-    if (xs.length && ys.length) {
-      const secs = (rs: RunRecord[]) => rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
-      return { device, a: secs(xs), b: secs(ys) };
-    }
+/**
+ * The epochs of experiments `a` and `b` among `runs`, from the first device that trained both (a time
+ * ratio is taken only where one device ran both); null where none did.
+ */
+export function sameDeviceEpochs(
+  runs: RunRecord[],
+  a: string,
+  b: string,
+): { device: string; a: number[]; b: number[] } | null {
+  const ok = (name: string, device: string) =>
+    runs.filter((r) => r.experiment === name && r.status === "ok" && r.device === device);
+  const secs = (rs: RunRecord[]) => rs.flatMap((r) => r.epochs.map((e) => e.trainSeconds));
+  for (const device of new Set(runs.filter((r) => r.experiment === a && r.status === "ok").map((r) => r.device))) {
+    const xs = ok(a, device), ys = ok(b, device);
+    if (xs.length && ys.length) return { device, a: secs(xs), b: secs(ys) };
   }
   return null;
 }
