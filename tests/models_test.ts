@@ -246,3 +246,27 @@ Deno.test("block activations: every named VGG block for a batch", () => {
     assert.ok(withModel(buildModel(name, { inputSize: size }), blockNames).length >= 4, name);
   }
 });
+
+Deno.test("the small stem keeps a 28-px image at 28×28 into the first module and leaves the ImageNet stem as it was", () => {
+  // [first module, middle grid, last grid] at 28 px with the small stem: Inception v3's paper runs 35/17/8.
+  const grids: Record<string, [string, string, string]> = {
+    googlenet: ["inception_3a", "inception_4a", "inception_5a"],
+    "bn-inception": ["inception_3a", "inception_4a", "inception_5a"],
+    "inception-v3": ["mixed_a1", "mixed_b1", "mixed_c1"],
+    "inception-resnet": ["block_a1", "block_b1", "block_c1"],
+    resnet18: ["stage2_block1", "stage4_block1", "stage5_block1"],
+  };
+  for (const [name, layers] of Object.entries(grids)) {
+    withModel(buildModel(name, { inputSize: 28, stem: "small", width: 0.125 }), (m) => {
+      const side = layers.map((l) => m.getLayer(l).outputShape[1]);
+      assert.deepEqual(side, name === "resnet18" ? [28, 7, 4] : [28, 14, 7], name);
+      assert.equal(blockNames(m)[0], "stem", name);
+      assert.equal(m.getLayer("stem").outputShape[1], 28, `${name}: the stem does not downsample`);
+    });
+    // The ImageNet stem is the default, named or not: same parameters, and 28 px is refused with its minimum.
+    assert.equal(params(name, { width: 0.125, stem: "imagenet" }), params(name, { width: 0.125 }), name);
+    assert.throws(() => buildModel(name, { inputSize: 28 }), /input size 28 is too small for this architecture/);
+    assert.ok(modelEntry(name).minSize({ stem: "small" }) < 28, name);
+    assert.throws(() => buildModel(name, { stem: "cifar" as "small" }), /unknown stem 'cifar'; valid: imagenet, small/);
+  }
+});

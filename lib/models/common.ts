@@ -238,6 +238,19 @@ export function checkPositiveInt(name: string, v: number): number {
   return v;
 }
 
+/**
+ * How a network meets its input. "imagenet": the paper's stem, which shrinks the image 4× (GoogLeNet,
+ * BN-Inception, ResNet-18) or 8× (Inception v3, Inception-ResNet) before the first module; "small":
+ * the same stem without its downsampling (a 7×7/2 first convolution becomes 3×3/1, its other strides
+ * become 1, its pools go), as the CIFAR versions of these networks do, so that a 28-pixel image
+ * reaches the first module at 28×28.
+ */
+export type Stem = "imagenet" | "small";
+export const STEMS: readonly Stem[] = ["imagenet", "small"];
+
+/** A builder's stem option, checked; "imagenet" when unset. */
+export const stemOption = (v: string | undefined): Stem => checkChoice("stem", v ?? "imagenet", STEMS);
+
 export function checkChoice<T extends string>(name: string, v: string, valid: readonly T[]): T {
   if (!(valid as readonly string[]).includes(v)) {
     throw new ModelError(`unknown ${name} '${v}'; valid: ${valid.join(", ")}`);

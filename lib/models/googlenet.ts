@@ -8,7 +8,7 @@
  * tfjs 'same' padding for these kernels and strides, so 'same' is used.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, widthScaler } from "./common.ts";
+import { Builder, checkInputSize, type Stem, stemOption, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const GOOGLENET_DEFAULT_SIZE = 96;
@@ -25,6 +25,8 @@ export interface GoogLeNetOptions {
    * module's full input instead.
    */
   reductions?: boolean;
+  /** "small": the stem without its 4× downsampling (see `Stem`); default "imagenet". */
+  stem?: Stem;
   seed?: number;
 }
 
@@ -44,12 +46,13 @@ export const GOOGLENET_MODULES: Record<string, InceptionSpec> = {
 };
 
 /**
- * Five stride-2 stages ('same' padding, so ceil(n/2) each): 96 → 3. Require the last grid
- * to hold at least one real pixel (n ≥ 32) and, with aux heads, a 4a/4d grid of at least 5
- * for their 5×5 pooling.
+ * Five stride-2 stages ('same' padding, so ceil(n/2) each): 96 → 3; three fewer with the small
+ * stem. Require the last grid to hold at least one real pixel (n ≥ the total stride) and, with aux
+ * heads, a 4a/4d grid of at least 5 for their 5×5 pooling.
  */
-export function googlenetFits(aux: boolean): (n: number) => boolean {
-  return (n) => n >= 32 && (!aux || Math.ceil(n / 16) >= 5);
+export function googlenetFits(aux: boolean, stem: Stem = "imagenet"): (n: number) => boolean {
+  const s = stem === "small" ? 1 : 4;
+  return (n) => n >= 8 * s && (!aux || Math.ceil(n / (4 * s)) >= 5);
 }
 
 function inception(
@@ -85,17 +88,24 @@ function auxHead(b: Builder, x: tf.SymbolicTensor, name: string, w: (c: number) 
 export function googlenet(opts: GoogLeNetOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? GOOGLENET_DEFAULT_SIZE;
   const aux = opts.auxHeads ?? false;
-  checkInputSize(`GoogLeNet${aux ? " with auxiliary heads" : ""}`, size, googlenetFits(aux));
+  const stem = stemOption(opts.stem);
+  checkInputSize(`GoogLeNet${aux ? " with auxiliary heads" : ""}`, size, googlenetFits(aux, stem));
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = input as tf.SymbolicTensor;
   const ap = (l: tf.layers.Layer) => (x = l.apply(x) as tf.SymbolicTensor);
-  ap(b.conv(w(64), 7, { strides: 2, padding: "same", activation: "relu", name: "stem_conv7x7" }));
-  ap(b.pool("max", 3, 2, "same", "stem_pool1"));
-  ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
-  ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem_conv3x3" }));
-  ap(b.pool("max", 3, 2, "same", "stem"));
+  if (stem === "small") {
+    ap(b.conv(w(64), 3, { padding: "same", activation: "relu", name: "stem_conv3x3a" }));
+    ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
+    ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem" }));
+  } else {
+    ap(b.conv(w(64), 7, { strides: 2, padding: "same", activation: "relu", name: "stem_conv7x7" }));
+    ap(b.pool("max", 3, 2, "same", "stem_pool1"));
+    ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
+    ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem_conv3x3" }));
+    ap(b.pool("max", 3, 2, "same", "stem"));
+  }
   const heads: tf.SymbolicTensor[] = [];
   for (const [name, spec] of Object.entries(GOOGLENET_MODULES)) {
     x = inception(b, x, name, spec, w, opts.reductions ?? true);

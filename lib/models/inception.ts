@@ -24,7 +24,7 @@
  * at a ninth of the parameters of a 7×7 factorisation.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, checkPositiveInt, ModelError, widthScaler } from "./common.ts";
+import { Builder, checkInputSize, checkPositiveInt, ModelError, type Stem, stemOption, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const INCEPTION_DEFAULT_SIZE = 96;
@@ -48,9 +48,17 @@ const pool = (kind: "max" | "avg", x: T, name: string, strides = 1) =>
     name,
   }).apply(x) as T;
 
-/** Stem /8 then two stride-2 reductions; the smallest side keeping the last grid ≥ 1 with 'same' padding. */
-function inceptionFits(n: number): boolean {
-  return n >= 32;
+/**
+ * Stem /8 (/1 when small) then two stride-2 reductions: the smallest side keeping the last grid ≥ 1
+ * real pixel with 'same' padding (BN-Inception: stem /4, two reductions; held to the same minimum).
+ */
+export function inceptionFits(stem: Stem = "imagenet"): (n: number) => boolean {
+  return (n) => n >= (stem === "small" ? 4 : 32);
+}
+
+/** The last conv → BN → ReLU of a small stem, its ReLU named "stem" (the block the probes read). */
+function stemOut(b: Builder, x: T, c: number, k: K): T {
+  return b.convBn(x, c, k, { conv: "stem_conv", bn: "stem_bn", relu: "stem", padding: "same", useBias: false });
 }
 
 // ---------------------------------------------------------------- BN-Inception (v2)
@@ -75,20 +83,30 @@ export interface InceptionOptions {
   inputSize?: number;
   /** Multiplier on every channel count (default 1 = the paper's widths). */
   width?: number;
+  /** "small": the stem without its downsampling (see `Stem`); default "imagenet". */
+  stem?: Stem;
   seed?: number;
 }
 
 export function bnInception(opts: InceptionOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? INCEPTION_DEFAULT_SIZE;
-  checkInputSize("BN-Inception", size, inceptionFits);
+  const stem = stemOption(opts.stem);
+  checkInputSize("BN-Inception", size, inceptionFits(stem));
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = cbr(b, input, w(64), 7, "stem_conv7x7", 2);
-  x = pool("max", x, "stem_pool1", 2);
-  x = cbr(b, x, w(64), 1, "stem_conv1x1");
-  x = cbr(b, x, w(192), 3, "stem_conv3x3");
-  x = pool("max", x, "stem", 2);
+  let x: T;
+  if (stem === "small") {
+    x = cbr(b, input, w(64), 3, "stem_conv3x3a");
+    x = cbr(b, x, w(64), 1, "stem_conv1x1");
+    x = stemOut(b, x, w(192), 3);
+  } else {
+    x = cbr(b, input, w(64), 7, "stem_conv7x7", 2);
+    x = pool("max", x, "stem_pool1", 2);
+    x = cbr(b, x, w(64), 1, "stem_conv1x1");
+    x = cbr(b, x, w(192), 3, "stem_conv3x3");
+    x = pool("max", x, "stem", 2);
+  }
   for (const [name, [c1, r3, c3, rd, cd, kind, proj]] of Object.entries(BN_INCEPTION_MODULES)) {
     const s = c1 === 0 ? 2 : 1;
     const branches: T[] = [];
@@ -113,15 +131,17 @@ export function bnInception(opts: InceptionOptions = {}): tf.LayersModel {
 
 /**
  * The v3 stem up to its last 3×3 conv (96 → 24): conv 3×3/2, 3×3, 3×3, max-pool /2, 1×1 80,
- * 3×3 192. Inception v3 ends it with a max-pool, Inception-ResNet-v1 with a stride-2 conv.
+ * 3×3 192. Inception v3 ends it with a max-pool, Inception-ResNet-v1 with a stride-2 conv. The
+ * small stem keeps every convolution at stride 1 and drops the pool (28 → 28); `endsStem` makes
+ * the last 3×3 the stem's output (Inception v3's small stem, which has no pool to end on).
  */
-function stemTrunk(b: Builder, input: T, w: (c: number) => number): T {
-  let x = cbr(b, input, w(32), 3, "stem_conv1", 2);
+function stemTrunk(b: Builder, input: T, w: (c: number) => number, small: boolean, endsStem: boolean): T {
+  let x = cbr(b, input, w(32), 3, "stem_conv1", small ? 1 : 2);
   x = cbr(b, x, w(32), 3, "stem_conv2");
   x = cbr(b, x, w(64), 3, "stem_conv3");
-  x = pool("max", x, "stem_pool1", 2);
+  if (!small) x = pool("max", x, "stem_pool1", 2);
   x = cbr(b, x, w(80), 1, "stem_conv4");
-  return cbr(b, x, w(192), 3, "stem_conv5");
+  return endsStem ? stemOut(b, x, w(192), 3) : cbr(b, x, w(192), 3, "stem_conv5");
 }
 
 /**
@@ -151,12 +171,15 @@ export const V3_C_WIDTH = [128, 160, 160, 192];
 
 export function inceptionV3(opts: InceptionV3Options = {}): tf.LayersModel {
   const size = opts.inputSize ?? INCEPTION_DEFAULT_SIZE;
-  checkInputSize("Inception v3", size, inceptionFits);
+  const stem = stemOption(opts.stem);
+  checkInputSize("Inception v3", size, inceptionFits(stem));
   const n = checkPositiveInt("n", opts.n ?? FACTOR_N);
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = pool("max", stemTrunk(b, input, w), "stem", 2);
+  let x = stem === "small"
+    ? stemTrunk(b, input, w, true, true)
+    : pool("max", stemTrunk(b, input, w, false, false), "stem", 2);
   const blocks = ["stem"];
   // First grid: Figure 5 modules (5×5 as two 3×3).
   V3_A_POOL.forEach((pf, i) => {
@@ -251,7 +274,8 @@ function residualJoin(b: Builder, x: T, branches: T[], channels: number, scale: 
 
 export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? INCEPTION_DEFAULT_SIZE;
-  checkInputSize("Inception-ResNet", size, inceptionFits);
+  const stem = stemOption(opts.stem);
+  checkInputSize("Inception-ResNet", size, inceptionFits(stem));
   const [ra, rb, rc] = opts.repeats ?? IR_DEFAULT_REPEATS;
   [ra, rb, rc].forEach((r, i) => {
     if (!Number.isInteger(r) || r < 0) throw new ModelError(`repeats[${i}] must be a non-negative integer, got ${r}`);
@@ -261,7 +285,8 @@ export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersMod
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = cbr(b, stemTrunk(b, input, w), w(256), 3, "stem", 2);
+  const trunk = stemTrunk(b, input, w, stem === "small", false);
+  let x = stem === "small" ? stemOut(b, trunk, w(256), 3) : cbr(b, trunk, w(256), 3, "stem", 2);
   const blocks = ["stem"];
   let ch = w(256);
   for (let i = 0; i < ra; i++) {

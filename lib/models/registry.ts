@@ -12,6 +12,7 @@ import { nin, ninFits, type NinOptions } from "./nin.ts";
 import { googlenet, googlenetFits, type GoogLeNetOptions } from "./googlenet.ts";
 import {
   bnInception,
+  inceptionFits,
   type InceptionOptions,
   inceptionResNet,
   type InceptionResNetOptions,
@@ -107,9 +108,16 @@ const ALEXNET_OPTIONS = optionList<AlexNetOptions>()([
 ]);
 const VGG_OPTIONS = optionList<VggOptions>()(["inputSize", "seed", "convArch", "ratio", "denseWidth", "dropout"]);
 const NIN_OPTIONS = optionList<NinOptions>()(["inputSize", "seed", "dropout"]);
-const GOOGLENET_OPTIONS = optionList<GoogLeNetOptions>()(["inputSize", "seed", "auxHeads", "width", "reductions"]);
-const INCEPTION_OPTIONS = optionList<InceptionOptions>()(["inputSize", "seed", "width"]);
-const V3_OPTIONS = optionList<InceptionV3Options>()(["inputSize", "seed", "width", "auxHead", "n", "dropout"]);
+const GOOGLENET_OPTIONS = optionList<GoogLeNetOptions>()([
+  "inputSize",
+  "seed",
+  "auxHeads",
+  "width",
+  "reductions",
+  "stem",
+]);
+const INCEPTION_OPTIONS = optionList<InceptionOptions>()(["inputSize", "seed", "width", "stem"]);
+const V3_OPTIONS = optionList<InceptionV3Options>()(["inputSize", "seed", "width", "auxHead", "n", "dropout", "stem"]);
 const IR_OPTIONS = optionList<InceptionResNetOptions>()([
   "inputSize",
   "seed",
@@ -118,8 +126,9 @@ const IR_OPTIONS = optionList<InceptionResNetOptions>()([
   "scales",
   "n",
   "dropout",
+  "stem",
 ]);
-const RESNET_OPTIONS = optionList<ResNetOptions>()(["inputSize", "seed", "width"]);
+const RESNET_OPTIONS = optionList<ResNetOptions>()(["inputSize", "seed", "width", "stem"]);
 
 export interface ModelEntry {
   name: string;
@@ -145,7 +154,7 @@ const D2L_SGD = (lr: number, batchSize = 128): TrainingRecipe => ({
   epochs: 10,
   source: "d2l (Dive into Deep Learning, ch. 7–8)",
 });
-const incMin = () => minimumSize((n) => n >= 32);
+const incMin = (o: ModelOptions) => minimumSize(inceptionFits(o.stem));
 
 const ENTRIES: ModelEntry[] = [
   {
@@ -253,7 +262,7 @@ const ENTRIES: ModelEntry[] = [
     defaultSize: 96,
     defaults: {},
     build: (o) => googlenet(o as GoogLeNetOptions),
-    minSize: (o) => minimumSize(googlenetFits(Boolean(o.auxHeads))),
+    minSize: (o) => minimumSize(googlenetFits(Boolean(o.auxHeads), o.stem)),
     scale: { widthScale: widthBy("width") },
     recipe: D2L_SGD(0.1),
   },
@@ -323,7 +332,7 @@ const ENTRIES: ModelEntry[] = [
     defaultSize: 96,
     defaults: {},
     build: (o) => resnet18(o as ResNetOptions),
-    minSize: () => minimumSize(resnetFits),
+    minSize: (o) => minimumSize(resnetFits(o.stem)),
     scale: { widthScale: widthBy("width") },
     recipe: { ...D2L_SGD(0.05, 256) },
   },

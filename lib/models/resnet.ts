@@ -5,7 +5,7 @@
  * biases, as d2l's do.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, widthScaler } from "./common.ts";
+import { Builder, checkInputSize, type Stem, stemOption, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
 
 export const RESNET_DEFAULT_SIZE = 96;
@@ -14,12 +14,14 @@ export interface ResNetOptions {
   inputSize?: number;
   /** Multiplier on every channel count (default 1 = 64-128-256-512). */
   width?: number;
+  /** "small": a 3×3/1 stem conv and no max-pool (see `Stem`); default "imagenet". */
+  stem?: Stem;
   seed?: number;
 }
 
-/** Stem /4 then three stride-2 stages: any side ≥ 1 keeps maps ≥ 1 with 'same' padding; require 32 for a 1×1 final grid. */
-export function resnetFits(n: number): boolean {
-  return Math.ceil(n / 32) >= 1 && n >= 32;
+/** Stem /4 (/1 when small) then three stride-2 stages: require the last grid to hold one real pixel. */
+export function resnetFits(stem: Stem = "imagenet"): (n: number) => boolean {
+  return (n) => n >= (stem === "small" ? 8 : 32);
 }
 
 function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: number, project: boolean, name: string) {
@@ -40,18 +42,20 @@ function residual(b: Builder, x: tf.SymbolicTensor, channels: number, stride: nu
 
 export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   const size = opts.inputSize ?? RESNET_DEFAULT_SIZE;
-  checkInputSize("ResNet-18", size, resnetFits);
+  const stem = stemOption(opts.stem);
+  checkInputSize("ResNet-18", size, resnetFits(stem));
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x = b.convBn(input, w(64), 7, {
+  const small = stem === "small";
+  let x = b.convBn(input, w(64), small ? 3 : 7, {
     conv: "stem_conv",
     bn: "stem_bn",
-    relu: "stem_relu",
-    strides: 2,
+    relu: small ? "stem" : "stem_relu",
+    strides: small ? 1 : 2,
     padding: "same",
   });
-  x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
+  if (!small) x = b.pool("max", 3, 2, "same", "stem").apply(x) as tf.SymbolicTensor;
   const blocks = ["stem"];
   const stages: [number, number][] = [[64, 1], [128, 2], [256, 2], [512, 2]];
   stages.forEach(([c, s], i) => {
