@@ -6,7 +6,7 @@ import { buildModel } from "../lib/models/registry.ts";
 import { adjustGradients, learningRateAt, makeOptimizer } from "../lib/train/optim.ts";
 import type { Progress, ProgressState } from "../lib/train/progress.ts";
 import { createProgress } from "../lib/train/progress.ts";
-import { train, type TrainConfig } from "../lib/train/trainer.ts";
+import { train, type TrainCallback, type TrainConfig } from "../lib/train/trainer.ts";
 import {
   configHash,
   customExperiment,
@@ -30,9 +30,21 @@ const silent = createProgress("silent");
 
 const SMALL = SMALL_RUN;
 
-Deno.test("trainer: loss decreases over epochs and every metric is recorded", async () => {
-  const r = await train(SMALL, 1, data, { progress: silent });
+Deno.test("trainer: loss decreases over epochs and every metric is recorded; a caller's callback sees each step and epoch", async () => {
+  const seen = { steps: [] as string[], epochs: [] as number[], end: [] as string[] };
+  const callback: TrainCallback = {
+    onStep: (s) => void seen.steps.push(`${s.epoch}:${s.step}`),
+    onEpochEnd: (epochs) => void seen.epochs.push(epochs.length),
+    onTrainEnd: (line) => void seen.end.push(line),
+  };
+  const r = await train(SMALL, 1, data, { progress: silent, callbacks: [callback] });
   assert.equal(r.status, "ok");
+  const steps = Math.ceil(10 * SMALL.trainPerClass! / SMALL.batchSize);
+  assert.equal(seen.steps.length, 3 * steps);
+  assert.deepEqual(seen.steps.slice(steps - 1, steps + 1), [`1:${steps}`, "2:1"]);
+  assert.deepEqual(seen.epochs, [1, 2, 3]);
+  assert.equal(seen.end.length, 1);
+  assert.match(seen.end[0], /^done, test acc 0\.\d{4} after 3 epoch\(s\), \d+ s$/);
   assert.equal(r.epochs.length, 3);
   assert.ok(r.epochs[2].trainLoss < r.epochs[0].trainLoss, `${r.epochs.map((e) => e.trainLoss)}`);
   for (const e of r.epochs) {

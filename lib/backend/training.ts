@@ -4,13 +4,23 @@
  * - WebGPU: a batch whose tensors exceed the adapter's binding limit is split into micro-batches;
  * - native in bf16: each convolution and matmul computes in the precision this machine's layer
  *   timings chose (a layer plan), kept in the run's checkpoints so a resumed run computes alike;
+ * - native: Adam's update runs as one fused kernel per variable;
  * - native: its buffer pools are released when the run ends.
  * Every other backend trains each batch whole, in fp32, and releases nothing.
  */
-import type * as tf from "@tensorflow/tfjs";
+import * as tf from "@tensorflow/tfjs";
 import { layerPlanWanted, planLayers, releaseBackendMemory } from "./mod.ts";
-import { type LayerPlan, type LayerPlanSummary, planSummary, setLayerPlan } from "./native.ts";
-import { planRunBatches } from "./webgpu.ts";
+import {
+  ADAM_KERNEL,
+  adamInPlace,
+  type LayerPlan,
+  type LayerPlanSummary,
+  NATIVE,
+  planSummary,
+  setLayerPlan,
+} from "./native.ts";
+import { adamInternals, type Slot } from "../util/tfjs_internals.ts";
+import { onWebGpu, planRunBatches } from "./webgpu.ts";
 
 export type { LayerPlan, LayerPlanSummary };
 
@@ -27,6 +37,12 @@ export type LayerPlanner = (
 export function machinePlanner(dir: string | null): LayerPlanner | null {
   return layerPlanWanted() ? (step, log) => planLayers(step, dir, log) : null;
 }
+
+/**
+ * Whether a run's tensors live in this machine's memory, so that a batch too large for it must be
+ * refused before training (not on WebGPU, which splits such a batch to fit the GPU instead).
+ */
+export const trainsInHostMemory = (): boolean => !onWebGpu();
 
 /** How the backend trains one run: batch sizes, the layer plan in use, and what to release after. */
 export interface BackendRun {
@@ -113,4 +129,44 @@ export async function useMachinePlan(
 /** No layer plan in use (after `useMachinePlan`). */
 export function endMachinePlan(): void {
   setLayerPlan(null);
+}
+
+/**
+ * One Adam update of every variable in `grads` through the backend's fused kernel, with PyTorch's
+ * bias correction from the optimizer's accumulators (which it advances): true when done, false where
+ * the backend has no such kernel (the caller then runs tfjs's own update). The caller counts the step.
+ */
+export function fusedAdamStep(
+  opt: tf.AdamOptimizer,
+  grads: Parameters<tf.AdamOptimizer["applyGradients"]>[0],
+  hp: { lr: number; beta1: number; beta2: number },
+): boolean {
+  if (tf.getBackend() !== NATIVE) return false;
+  const self = adamInternals(opt);
+  const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
+  const c1 = 1 - self.accBeta1.dataSync()[0];
+  const c2 = 1 - self.accBeta2.dataSync()[0];
+  tf.tidy(() => {
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name];
+      const slot = (list: Slot[], suffix: string) =>
+        list[i] ??= {
+          originalName: `${name}/${suffix}`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      const m = slot(self.accumulatedFirstMoment, "m").variable;
+      const v = slot(self.accumulatedSecondMoment, "v").variable;
+      const g: tf.Tensor | undefined = Array.isArray(grads) ? grads[i].tensor : grads[name];
+      if (g == null) return;
+      const attrs = { ...hp, c1, c2, eps: self.epsilon };
+      if (adamInPlace(value, g, m, v, attrs)) return;
+      const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, g, m, v }, attrs) as tf.Tensor[];
+      m.assign(m2);
+      v.assign(v2);
+      value.assign(w2);
+    });
+    self.accBeta1.assign(tf.mul(self.accBeta1, hp.beta1));
+    self.accBeta2.assign(tf.mul(self.accBeta2, hp.beta2));
+  });
+  return true;
 }

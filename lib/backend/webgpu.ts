@@ -112,7 +112,7 @@ function installKernelGuard(): void {
   const run = engine.runKernel.bind(engine);
   const bytes = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1) * 4;
   engine.runKernel = (name, inputs, attrs) => {
-    if (tf.getBackend() !== "webgpu") return run(name, inputs, attrs);
+    if (!onWebGpu()) return run(name, inputs, attrs);
     for (const [k, t] of Object.entries(inputs)) {
       if (t && bytes(t) > limitBytes) {
         throw new WebGpuError(
@@ -250,6 +250,9 @@ export function planBatch(
   return p.maxBatch;
 }
 
+/** Whether the current backend is WebGPU. */
+export const onWebGpu = (): boolean => tf.getBackend() === "webgpu";
+
 /** How a run's batches go on the current backend. */
 export interface RunBatches {
   /** The slice each training step accumulates gradients over (the batch itself when it fits). */
@@ -271,7 +274,7 @@ export function planRunBatches(
   evalBatch: number,
   mode: "split" | "error",
 ): RunBatches {
-  if (tf.getBackend() !== "webgpu") return { microBatch: batchSize, evalBatch, note: null };
+  if (!onWebGpu()) return { microBatch: batchSize, evalBatch, note: null };
   const microBatch = planBatch(model, batchSize, mode);
   return {
     microBatch,

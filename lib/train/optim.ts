@@ -4,8 +4,8 @@
  * `tf.variableGrads` and `optimizer.applyGradients`, as PyTorch does them.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamInternals, setLearningRate, type Slot } from "../util/tfjs_internals.ts";
-import { ADAM_KERNEL, adamInPlace, NATIVE } from "../backend/native.ts";
+import { adamInternals, setLearningRate } from "../util/tfjs_internals.ts";
+import { fusedAdamStep } from "../backend/training.ts";
 
 export type OptimizerName = "sgd" | "momentum" | "adam" | "rmsprop";
 export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "momentum", "adam", "rmsprop"];
@@ -107,33 +107,8 @@ export class FusedAdam extends tf.AdamOptimizer {
   }
 
   override applyGradients(grads: Parameters<tf.AdamOptimizer["applyGradients"]>[0]): void {
-    if (tf.getBackend() !== NATIVE) return super.applyGradients(grads);
-    const self = adamInternals(this);
-    const names = Array.isArray(grads) ? grads.map((g) => g.name) : Object.keys(grads);
-    const c1 = 1 - self.accBeta1.dataSync()[0];
-    const c2 = 1 - self.accBeta2.dataSync()[0];
-    tf.tidy(() => {
-      names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name];
-        const slot = (list: Slot[], suffix: string) =>
-          list[i] ??= {
-            originalName: `${name}/${suffix}`,
-            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-          };
-        const m = slot(self.accumulatedFirstMoment, "m").variable;
-        const v = slot(self.accumulatedSecondMoment, "v").variable;
-        const g: tf.Tensor | undefined = Array.isArray(grads) ? grads[i].tensor : grads[name];
-        if (g == null) return;
-        const attrs = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, c1, c2, eps: self.epsilon };
-        if (adamInPlace(value, g, m, v, attrs)) return;
-        const [w2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { w: value, g, m, v }, attrs) as tf.Tensor[];
-        m.assign(m2);
-        v.assign(v2);
-        value.assign(w2);
-      });
-      self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
-      self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
-    });
+    const hp = { lr: this.learningRate, beta1: this.beta1, beta2: this.beta2 };
+    if (!fusedAdamStep(this, grads, hp)) return super.applyGradients(grads);
     this.incrementIterations();
   }
 }

@@ -19,6 +19,7 @@ import {
   type LayerPlanner,
   type LayerPlanSummary,
   prepareTraining,
+  trainsInHostMemory,
   useMachinePlan as useBackendPlan,
 } from "../backend/training.ts";
 import { failpoint, failpointBlock, failpointThrow } from "../util/failpoint.ts";
@@ -114,6 +115,8 @@ export interface TrainHooks {
   stop?: { requested: boolean };
   /** On WebGPU, a batch whose tensors exceed the adapter's binding limit is split ("split", default) or refused ("error"). */
   oversize?: "split" | "error";
+  /** Called as the run goes, after its progress line and its checkpoints. */
+  callbacks?: TrainCallback[];
   /** Called with the trained model before it is disposed (e.g. to inspect feature maps). */
   onModel?: (m: tf.LayersModel) => void | Promise<void>;
   /** Called once the model is built, before the first step (e.g. to check the outputs folder); throwing stops the run. */
@@ -166,7 +169,7 @@ function checkMemory(s: ReturnType<typeof summarize>, cfg: TrainConfig): void {
     return; // no --allow-sys: cannot tell
   }
   const need = trainingMemoryBytes(s, cfg.batchSize);
-  if (tf.getBackend() === "webgpu" || need <= available) return;
+  if (!trainsInHostMemory() || need <= available) return;
   let fits = cfg.batchSize;
   while (fits > 1 && trainingMemoryBytes(s, fits) > available) fits = Math.floor(fits / 2);
   throw new TrainError(
@@ -234,6 +237,187 @@ export function useMachinePlan(
   return useBackendPlan(() => probeStep(model, batch, opts), dir);
 }
 
+/**
+ * Called as a run goes (Keras's `Callback`): the progress line and the per-epoch checkpoints are
+ * callbacks, and a caller may add its own (`TrainHooks.callbacks`).
+ */
+export interface TrainCallback {
+  /** After every training step. */
+  onStep?(s: StepState): void | Promise<void>;
+  /** After every epoch's evaluation, with the run's epochs so far (the last one new). */
+  onEpochEnd?(epochs: readonly EpochMetrics[]): void | Promise<void>;
+  /** Once, with the run's last line (done, diverged or interrupted). */
+  onTrainEnd?(line: string): void | Promise<void>;
+}
+
+/** Where a run is after a training step. */
+export interface StepState {
+  epoch: number;
+  step: number;
+  /** Running mean loss and accuracy over the epoch's steps so far. */
+  loss: number;
+  acc: number;
+  /** Images trained since this process started the run, and since it started in seconds. */
+  imagesDone: number;
+  elapsedSeconds: number;
+  /** Images the run has left to train. */
+  imagesLeft: number;
+}
+
+/** The run's live progress bar and its per-epoch line (Keras's `ProgbarLogger`); `say` adds a line of its own. */
+export function progressLogger(
+  progress: Progress,
+  title: string,
+  cfg: TrainConfig,
+  steps: number,
+): TrainCallback & { say(line: string): Promise<void> } {
+  const tuning = Boolean(cfg.validation);
+  return {
+    say: (line) => progress.epochEnd(`${title}: ${line}`),
+    onStep: (s) => {
+      const imagesPerSecond = s.imagesDone / s.elapsedSeconds;
+      return progress.update({
+        title,
+        epoch: s.epoch,
+        epochs: cfg.epochs,
+        step: s.step,
+        steps,
+        loss: s.loss,
+        acc: s.acc,
+        imagesPerSecond,
+        etaSeconds: s.imagesLeft / imagesPerSecond,
+      });
+    },
+    onEpochEnd: (epochs) => {
+      const m = epochs.at(-1)!;
+      const [loss, acc] = tuning ? [m.valLoss!, m.valAcc!] : [m.testLoss, m.testAcc];
+      return progress.epochEnd(
+        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAcc.toFixed(4)} | ${
+          tuning ? "validation" : "test"
+        } loss ${loss.toFixed(4)} acc ${acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
+          m.imagesPerSecond.toFixed(0)
+        } img/s`,
+      );
+    },
+    onTrainEnd: (line) => progress.finish(`${title}: ${line}`),
+  };
+}
+
+/** A checkpoint after every epoch (weights, optimizer, the epochs so far and, in bf16, the layer plan). */
+export function checkpointer(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  layerPlan: LayerPlan | null,
+): TrainCallback {
+  return {
+    onEpochEnd: async (epochs) => {
+      const meta: CheckpointMeta = { epochs: [...epochs], ...(layerPlan ? { layerPlan } : {}) };
+      await saveCheckpoint(dir, epochs.length, model, optimizer, meta);
+      await failpoint("train.checkpoint", epochs.length);
+    },
+  };
+}
+
+/** Why a run stopped before its last epoch. */
+interface Stopped {
+  status: Exclude<RunStatus, "ok">;
+  message: string;
+}
+
+const diverged = (what: string, where: string): Stopped => ({
+  status: "diverged",
+  message: `${what} became ${where}; the run diverged (lower the learning rate or add gradient clipping)`,
+});
+
+/** What one epoch's training needs besides the configuration. */
+interface EpochContext {
+  cfg: TrainConfig;
+  seed: number;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  trainSet: Split;
+  normalize: ReturnType<Split["pixelStats"]> | undefined;
+  microBatch: number;
+  callbacks: TrainCallback[];
+  stop?: { requested: boolean };
+  /** Images trained and the start time of this process's part of the run (shared across epochs). */
+  clock: { imagesDone: number; start: number };
+}
+
+/** Train one epoch; its running loss and accuracy, or why the run stopped during it. */
+async function trainEpoch(
+  c: EpochContext,
+  epoch: number,
+): Promise<{ loss: number; acc: number; seen: number; lr: number; seconds: number } | Stopped> {
+  const { cfg, model, trainSet } = c;
+  reseedDropout(model, c.seed, epoch);
+  const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
+  const t0 = performance.now();
+  let loss = 0, correct = 0, seen = 0, step = 0, lr = cfg.optim.lr;
+  const augment = cfg.augment ?? undefined;
+  const opts = { batchSize: cfg.batchSize, size: cfg.inputSize, shuffle: true, seed: c.seed, epoch, augment };
+  for (const b of batches(trainSet, { ...opts, normalize: c.normalize })) {
+    lr = learningRateAt(cfg.optim, epoch + step / steps, cfg.epochs);
+    setLearningRate(c.optimizer, lr);
+    const r = await trainStep(model, c.optimizer, b.x, b.y, { ...stepOptions(cfg), microBatch: c.microBatch });
+    tf.dispose([b.x, b.y]);
+    step++;
+    if (!Number.isFinite(r.loss)) return diverged("loss", `${r.loss} at epoch ${epoch + 1}, step ${step}`);
+    loss += r.loss * b.n;
+    correct += r.correct;
+    seen += b.n;
+    c.clock.imagesDone += b.n;
+    const state: StepState = {
+      epoch: epoch + 1,
+      step,
+      loss: loss / seen,
+      acc: correct / seen,
+      imagesDone: c.clock.imagesDone,
+      elapsedSeconds: (performance.now() - c.clock.start) / 1000,
+      imagesLeft: (cfg.epochs - epoch - 1) * trainSet.size + (trainSet.size - seen),
+    };
+    for (const cb of c.callbacks) await cb.onStep?.(state);
+    failpointBlock("train.step");
+    await failpoint("train.step", `${epoch + 1}:${step}`);
+    await eventLoopTurn(); // lets Ctrl-C / SIGTERM and timers run now, not at the epoch's end
+    if (c.stop?.requested) {
+      return {
+        status: "interrupted",
+        message: `interrupted during epoch ${epoch + 1}; rerun with --resume to continue from epoch ${epoch}`,
+      };
+    }
+  }
+  return { loss: loss / seen, acc: correct / seen, seen, lr, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** Evaluate after an epoch (the evaluation split, then the fixed training subset) into the epoch's metrics. */
+async function evaluateEpoch(
+  model: tf.LayersModel,
+  e: { evalSet: Split; trainEval: Split | null; tuning: boolean; evalOpts: Parameters<typeof evaluate>[2] },
+  epoch: number,
+  t: { loss: number; acc: number; seen: number; lr: number; seconds: number },
+): Promise<EpochMetrics> {
+  const e0 = performance.now();
+  const ev = await evaluate(model, e.evalSet, e.evalOpts);
+  const tr = e.trainEval ? await evaluate(model, e.trainEval, e.evalOpts) : { loss: NaN, acc: NaN };
+  return {
+    epoch: epoch + 1,
+    trainLoss: t.loss,
+    trainAcc: t.acc,
+    trainEvalLoss: tr.loss,
+    trainEvalAcc: tr.acc,
+    testLoss: e.tuning ? NaN : ev.loss,
+    testAcc: e.tuning ? NaN : ev.acc,
+    ...(e.tuning ? { valLoss: ev.loss, valAcc: ev.acc } : {}),
+    trainSeconds: t.seconds,
+    evalSeconds: (performance.now() - e0) / 1000,
+    imagesPerSecond: t.seen / t.seconds,
+    lr: t.lr,
+    peakRssMB: peakRssMB(),
+  };
+}
+
 export async function train(
   cfg: TrainConfig,
   seed: number,
@@ -248,155 +432,91 @@ export async function train(
   const normalize = cfg.normalize ? trainSet.pixelStats() : undefined;
   const model = createModel(cfg, seed, hooks.build);
   const optimizer = makeOptimizer(cfg.optim);
-  const progress = hooks.progress ?? createProgress();
-  const title = hooks.title ?? cfg.model;
-  const epochs: EpochMetrics[] = [];
-  let resumedFrom = 0;
   const summary = summarize(model);
   const { trainable: params, macs } = summary;
-  let microBatch = cfg.batchSize;
-  let evalBatch = Math.max(cfg.batchSize, 256);
-  let backend: BackendRun | null = null;
-  const planned = () => backend?.extension() ?? {};
-  /** Stop the run early (diverged or interrupted), with its last line. */
-  const stopRun = async (status: RunStatus, message: string): Promise<TrainOutcome> => {
-    await progress.finish(`${title}: ${message}`);
-    return { status, message, epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
-  };
+  const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
+  const log = progressLogger(hooks.progress ?? createProgress(), hooks.title ?? cfg.model, cfg, steps);
+  const epochs: EpochMetrics[] = [];
+  let resumedFrom = 0, microBatch = cfg.batchSize, backend: BackendRun | null = null;
+  const outcome = (status: RunStatus, message?: string): TrainOutcome => ({
+    status,
+    ...(message === undefined ? {} : { message }),
+    epochs,
+    params,
+    macs,
+    resumedFrom,
+    microBatch,
+    evalImages: evalSet.size,
+    ...(backend?.extension() ?? {}),
+  });
   try {
     checkMemory(summary, cfg);
     await hooks.beforeTraining?.(params);
-    let resumedPlan: LayerPlan | null | undefined;
-    if (hooks.resume && hooks.checkpointDir) {
-      const ck = await latestCheckpoint<CheckpointMeta>(hooks.checkpointDir);
-      if (ck) {
-        await ck.restore(model, optimizer);
-        epochs.push(...ck.meta.epochs);
-        resumedFrom = ck.epoch;
-        resumedPlan = ck.meta.layerPlan ?? null;
-        await progress.epochEnd(`${title}: resumed after epoch ${ck.epoch}`);
-      }
+    const ck = hooks.resume && hooks.checkpointDir ? await latestCheckpoint<CheckpointMeta>(hooks.checkpointDir) : null;
+    if (ck) {
+      await ck.restore(model, optimizer);
+      epochs.push(...ck.meta.epochs);
+      resumedFrom = ck.epoch;
+      await log.say(`resumed after epoch ${ck.epoch}`);
     }
     // The backend's part: its batch split, its layer plan (a resumed run's from its checkpoint).
     backend = await prepareTraining(model, {
       batchSize: cfg.batchSize,
-      evalBatch,
+      evalBatch: Math.max(cfg.batchSize, 256),
       oversize: hooks.oversize ?? "split",
       planner: hooks.layerPlanner,
       layerTimingsDir: hooks.layerTimingsDir ?? null,
-      resumedPlan,
+      resumedPlan: ck ? ck.meta.layerPlan ?? null : undefined,
       probe: (micro) => () => probeStep(model, micro, stepOptions(cfg)),
-      say: (line) => progress.epochEnd(`${title}: ${line}`),
+      say: log.say,
     });
-    ({ microBatch, evalBatch } = backend);
-    const layerPlan = backend.layerPlan;
-    const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
-    const runStart = performance.now();
-    let imagesDone = 0;
+    microBatch = backend.microBatch;
+    const callbacks = [
+      ...(hooks.checkpointDir ? [checkpointer(hooks.checkpointDir, model, optimizer, backend.layerPlan)] : []),
+      log,
+      ...(hooks.callbacks ?? []),
+    ];
+    const ctx: EpochContext = {
+      cfg,
+      seed,
+      model,
+      optimizer,
+      trainSet,
+      normalize,
+      microBatch,
+      callbacks,
+      stop: hooks.stop,
+      clock: { imagesDone: 0, start: performance.now() },
+    };
+    const evalOpts = { batchSize: backend.evalBatch, size: cfg.inputSize, normalize };
     for (let epoch = resumedFrom; epoch < cfg.epochs; epoch++) {
-      reseedDropout(model, seed, epoch);
-      const t0 = performance.now();
-      let loss = 0, correct = 0, seen = 0, step = 0;
-      let lr = cfg.optim.lr;
-      for (
-        const b of batches(trainSet, {
-          batchSize: cfg.batchSize,
-          size: cfg.inputSize,
-          shuffle: true,
-          seed,
-          epoch,
-          normalize,
-          augment: cfg.augment ?? undefined,
-        })
-      ) {
-        lr = learningRateAt(cfg.optim, epoch + step / steps, cfg.epochs);
-        setLearningRate(optimizer, lr);
-        const r = await trainStep(model, optimizer, b.x, b.y, { ...stepOptions(cfg), microBatch });
-        tf.dispose([b.x, b.y]);
-        step++;
-        if (!Number.isFinite(r.loss)) {
-          const message = `loss became ${r.loss} at epoch ${
-            epoch + 1
-          }, step ${step}; the run diverged (lower the learning rate or add gradient clipping)`;
-          return await stopRun("diverged", message);
-        }
-        loss += r.loss * b.n;
-        correct += r.correct;
-        seen += b.n;
-        imagesDone += b.n;
-        const elapsed = (performance.now() - runStart) / 1000;
-        const ips = imagesDone / elapsed;
-        const left = (cfg.epochs - epoch - 1) * trainSet.size + (trainSet.size - seen);
-        await progress.update({
-          title,
-          epoch: epoch + 1,
-          epochs: cfg.epochs,
-          step,
-          steps,
-          loss: loss / seen,
-          acc: correct / seen,
-          imagesPerSecond: ips,
-          etaSeconds: left / ips,
-        });
-        failpointBlock("train.step");
-        await failpoint("train.step", `${epoch + 1}:${step}`);
-        await eventLoopTurn(); // lets Ctrl-C / SIGTERM and timers run now, not at the epoch's end
-        if (hooks.stop?.requested) {
-          const message = `interrupted during epoch ${epoch + 1}; rerun with --resume to continue from epoch ${epoch}`;
-          return await stopRun("interrupted", message);
-        }
-      }
-      const trainSeconds = (performance.now() - t0) / 1000;
-      const e0 = performance.now();
-      const evalOpts = { batchSize: evalBatch, size: cfg.inputSize, normalize };
-      const ev = await evaluate(model, evalSet, evalOpts);
-      const tr = trainEval ? await evaluate(model, trainEval, evalOpts) : { loss: NaN, acc: NaN };
-      const evalSeconds = (performance.now() - e0) / 1000;
-      const m: EpochMetrics = {
-        epoch: epoch + 1,
-        trainLoss: loss / seen,
-        trainAcc: correct / seen,
-        trainEvalLoss: tr.loss,
-        trainEvalAcc: tr.acc,
-        testLoss: tuning ? NaN : ev.loss,
-        testAcc: tuning ? NaN : ev.acc,
-        ...(tuning ? { valLoss: ev.loss, valAcc: ev.acc } : {}),
-        trainSeconds,
-        evalSeconds,
-        imagesPerSecond: seen / trainSeconds,
-        lr,
-        peakRssMB: peakRssMB(),
-      };
+      const t = await trainEpoch(ctx, epoch);
+      if ("status" in t) return await end(callbacks, outcome(t.status, t.message), t.message);
+      const m = await evaluateEpoch(model, { evalSet, trainEval, tuning, evalOpts }, epoch, t);
       epochs.push(m);
-      if (!Number.isFinite(ev.loss)) {
-        const message =
-          `evaluation loss became ${ev.loss} after epoch ${m.epoch}; the run diverged (lower the learning rate or add gradient clipping)`;
-        return await stopRun("diverged", message);
+      const evalLoss = tuning ? m.valLoss! : m.testLoss;
+      if (!Number.isFinite(evalLoss)) {
+        const { message } = diverged("evaluation loss", `${evalLoss} after epoch ${epoch + 1}`);
+        return await end(callbacks, outcome("diverged", message), message);
       }
-      if (hooks.checkpointDir) {
-        const meta: CheckpointMeta = { epochs, ...(layerPlan ? { layerPlan } : {}) };
-        await saveCheckpoint(hooks.checkpointDir, epoch + 1, model, optimizer, meta);
-        await failpoint("train.checkpoint", epoch + 1);
-      }
-      await progress.epochEnd(
-        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAcc.toFixed(4)} | ${
-          tuning ? "validation" : "test"
-        } loss ${ev.loss.toFixed(4)} acc ${ev.acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
-          m.imagesPerSecond.toFixed(0)
-        } img/s`,
-      );
+      for (const cb of callbacks) await cb.onEpochEnd?.(epochs);
     }
     if (hooks.onModel) await hooks.onModel(model);
-    const last = epochs.at(-1);
-    await progress.finish(
-      `${title}: done, ${tuning ? "validation" : "test"} acc ${
-        (tuning ? last?.valAcc : last?.testAcc)?.toFixed(4) ?? "–"
-      } after ${epochs.length} epoch(s), ${((performance.now() - runStart) / 1000).toFixed(0)} s`,
-    );
-    return { status: "ok", epochs, params, macs, resumedFrom, microBatch, evalImages: evalSet.size, ...planned() };
+    const acc = tuning ? epochs.at(-1)?.valAcc : epochs.at(-1)?.testAcc;
+    const seconds = ((performance.now() - ctx.clock.start) / 1000).toFixed(0);
+    const line = `done, ${tuning ? "validation" : "test"} acc ${
+      acc?.toFixed(4) ?? "–"
+    } after ${epochs.length} epoch(s), ${seconds} s`;
+    return await end(callbacks, outcome("ok"), line);
   } finally {
     optimizer.dispose();
     model.dispose();
     endTraining();
   }
+}
+
+/** Tell every callback the run's last line, and return its outcome. */
+async function end(callbacks: TrainCallback[], o: TrainOutcome, line: string): Promise<TrainOutcome> {
+  for (const cb of callbacks) await cb.onTrainEnd?.(line);
+  return o;
 }
