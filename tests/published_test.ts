@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { latinWords, ZH_LATIN_ALLOWED } from "./helpers.ts";
 import { PROJECT_ROOT } from "../lib/util/fs.ts";
+import { configHash, experiment, resolveConfig } from "../lib/exp/experiments.ts";
 
 const PUBLISHED = `${PROJECT_ROOT}/outputs/published`;
 const pages = (dir: string) =>
@@ -50,4 +51,17 @@ Deno.test("published Chinese pages use the glossary's terms: none of its rejecte
     const html = Deno.readTextFileSync(`${PUBLISHED}/zh/${p}`);
     assert.deepEqual(rejected.filter((w) => html.includes(w)), [], `zh/${p} uses phrases docs/glossary.md rejects`);
   }
+});
+
+Deno.test("every published record's configuration hash is the one its experiment resolves to today (a refactor that changes a run fails here)", async () => {
+  let n = 0;
+  for (const f of ["laptop", "full"] as const) {
+    const records = JSON.parse(Deno.readTextFileSync(`${PUBLISHED}/results/${f}.json`));
+    for (const r of records) {
+      const want = await configHash(resolveConfig(experiment(r.experiment), r.preset));
+      assert.equal(r.configHash, want, `${r.experiment} (${r.preset}, seed ${r.seed})`);
+      n++;
+    }
+  }
+  assert.ok(n >= 90, `${n} published records`);
 });

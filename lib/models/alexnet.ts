@@ -14,11 +14,13 @@ import {
   checkChoice,
   checkInputSize,
   checkPositiveInt,
+  minimumSize,
   ModelError,
   outSide,
   type Pooling,
   POOLINGS,
 } from "./common.ts";
+import { D2L_SGD, type ModelEntry, optionList, type Scaling, widthBy } from "./entry.ts";
 
 export interface AlexNetOptions {
   inputSize?: number;
@@ -90,3 +92,61 @@ export function alexnet(opts: AlexNetOptions = {}): tf.LayersModel {
   ap(b.dense(10, "linear", "output"));
   return tf.model({ inputs: input, outputs: x, name: "alexnet" });
 }
+
+const ALEXNET_OPTIONS = optionList<AlexNetOptions>()([
+  "inputSize",
+  "seed",
+  "fc2",
+  "conv4",
+  "denseWidth",
+  "widthMultiplier",
+  "activation",
+  "pooling",
+  "dropout",
+  "extraConvs",
+]);
+
+/** denseWidth is the width of a full-size AlexNet's dense layers; a model declared at half of 4096 gets half of it. */
+const alexDense: Scaling<AlexNetOptions>["denseWidth"] = (o, units) => ({
+  ...o,
+  denseWidth: Math.max(1, Math.round((o.denseWidth ?? 4096) / 4096 * units)),
+});
+
+const alexEntry = (
+  name: string,
+  description: string,
+  defaults: AlexNetOptions,
+  recipe: ModelEntry<AlexNetOptions>["recipe"],
+): ModelEntry<AlexNetOptions> => ({
+  name,
+  options: ALEXNET_OPTIONS,
+  family: "AlexNet",
+  description,
+  defaultSize: ALEXNET_DEFAULT_SIZE,
+  defaults,
+  build: alexnet,
+  minSize: () => minimumSize(alexnetFits),
+  scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
+  recipe,
+});
+
+export const ALEXNET_MODELS: ModelEntry<AlexNetOptions>[] = [
+  alexEntry(
+    "alexnet",
+    "AlexNet (d2l Fashion-MNIST version): 5 convs, dense 4096-4096-10, dropout 0.5",
+    {},
+    D2L_SGD(0.01),
+  ),
+  alexEntry(
+    "alexnet-simplified",
+    "AlexNet without the 4096→4096 dense layer and the 384→384 conv (the original submission's final model)",
+    { fc2: false, conv4: false },
+    {
+      optimizer: "adam",
+      lr: 0.002,
+      batchSize: 128,
+      epochs: 3,
+      source: "the original submission (Adam 0.002, 3 epochs)",
+    },
+  ),
+];

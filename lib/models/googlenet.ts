@@ -8,8 +8,9 @@
  * tfjs 'same' padding for these kernels and strides, so 'same' is used.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, type Stem, stemOption, widthScaler } from "./common.ts";
+import { Builder, checkInputSize, minimumSize, type Stem, stemOption, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { D2L_SGD, type ModelEntry, optionList, widthBy } from "./entry.ts";
 
 export const GOOGLENET_DEFAULT_SIZE = 96;
 
@@ -120,3 +121,16 @@ export function googlenet(opts: GoogLeNetOptions = {}): tf.LayersModel {
   const model = tf.model({ inputs: input, outputs: [x, ...heads], name: "googlenet" });
   return markBlocks(model, ["stem", ...Object.keys(GOOGLENET_MODULES)]);
 }
+
+export const GOOGLENET_MODELS: ModelEntry<GoogLeNetOptions>[] = [{
+  name: "googlenet",
+  options: optionList<GoogLeNetOptions>()(["inputSize", "seed", "auxHeads", "width", "reductions", "stem"]),
+  family: "Inception",
+  description: "GoogLeNet / Inception v1 (d2l): nine Inception modules, global average pooling",
+  defaultSize: GOOGLENET_DEFAULT_SIZE,
+  defaults: {},
+  build: googlenet,
+  minSize: (o) => minimumSize(googlenetFits(Boolean(o.auxHeads), o.stem)),
+  scale: { widthScale: widthBy("width") },
+  recipe: D2L_SGD(0.1),
+}];

@@ -24,8 +24,18 @@
  * at a ninth of the parameters of a 7×7 factorisation.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, checkPositiveInt, ModelError, type Stem, stemOption, widthScaler } from "./common.ts";
+import {
+  Builder,
+  checkInputSize,
+  checkPositiveInt,
+  minimumSize,
+  ModelError,
+  type Stem,
+  stemOption,
+  widthScaler,
+} from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { type ModelEntry, optionList, type TrainingRecipe, widthBy } from "./entry.ts";
 
 export const INCEPTION_DEFAULT_SIZE = 96;
 /** Factorisation size n on the middle grid at the default input size (see file comment). */
@@ -333,3 +343,62 @@ export function inceptionResNet(opts: InceptionResNetOptions = {}): tf.LayersMod
   x = b.dense(10, "linear", "output").apply(x) as T;
   return markBlocks(tf.model({ inputs: input, outputs: x, name: "inception_resnet" }), blocks);
 }
+
+/** One Inception-family entry: 96-px default, the paper's widths scaled by widthScale. */
+function inceptionEntry<O extends InceptionOptions>(
+  name: string,
+  options: readonly string[],
+  description: string,
+  build: (o: O) => tf.LayersModel,
+  recipe: TrainingRecipe,
+): ModelEntry<O> {
+  return {
+    name,
+    options,
+    family: "Inception",
+    description,
+    defaultSize: INCEPTION_DEFAULT_SIZE,
+    defaults: {} as O,
+    build,
+    minSize: (o) => minimumSize(inceptionFits(o.stem)),
+    scale: { widthScale: widthBy<O, "width">("width") },
+    recipe,
+  };
+}
+
+const RMSPROP_PAPER = { optimizer: "rmsprop", lr: 0.045, batchSize: 128, epochs: 10, clipNorm: 2.0 } as const;
+
+export const INCEPTION_MODELS = [
+  inceptionEntry<InceptionOptions>(
+    "bn-inception",
+    optionList<InceptionOptions>()(["inputSize", "seed", "width", "stem"]),
+    "BN-Inception / Inception v2 (Ioffe & Szegedy 2015): BN everywhere, 5×5 as two 3×3",
+    bnInception,
+    {
+      optimizer: "momentum",
+      lr: 0.045,
+      momentum: 0.9,
+      batchSize: 128,
+      epochs: 10,
+      source: "Ioffe & Szegedy 2015 (SGD with momentum, learning rate raised to 0.045)",
+    },
+  ),
+  inceptionEntry<InceptionV3Options>(
+    "inception-v3",
+    optionList<InceptionV3Options>()(["inputSize", "seed", "width", "auxHead", "n", "dropout", "stem"]),
+    "Inception v3 (Szegedy et al. 2016): factorised convolutions, efficient grid reduction",
+    inceptionV3,
+    {
+      ...RMSPROP_PAPER,
+      labelSmoothing: 0.1,
+      source: "Szegedy et al. 2016 (RMSProp decay 0.9 ε 1.0, lr 0.045, label smoothing 0.1, clipping 2.0)",
+    },
+  ),
+  inceptionEntry<InceptionResNetOptions>(
+    "inception-resnet",
+    optionList<InceptionResNetOptions>()(["inputSize", "seed", "width", "repeats", "scales", "n", "dropout", "stem"]),
+    "Inception-ResNet-v1 (Szegedy et al. 2017), scaled down: residual Inception blocks A/B/C ×[2,4,2]",
+    inceptionResNet,
+    { ...RMSPROP_PAPER, source: "Szegedy et al. 2017 (RMSProp decay 0.9 ε 1.0, lr 0.045)" },
+  ),
+] as const;

@@ -11,12 +11,14 @@ import {
   checkChoice,
   checkInputSize,
   checkPositiveInt,
+  minimumSize,
   ModelError,
   outSide,
   type Pooling,
   POOLINGS,
 } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { D2L_SGD, type ModelEntry, optionList, widthBy } from "./entry.ts";
 
 export interface LeNetOptions {
   inputSize?: number;
@@ -103,3 +105,44 @@ export function lenet(opts: LeNetOptions = {}): tf.LayersModel {
   const out = b.dense(10, "linear", "output").apply(x) as tf.SymbolicTensor;
   return markBlocks(tf.model({ inputs: input, outputs: out, name: "lenet" }), ["block1_pool", "block2_pool"]);
 }
+
+const LENET_OPTIONS = optionList<LeNetOptions>()([
+  "inputSize",
+  "seed",
+  "activation",
+  "pooling",
+  "batchNorm",
+  "dropout",
+  "widthMultiplier",
+  "extraConvs",
+  "head",
+  "headWidths",
+]);
+
+const lenetEntry = (
+  name: string,
+  description: string,
+  defaults: LeNetOptions,
+  lr: number,
+): ModelEntry<LeNetOptions> => ({
+  name,
+  options: LENET_OPTIONS,
+  family: "LeNet",
+  description,
+  defaultSize: LENET_DEFAULT_SIZE,
+  defaults,
+  build: lenet,
+  minSize: () => minimumSize(lenetFits),
+  scale: { widthScale: widthBy("widthMultiplier") },
+  recipe: D2L_SGD(lr, 256),
+});
+
+export const LENET_MODELS: ModelEntry<LeNetOptions>[] = [
+  lenetEntry("lenet", "LeNet-5 (d2l): sigmoid, average pooling", {}, 0.9),
+  lenetEntry(
+    "bn-lenet",
+    "LeNet with batch norm after every conv and hidden dense layer (d2l 8.5)",
+    { batchNorm: true },
+    1.0,
+  ),
+];

@@ -4,8 +4,9 @@
  * channels, global average pooling — no dense layers at all.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, outSide } from "./common.ts";
+import { Builder, checkInputSize, minimumSize, outSide } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { D2L_SGD, type ModelEntry, optionList } from "./entry.ts";
 
 export const NIN_DEFAULT_SIZE = 224;
 
@@ -48,3 +49,16 @@ export function nin(opts: NinOptions = {}): tf.LayersModel {
   ap(tf.layers.globalAveragePooling2d({ name: "global_avg_pool" }));
   return markBlocks(tf.model({ inputs: input, outputs: x, name: "nin" }), [1, 2, 3, 4].map((i) => `nin_block_${i}`));
 }
+
+export const NIN_MODELS: ModelEntry<NinOptions>[] = [{
+  name: "nin",
+  options: optionList<NinOptions>()(["inputSize", "seed", "dropout"]),
+  family: "NiN",
+  description: "Network in Network (d2l): 1×1 convs, global average pooling, no dense layers",
+  defaultSize: NIN_DEFAULT_SIZE,
+  defaults: {},
+  build: nin,
+  minSize: () => minimumSize(ninFits),
+  scale: {},
+  recipe: D2L_SGD(0.1),
+}];

@@ -1,40 +1,28 @@
 /**
- * The model zoo's registry: name → builder, default input size, minimum input size and
- * recommended training recipe (d2l's for the d2l models, the paper's for the Inception
- * family). Everything that builds a model by name goes through `buildModel`.
+ * The model zoo's registry: the entries each family registers beside its builder (name, builder,
+ * options, default and minimum input size, preset knobs, recommended recipe; see entry.ts),
+ * gathered under one name → entry map. Everything that builds a model by name goes through
+ * `createModel` / `buildModel`, which refuse an option the model does not read.
  */
 import type * as tf from "@tensorflow/tfjs";
 import { ModelError } from "./common.ts";
-import { lenet, lenetFits, type LeNetOptions } from "./lenet.ts";
-import { alexnet, alexnetFits, type AlexNetOptions } from "./alexnet.ts";
-import { vgg, VGG11, vggFits, type VggOptions } from "./vgg.ts";
-import { nin, ninFits, type NinOptions } from "./nin.ts";
-import { googlenet, googlenetFits, type GoogLeNetOptions } from "./googlenet.ts";
+import { LENET_MODELS, type LeNetOptions } from "./lenet.ts";
+import { ALEXNET_MODELS, type AlexNetOptions } from "./alexnet.ts";
+import { VGG_MODELS, type VggOptions } from "./vgg.ts";
+import { NIN_MODELS, type NinOptions } from "./nin.ts";
+import { GOOGLENET_MODELS, type GoogLeNetOptions } from "./googlenet.ts";
 import {
-  bnInception,
-  inceptionFits,
+  INCEPTION_MODELS,
   type InceptionOptions,
-  inceptionResNet,
   type InceptionResNetOptions,
-  inceptionV3,
   type InceptionV3Options,
 } from "./inception.ts";
-import { resnet18, resnetFits, type ResNetOptions } from "./resnet.ts";
-import { minimumSize } from "./common.ts";
+import { RESNET_MODELS, type ResNetOptions } from "./resnet.ts";
+import type { ModelEntry as FamilyEntry, Scaling as FamilyScaling } from "./entry.ts";
 
-export interface TrainingRecipe {
-  optimizer: "sgd" | "momentum" | "adam" | "rmsprop";
-  lr: number;
-  batchSize: number;
-  epochs: number;
-  momentum?: number;
-  labelSmoothing?: number;
-  clipNorm?: number;
-  /** Where the recipe comes from. */
-  source: string;
-}
+export { SCALE_KNOBS, type ScaleKnob, type TrainingRecipe } from "./entry.ts";
 
-/** Options every builder accepts; family-specific ones pass through. */
+/** The options of every family in one bag, as an experiment's configuration carries them. */
 export type ModelOptions =
   & { inputSize?: number; seed?: number }
   & Partial<
@@ -49,293 +37,18 @@ export type ModelOptions =
     & ResNetOptions
   >;
 
-/** The size knobs an experiment preset may turn (see lib/exp/experiments.ts). */
-export type ScaleKnob = "widthScale" | "denseWidth";
-export const SCALE_KNOBS: readonly ScaleKnob[] = ["widthScale", "denseWidth"];
-
-/** How each knob this model accepts changes its options; a knob a model lacks cannot be applied to it. */
-export type Scaling = Partial<Record<ScaleKnob, (o: ModelOptions, value: number) => ModelOptions>>;
-
-/** widthScale multiplies one option (default 1). */
-const widthBy = (key: "widthMultiplier" | "width"): Scaling["widthScale"] => (o, s) => ({
-  ...o,
-  [key]: (o[key] ?? 1) * s,
-});
-
-/** VGG divides its channels by an integer ratio: widthScale s makes it ratio / s, which must stay an integer. */
-const vggWidth: Scaling["widthScale"] = (o, s) => {
-  const ratio = (o.ratio ?? 1) / s;
-  if (!Number.isInteger(ratio)) {
-    throw new ModelError(`VGG: widthScale ${s} turns channel ratio ${o.ratio ?? 1} into ${ratio}, not an integer`);
-  }
-  return { ...o, ratio };
-};
-
-/** denseWidth is the width of a full-size AlexNet's dense layers; a model declared at half of 4096 gets half of it. */
-const alexDense: Scaling["denseWidth"] = (o, units) => ({
-  ...o,
-  denseWidth: Math.max(1, Math.round((o.denseWidth ?? 4096) / 4096 * units)),
-});
-
-/** A list of an options type's every key: the compiler refuses one that misses a key or names another. */
-type AllKeys<T, K extends readonly PropertyKey[]> = [Exclude<keyof T, K[number]>] extends [never] ? K : never;
-function optionList<T>() {
-  return <const K extends readonly (keyof T & string)[]>(keys: AllKeys<T, K>): readonly string[] => keys;
-}
-const LENET_OPTIONS = optionList<LeNetOptions>()([
-  "inputSize",
-  "seed",
-  "activation",
-  "pooling",
-  "batchNorm",
-  "dropout",
-  "widthMultiplier",
-  "extraConvs",
-  "head",
-  "headWidths",
-]);
-const ALEXNET_OPTIONS = optionList<AlexNetOptions>()([
-  "inputSize",
-  "seed",
-  "fc2",
-  "conv4",
-  "denseWidth",
-  "widthMultiplier",
-  "activation",
-  "pooling",
-  "dropout",
-  "extraConvs",
-]);
-const VGG_OPTIONS = optionList<VggOptions>()(["inputSize", "seed", "convArch", "ratio", "denseWidth", "dropout"]);
-const NIN_OPTIONS = optionList<NinOptions>()(["inputSize", "seed", "dropout"]);
-const GOOGLENET_OPTIONS = optionList<GoogLeNetOptions>()([
-  "inputSize",
-  "seed",
-  "auxHeads",
-  "width",
-  "reductions",
-  "stem",
-]);
-const INCEPTION_OPTIONS = optionList<InceptionOptions>()(["inputSize", "seed", "width", "stem"]);
-const V3_OPTIONS = optionList<InceptionV3Options>()(["inputSize", "seed", "width", "auxHead", "n", "dropout", "stem"]);
-const IR_OPTIONS = optionList<InceptionResNetOptions>()([
-  "inputSize",
-  "seed",
-  "width",
-  "repeats",
-  "scales",
-  "n",
-  "dropout",
-  "stem",
-]);
-const RESNET_OPTIONS = optionList<ResNetOptions>()(["inputSize", "seed", "width", "stem"]);
-
-export interface ModelEntry {
-  name: string;
-  /** Every option its builder reads (an option outside this list is refused, never hashed into a run). */
-  options: readonly string[];
-  family: string;
-  description: string;
-  defaultSize: number;
-  /** Preset options the entry applies before the caller's (e.g. VGG's ratio 8). */
-  defaults: ModelOptions;
-  build: (opts: ModelOptions) => tf.LayersModel;
-  /** Smallest input side accepted with these options. */
-  minSize: (opts: ModelOptions) => number;
-  recipe: TrainingRecipe;
-  /** The preset knobs this model takes (input size it always takes, down to minSize). */
-  scale: Scaling;
-}
-
-const D2L_SGD = (lr: number, batchSize = 128): TrainingRecipe => ({
-  optimizer: "sgd",
-  lr,
-  batchSize,
-  epochs: 10,
-  source: "d2l (Dive into Deep Learning, ch. 7–8)",
-});
-const incMin = (o: ModelOptions) => minimumSize(inceptionFits(o.stem));
+/** A registered model as callers see it: its builder reads only the options it declares, and `buildModel` refuses the rest. */
+export type ModelEntry = FamilyEntry<ModelOptions>;
+export type Scaling = FamilyScaling<ModelOptions>;
 
 const ENTRIES: ModelEntry[] = [
-  {
-    name: "lenet",
-    options: LENET_OPTIONS,
-    family: "LeNet",
-    description: "LeNet-5 (d2l): sigmoid, average pooling",
-    defaultSize: 28,
-    defaults: {},
-    build: (o) => lenet(o as LeNetOptions),
-    minSize: () => minimumSize(lenetFits),
-    scale: { widthScale: widthBy("widthMultiplier") },
-    recipe: { ...D2L_SGD(0.9, 256) },
-  },
-  {
-    name: "bn-lenet",
-    options: LENET_OPTIONS,
-    family: "LeNet",
-    description: "LeNet with batch norm after every conv and hidden dense layer (d2l 8.5)",
-    defaultSize: 28,
-    defaults: { batchNorm: true },
-    build: (o) => lenet(o as LeNetOptions),
-    minSize: () => minimumSize(lenetFits),
-    scale: { widthScale: widthBy("widthMultiplier") },
-    recipe: { ...D2L_SGD(1.0, 256) },
-  },
-  {
-    name: "alexnet",
-    options: ALEXNET_OPTIONS,
-    family: "AlexNet",
-    description: "AlexNet (d2l Fashion-MNIST version): 5 convs, dense 4096-4096-10, dropout 0.5",
-    defaultSize: 224,
-    defaults: {},
-    build: (o) => alexnet(o as AlexNetOptions),
-    minSize: () => minimumSize(alexnetFits),
-    scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
-    recipe: D2L_SGD(0.01),
-  },
-  {
-    name: "alexnet-simplified",
-    options: ALEXNET_OPTIONS,
-    family: "AlexNet",
-    description:
-      "AlexNet without the 4096→4096 dense layer and the 384→384 conv (the original submission's final model)",
-    defaultSize: 224,
-    defaults: { fc2: false, conv4: false },
-    build: (o) => alexnet(o as AlexNetOptions),
-    minSize: () => minimumSize(alexnetFits),
-    scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
-    recipe: {
-      optimizer: "adam",
-      lr: 0.002,
-      batchSize: 128,
-      epochs: 3,
-      source: "the original submission (Adam 0.002, 3 epochs)",
-    },
-  },
-  {
-    name: "vgg11",
-    options: VGG_OPTIONS,
-    family: "VGG",
-    description: "VGG-11 at full width: blocks (1,64) (1,128) (2,256) (2,512) (2,512), dense 4096",
-    defaultSize: 224,
-    defaults: { convArch: VGG11 },
-    build: (o) => vgg(o as VggOptions),
-    minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
-    scale: { widthScale: vggWidth },
-    recipe: D2L_SGD(0.05),
-  },
-  {
-    name: "vgg11-r8",
-    options: VGG_OPTIONS,
-    family: "VGG",
-    description: "VGG-11 with every channel count and the dense width divided by 8 (the original submission's)",
-    defaultSize: 224,
-    defaults: { convArch: VGG11, ratio: 8 },
-    build: (o) => vgg(o as VggOptions),
-    minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
-    scale: { widthScale: vggWidth },
-    recipe: {
-      optimizer: "adam",
-      lr: 0.001,
-      batchSize: 128,
-      epochs: 5,
-      source: "the original submission (Adam 0.001, 5 epochs)",
-    },
-  },
-  {
-    name: "nin",
-    options: NIN_OPTIONS,
-    family: "NiN",
-    description: "Network in Network (d2l): 1×1 convs, global average pooling, no dense layers",
-    defaultSize: 224,
-    defaults: {},
-    build: (o) => nin(o as NinOptions),
-    minSize: () => minimumSize(ninFits),
-    scale: {},
-    recipe: D2L_SGD(0.1),
-  },
-  {
-    name: "googlenet",
-    options: GOOGLENET_OPTIONS,
-    family: "Inception",
-    description: "GoogLeNet / Inception v1 (d2l): nine Inception modules, global average pooling",
-    defaultSize: 96,
-    defaults: {},
-    build: (o) => googlenet(o as GoogLeNetOptions),
-    minSize: (o) => minimumSize(googlenetFits(Boolean(o.auxHeads), o.stem)),
-    scale: { widthScale: widthBy("width") },
-    recipe: D2L_SGD(0.1),
-  },
-  {
-    name: "bn-inception",
-    options: INCEPTION_OPTIONS,
-    family: "Inception",
-    description: "BN-Inception / Inception v2 (Ioffe & Szegedy 2015): BN everywhere, 5×5 as two 3×3",
-    defaultSize: 96,
-    defaults: {},
-    build: (o) => bnInception(o as InceptionOptions),
-    minSize: incMin,
-    scale: { widthScale: widthBy("width") },
-    recipe: {
-      optimizer: "momentum",
-      lr: 0.045,
-      momentum: 0.9,
-      batchSize: 128,
-      epochs: 10,
-      source: "Ioffe & Szegedy 2015 (SGD with momentum, learning rate raised to 0.045)",
-    },
-  },
-  {
-    name: "inception-v3",
-    options: V3_OPTIONS,
-    family: "Inception",
-    description: "Inception v3 (Szegedy et al. 2016): factorised convolutions, efficient grid reduction",
-    defaultSize: 96,
-    defaults: {},
-    build: (o) => inceptionV3(o as InceptionV3Options),
-    minSize: incMin,
-    scale: { widthScale: widthBy("width") },
-    recipe: {
-      optimizer: "rmsprop",
-      lr: 0.045,
-      batchSize: 128,
-      epochs: 10,
-      labelSmoothing: 0.1,
-      clipNorm: 2.0,
-      source: "Szegedy et al. 2016 (RMSProp decay 0.9 ε 1.0, lr 0.045, label smoothing 0.1, clipping 2.0)",
-    },
-  },
-  {
-    name: "inception-resnet",
-    options: IR_OPTIONS,
-    family: "Inception",
-    description: "Inception-ResNet-v1 (Szegedy et al. 2017), scaled down: residual Inception blocks A/B/C ×[2,4,2]",
-    defaultSize: 96,
-    defaults: {},
-    build: (o) => inceptionResNet(o as InceptionResNetOptions),
-    minSize: incMin,
-    scale: { widthScale: widthBy("width") },
-    recipe: {
-      optimizer: "rmsprop",
-      lr: 0.045,
-      batchSize: 128,
-      epochs: 10,
-      clipNorm: 2.0,
-      source: "Szegedy et al. 2017 (RMSProp decay 0.9 ε 1.0, lr 0.045)",
-    },
-  },
-  {
-    name: "resnet18",
-    options: RESNET_OPTIONS,
-    family: "ResNet",
-    description: "ResNet-18 (d2l): the residual reference point",
-    defaultSize: 96,
-    defaults: {},
-    build: (o) => resnet18(o as ResNetOptions),
-    minSize: (o) => minimumSize(resnetFits(o.stem)),
-    scale: { widthScale: widthBy("width") },
-    recipe: { ...D2L_SGD(0.05, 256) },
-  },
+  ...LENET_MODELS,
+  ...ALEXNET_MODELS,
+  ...VGG_MODELS,
+  ...NIN_MODELS,
+  ...GOOGLENET_MODELS,
+  ...INCEPTION_MODELS,
+  ...RESNET_MODELS,
 ];
 
 export const MODELS: ReadonlyMap<string, ModelEntry> = new Map(ENTRIES.map((e) => [e.name, e]));

@@ -5,8 +5,9 @@
  * biases, as d2l's do.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, type Stem, stemOption, widthScaler } from "./common.ts";
+import { Builder, checkInputSize, minimumSize, type Stem, stemOption, widthScaler } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { D2L_SGD, type ModelEntry, optionList, widthBy } from "./entry.ts";
 
 export const RESNET_DEFAULT_SIZE = 96;
 
@@ -69,3 +70,16 @@ export function resnet18(opts: ResNetOptions = {}): tf.LayersModel {
   x = b.dense(10, "linear", "output").apply(x) as tf.SymbolicTensor;
   return markBlocks(tf.model({ inputs: input, outputs: x, name: "resnet18" }), blocks);
 }
+
+export const RESNET_MODELS: ModelEntry<ResNetOptions>[] = [{
+  name: "resnet18",
+  options: optionList<ResNetOptions>()(["inputSize", "seed", "width", "stem"]),
+  family: "ResNet",
+  description: "ResNet-18 (d2l): the residual reference point",
+  defaultSize: RESNET_DEFAULT_SIZE,
+  defaults: {},
+  build: resnet18,
+  minSize: (o) => minimumSize(resnetFits(o.stem)),
+  scale: { widthScale: widthBy("width") },
+  recipe: D2L_SGD(0.05, 256),
+}];

@@ -5,8 +5,9 @@
  * size follows from the input size: (size / 2^blocks)² × last channels.
  */
 import * as tf from "@tensorflow/tfjs";
-import { Builder, checkInputSize, checkPositiveInt, ModelError } from "./common.ts";
+import { Builder, checkInputSize, checkPositiveInt, minimumSize, ModelError } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
+import { D2L_SGD, type ModelEntry, optionList, type Scaling } from "./entry.ts";
 
 /** [convs, channels] per block. */
 export type ConvArch = [number, number][];
@@ -61,3 +62,53 @@ export function vgg(opts: VggOptions = {}): tf.LayersModel {
   ap(b.dense(10, "linear", "output"));
   return markBlocks(tf.model({ inputs: input, outputs: x, name: "vgg" }), blocks);
 }
+
+const VGG_OPTIONS = optionList<VggOptions>()(["inputSize", "seed", "convArch", "ratio", "denseWidth", "dropout"]);
+
+/** VGG divides its channels by an integer ratio: widthScale s makes it ratio / s, which must stay an integer. */
+const vggWidth: Scaling<VggOptions>["widthScale"] = (o, s) => {
+  const ratio = (o.ratio ?? 1) / s;
+  if (!Number.isInteger(ratio)) {
+    throw new ModelError(`VGG: widthScale ${s} turns channel ratio ${o.ratio ?? 1} into ${ratio}, not an integer`);
+  }
+  return { ...o, ratio };
+};
+
+const vggEntry = (
+  name: string,
+  description: string,
+  defaults: VggOptions,
+  recipe: ModelEntry<VggOptions>["recipe"],
+): ModelEntry<VggOptions> => ({
+  name,
+  options: VGG_OPTIONS,
+  family: "VGG",
+  description,
+  defaultSize: VGG_DEFAULT_SIZE,
+  defaults,
+  build: vgg,
+  minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
+  scale: { widthScale: vggWidth },
+  recipe,
+});
+
+export const VGG_MODELS: ModelEntry<VggOptions>[] = [
+  vggEntry(
+    "vgg11",
+    "VGG-11 at full width: blocks (1,64) (1,128) (2,256) (2,512) (2,512), dense 4096",
+    { convArch: VGG11 },
+    D2L_SGD(0.05),
+  ),
+  vggEntry(
+    "vgg11-r8",
+    "VGG-11 with every channel count and the dense width divided by 8 (the original submission's)",
+    { convArch: VGG11, ratio: 8 },
+    {
+      optimizer: "adam",
+      lr: 0.001,
+      batchSize: 128,
+      epochs: 5,
+      source: "the original submission (Adam 0.001, 5 epochs)",
+    },
+  ),
+];
