@@ -35,6 +35,7 @@ import {
   registerVariant,
   resolveConfig,
   selectExperiments,
+  trainsAt,
   variants,
 } from "../lib/exp/experiments.ts";
 import { currentRecords, RunError, runExperiment } from "../lib/exp/runner.ts";
@@ -141,6 +142,18 @@ function select(p: string, orNone = false): Experiment[] {
   }
 }
 
+/**
+ * The selected experiments this preset trains: one named outright that it does not is refused with the
+ * presets that do; a pattern passes over it.
+ */
+function trainedAt(list: Experiment[], pattern: string, preset: Preset): Experiment[] {
+  const named = list.length === 1 && list[0].name === pattern ? list[0] : null;
+  if (named && !trainsAt(named, preset)) {
+    usage(`${named.name} trains only at --preset ${named.only!.join(" or ")} (the report reads its published records)`);
+  }
+  return list.filter((e) => trainsAt(e, preset));
+}
+
 switch (cmd) {
   case "list": {
     const list = flags.variants
@@ -196,7 +209,9 @@ switch (cmd) {
         ? tierRuns.filter((r) => !r.done).map(({ e, seed }) => ({ e, seed }))
         : flags.queue
         ? await readQueue(flags.queue)
-        : select(pattern).flatMap((e) => (seeds ?? presetSeeds(e, preset)).map((seed) => ({ e, seed })))).filter((
+        : trainedAt(select(pattern), pattern, preset).flatMap((e) =>
+          (seeds ?? presetSeeds(e, preset)).map((seed) => ({ e, seed }))
+        )).filter((
           _,
           i,
         ) => !shard || i % shard.n === shard.k - 1);

@@ -90,7 +90,7 @@ if (import.meta.main) {
   // The tier's runs already published (outputs/published/results/full.json) count as stored.
   const published = tier ? await publishedReference() : undefined;
   const plan = await makePlan(
-    tier ? REFERENCE_TIER.map((r) => experiment(r.experiment)) : notebookExperiments(only),
+    tier ? REFERENCE_TIER.map((r) => experiment(r.experiment)) : notebookExperiments(only, preset),
     preset,
     {
       workers: workers ?? defaultWorkers(info.name),

@@ -287,6 +287,10 @@ Deno.test("exp CLI: usage errors exit 2 with the valid choices; list and show wo
   assert.match(r.err, /unknown backend 'tpu'; valid: webgpu, tensorflow, native, wasm, cpu/);
   r = await exp("frobnicate");
   assert.equal(r.code, 2);
+  // A reference-tier experiment named at a preset that does not train it: refused with the presets that do.
+  r = await exp("run", "q3b/inception-v3@small-stem", "--preset", "laptop");
+  assert.equal(r.code, 2);
+  assert.match(r.err, /q3b\/inception-v3@small-stem trains only at --preset smoke or full/);
   // A run that cannot proceed (no data where the user pointed) exits 1 with the fix.
   const empty = await Deno.makeTempDir();
   r = await expEnv({ CNNLAB_DATA_DIR: empty }, "run", "q1a/lenet", "--preset", "smoke", "--force");

@@ -12,6 +12,7 @@ import {
   EXPERIMENTS,
   GROUPS,
   LAPTOP_WHY,
+  notebookExperiments,
   PRESETS,
   REFERENCE_LEFT_OUT,
   REFERENCE_TIER,
@@ -22,6 +23,7 @@ import {
 import { buildModel, checkModelOptions, MODELS } from "../lib/models/registry.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { makePlan } from "../lib/exp/plan.ts";
+import { folderSource, missingRecords } from "../lib/exp/records.ts";
 
 // Models are built here only to count parameters: the cpu backend (importing the backends registers wasm first).
 await initBackend({ backend: "cpu", log: null });
@@ -210,4 +212,20 @@ Deno.test("the reference tier: every run a registered experiment at the full pre
   const c = await run("exp.ts", ["run", "--tier", "reference", "--preset", "laptop"]);
   assert.equal(c.code, 2);
   assert.match(c.err, /--tier reference is at the full preset/);
+});
+
+Deno.test("an experiment trained only in the reference tier is neither trained nor awaited by the default report", async () => {
+  const name = "q3b/inception-v3@small-stem";
+  const e = experiment(name);
+  assert.deepEqual(e.only, ["smoke", "full"]);
+  assert.ok(!notebookExperiments(["05"], "laptop").some((x) => x.name === name));
+  assert.ok(notebookExperiments(["05"], "full").some((x) => x.name === name));
+  assert.ok(REFERENCE_TIER.some((r) => r.experiment === name));
+  const empty = await Deno.makeTempDir();
+  const missing = await missingRecords(folderSource(empty), "laptop", ["05"]);
+  assert.ok(missing.runs.length > 0 && !missing.runs.some((r) => r.startsWith(name)), missing.runs.join(", "));
+  assert.ok(missing.fix.every((f) => !f.includes("@small-stem")));
+  // It differs from the laptop's Inception v3 in the stem and the input alone.
+  const laptop = resolveConfig(experiment("q3b/inception-v3"), "laptop"), full = resolveConfig(e, "full");
+  assert.deepEqual({ ...full, inputSize: 48, modelOptions: { width: full.modelOptions.width } }, laptop);
 });

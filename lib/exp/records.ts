@@ -150,7 +150,7 @@ export async function missingRecords(
   preset: Preset,
   notebooks: string[],
 ): Promise<{ runs: string[]; measurements: string[]; fix: string[] }> {
-  const exps = notebookExperiments(notebooks);
+  const exps = notebookExperiments(notebooks, preset);
   const have = await source.runs(preset, exps.map((e) => e.name));
   const runs = exps.flatMap((e) =>
     presetSeeds(e, preset).filter((s) =>

@@ -20,7 +20,7 @@ import {
   type Pooling,
   POOLINGS,
 } from "./common.ts";
-import { D2L_SGD, type ModelEntry, optionList, type Scaling, widthBy } from "./entry.ts";
+import { D2L_SGD, family, type ModelEntry, optionList, type Scaling, widthBy } from "./entry.ts";
 
 export interface AlexNetOptions {
   inputSize?: number;
@@ -112,41 +112,31 @@ const alexDense: Scaling<AlexNetOptions>["denseWidth"] = (o, units) => ({
   denseWidth: Math.max(1, Math.round((o.denseWidth ?? 4096) / 4096 * units)),
 });
 
-const alexEntry = (
-  name: string,
-  description: string,
-  defaults: AlexNetOptions,
-  recipe: ModelEntry<AlexNetOptions>["recipe"],
-): ModelEntry<AlexNetOptions> => ({
-  name,
+export const ALEXNET_MODELS: ModelEntry<AlexNetOptions>[] = family<AlexNetOptions>({
   options: ALEXNET_OPTIONS,
   family: "AlexNet",
-  description,
   defaultSize: ALEXNET_DEFAULT_SIZE,
-  defaults,
   build: alexnet,
   minSize: () => minimumSize(alexnetFits),
   scale: { widthScale: widthBy("widthMultiplier"), denseWidth: alexDense },
-  recipe,
-});
-
-export const ALEXNET_MODELS: ModelEntry<AlexNetOptions>[] = [
-  alexEntry(
-    "alexnet",
-    "AlexNet (d2l Fashion-MNIST version): 5 convs, dense 4096-4096-10, dropout 0.5",
-    {},
-    D2L_SGD(0.01),
-  ),
-  alexEntry(
-    "alexnet-simplified",
-    "AlexNet without the 4096→4096 dense layer and the 384→384 conv (the original submission's final model)",
-    { fc2: false, conv4: false },
-    {
+}, [
+  {
+    name: "alexnet",
+    description: "AlexNet (d2l Fashion-MNIST version): 5 convs, dense 4096-4096-10, dropout 0.5",
+    defaults: {},
+    recipe: D2L_SGD(0.01),
+  },
+  {
+    name: "alexnet-simplified",
+    description:
+      "AlexNet without the 4096→4096 dense layer and the 384→384 conv (the original submission's final model)",
+    defaults: { fc2: false, conv4: false },
+    recipe: {
       optimizer: "adam",
       lr: 0.002,
       batchSize: 128,
       epochs: 3,
       source: "the original submission (Adam 0.002, 3 epochs)",
     },
-  ),
-];
+  },
+]);

@@ -48,6 +48,14 @@ export function optionList<T>() {
   return <const K extends readonly (keyof T & string)[]>(keys: AllKeys<T, K>): readonly string[] => keys;
 }
 
+/** A family's entries: what its models share, then each one's name, description, defaults and recipe. */
+export function family<O>(
+  shared: Omit<ModelEntry<O>, "name" | "description" | "defaults" | "recipe">,
+  models: Pick<ModelEntry<O>, "name" | "description" | "defaults" | "recipe">[],
+): ModelEntry<O>[] {
+  return models.map((m) => ({ ...shared, ...m }));
+}
+
 /** widthScale multiplies one numeric option (default 1). */
 export function widthBy<O, K extends keyof O>(key: K): NonNullable<Scaling<O>["widthScale"]> {
   return (o, s) => ({ ...o, [key]: ((o[key] as number | undefined) ?? 1) * s });

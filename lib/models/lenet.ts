@@ -18,7 +18,7 @@ import {
   POOLINGS,
 } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
-import { D2L_SGD, type ModelEntry, optionList, widthBy } from "./entry.ts";
+import { D2L_SGD, family, type ModelEntry, optionList, widthBy } from "./entry.ts";
 
 export interface LeNetOptions {
   inputSize?: number;
@@ -119,30 +119,19 @@ const LENET_OPTIONS = optionList<LeNetOptions>()([
   "headWidths",
 ]);
 
-const lenetEntry = (
-  name: string,
-  description: string,
-  defaults: LeNetOptions,
-  lr: number,
-): ModelEntry<LeNetOptions> => ({
-  name,
+export const LENET_MODELS: ModelEntry<LeNetOptions>[] = family<LeNetOptions>({
   options: LENET_OPTIONS,
   family: "LeNet",
-  description,
   defaultSize: LENET_DEFAULT_SIZE,
-  defaults,
   build: lenet,
   minSize: () => minimumSize(lenetFits),
   scale: { widthScale: widthBy("widthMultiplier") },
-  recipe: D2L_SGD(lr, 256),
-});
-
-export const LENET_MODELS: ModelEntry<LeNetOptions>[] = [
-  lenetEntry("lenet", "LeNet-5 (d2l): sigmoid, average pooling", {}, 0.9),
-  lenetEntry(
-    "bn-lenet",
-    "LeNet with batch norm after every conv and hidden dense layer (d2l 8.5)",
-    { batchNorm: true },
-    1.0,
-  ),
-];
+}, [
+  { name: "lenet", description: "LeNet-5 (d2l): sigmoid, average pooling", defaults: {}, recipe: D2L_SGD(0.9, 256) },
+  {
+    name: "bn-lenet",
+    description: "LeNet with batch norm after every conv and hidden dense layer (d2l 8.5)",
+    defaults: { batchNorm: true },
+    recipe: D2L_SGD(1.0, 256),
+  },
+]);

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { Builder, checkInputSize, checkPositiveInt, minimumSize, ModelError } from "./common.ts";
 import { markBlocks } from "./inspect.ts";
-import { D2L_SGD, type ModelEntry, optionList, type Scaling } from "./entry.ts";
+import { D2L_SGD, family, type ModelEntry, optionList, type Scaling } from "./entry.ts";
 
 /** [convs, channels] per block. */
 export type ConvArch = [number, number][];
@@ -74,41 +74,30 @@ const vggWidth: Scaling<VggOptions>["widthScale"] = (o, s) => {
   return { ...o, ratio };
 };
 
-const vggEntry = (
-  name: string,
-  description: string,
-  defaults: VggOptions,
-  recipe: ModelEntry<VggOptions>["recipe"],
-): ModelEntry<VggOptions> => ({
-  name,
+export const VGG_MODELS: ModelEntry<VggOptions>[] = family<VggOptions>({
   options: VGG_OPTIONS,
   family: "VGG",
-  description,
   defaultSize: VGG_DEFAULT_SIZE,
-  defaults,
   build: vgg,
   minSize: (o) => minimumSize(vggFits((o.convArch ?? VGG11).length)),
   scale: { widthScale: vggWidth },
-  recipe,
-});
-
-export const VGG_MODELS: ModelEntry<VggOptions>[] = [
-  vggEntry(
-    "vgg11",
-    "VGG-11 at full width: blocks (1,64) (1,128) (2,256) (2,512) (2,512), dense 4096",
-    { convArch: VGG11 },
-    D2L_SGD(0.05),
-  ),
-  vggEntry(
-    "vgg11-r8",
-    "VGG-11 with every channel count and the dense width divided by 8 (the original submission's)",
-    { convArch: VGG11, ratio: 8 },
-    {
+}, [
+  {
+    name: "vgg11",
+    description: "VGG-11 at full width: blocks (1,64) (1,128) (2,256) (2,512) (2,512), dense 4096",
+    defaults: { convArch: VGG11 },
+    recipe: D2L_SGD(0.05),
+  },
+  {
+    name: "vgg11-r8",
+    description: "VGG-11 with every channel count and the dense width divided by 8 (the original submission's)",
+    defaults: { convArch: VGG11, ratio: 8 },
+    recipe: {
       optimizer: "adam",
       lr: 0.001,
       batchSize: 128,
       epochs: 5,
       source: "the original submission (Adam 0.001, 5 epochs)",
     },
-  ),
-];
+  },
+]);

@@ -10,7 +10,7 @@
 import { flagSetting, setting } from "../util/settings.ts";
 import { type BackendInfo, initBackend } from "../backend/mod.ts";
 import { type Dataset, fashionMnist } from "../data/dataset.ts";
-import { type Experiment, experiment, parsePreset, presetSeeds } from "../exp/experiments.ts";
+import { type Experiment, experiment, parsePreset, presetSeeds, trainsAt } from "../exp/experiments.ts";
 import { runExperiment } from "../exp/runner.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { type MeasurementData, measurementSpec, type MeasureRecord } from "../exp/measurements.ts";
@@ -92,6 +92,7 @@ export async function ensure(ctx: NotebookContext, names: (string | Experiment)[
   try {
     for (const n of names) {
       const e = typeof n === "string" ? experiment(n) : n;
+      if (!trainsAt(e, ctx.preset)) continue; // a reference-tier experiment: its page reads the published records
       const results = await runExperiment(e, {
         preset: ctx.preset,
         seeds: ctx.seeds ?? presetSeeds(e, ctx.preset),
@@ -120,7 +121,7 @@ export async function ensure(ctx: NotebookContext, names: (string | Experiment)[
 
 /** The runs from a read-only records folder; any missing one stops the cell with one line naming it and the fix. */
 async function readRuns(ctx: NotebookContext, names: (string | Experiment)[]): Promise<RunRecord[]> {
-  const list = names.map((n) => (typeof n === "string" ? experiment(n) : n));
+  const list = names.map((n) => (typeof n === "string" ? experiment(n) : n)).filter((e) => trainsAt(e, ctx.preset));
   const got = await ctx.records.runs(ctx.preset, list.map((e) => e.name));
   const missing = list.flatMap((e) =>
     (ctx.seeds ?? presetSeeds(e, ctx.preset)).filter((s) => !got.some((r) => r.experiment === e.name && r.seed === s))

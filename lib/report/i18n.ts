@@ -652,6 +652,32 @@ const en = {
       `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
         c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""
       }.`,
+    stemHeld: (images: string, epochs: number, width: string) =>
+      `${images} training images, ${epochs} epochs, ${width} width, the same recipe`,
+    v3Stem: (
+      input: number,
+      grids: [number, number, number],
+      small: string,
+      baseInput: number,
+      baseGrids: [number, number, number],
+      base: string,
+      c: Comparison,
+      held: string,
+      perEpoch: string | null,
+    ) =>
+      `With a stem that keeps ${input}-px images at ${
+        grids.join("/")
+      } (the small stem, a reference run), Inception v3 reaches ${small} against ${base} with the ImageNet stem at ${baseInput} px (${
+        baseGrids.join("/")
+      }), everything else held (${held}): ${en.diff(c)}, ${en.verdict(c)}${
+        c.significant === null
+          ? ""
+          : c.significant && c.delta > 0
+          ? ": on grids it was designed for, v3 recovers, so its shortfall at the smaller grids is the grids'"
+          : c.significant
+          ? ": the larger grids do not help it, so its shortfall is not the grids'"
+          : ": the larger grids do not change it measurably, so the grids alone do not explain its shortfall"
+      }${perEpoch ? ` (at ${perEpoch} the time per epoch)` : ""}.`,
   },
 };
 

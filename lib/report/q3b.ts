@@ -4,7 +4,7 @@
  * interval against GoogLeNet's, per-seed rows when seeds disagree, and learning curves that show
  * whether batch normalisation speeds early training (a comparison after epoch 1, not an assertion).
  */
-import { experiment, type Preset, questionExperiments, resolveConfig } from "../exp/experiments.ts";
+import { canonicalJson, experiment, type Preset, questionExperiments, resolveConfig } from "../exp/experiments.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { showHtml } from "./display.ts";
 import { acc, fixed, type Lang, type Messages, ratio, thousandsOf, withHalf } from "./i18n.ts";
@@ -20,6 +20,7 @@ import {
   curvesHtml,
   deltaCell,
   exclusions,
+  sameDeviceEpochs,
   seedRows,
   showAnswer,
   summaries,
@@ -27,11 +28,15 @@ import {
   versus,
 } from "./shared.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
+import { referenceRuns } from "../exp/records.ts";
+import { mean } from "../util/stats.ts";
 
 /** Every Q3b experiment, in the registry's order (lib/exp/experiments.ts). */
 export const Q3B_ALL: string[] = questionExperiments("3b").map((e) => e.name);
 /** The five models, one recipe. */
-export const Q3B: string[] = Q3B_ALL.filter((n) => !n.includes("@lr"));
+export const Q3B: string[] = Q3B_ALL.filter((n) => !n.includes("@"));
+/** Inception v3 with the small stem (a reference-tier run), against itself with the ImageNet stem: [base, small stem]. */
+export const Q3B_STEM: [string, string] = ["q3b/inception-v3", "q3b/inception-v3@small-stem"];
 /** Batch normalisation's higher learning rate: [model at the five's recipe, the same at the higher rate]. */
 export const Q3B_LR: [string, string][] = Q3B_ALL.filter((n) => n.includes("@lr")).map((n) => [n.split("@")[0], n]);
 
@@ -53,8 +58,8 @@ function afterEpoch1(runs: RunRecord[], name: string): Summary | undefined {
 }
 
 /** The grid (height = width) each Inception v3 stage runs on at a preset's input, from the built model. */
-export function v3Grids(preset: Preset): { input: number; a: number; b: number; c: number } {
-  const e = experiment("q3b/inception-v3");
+export function v3Grids(preset: Preset, name = "q3b/inception-v3"): { input: number; a: number; b: number; c: number } {
+  const e = experiment(name);
   const cfg = resolveConfig(e, preset);
   const model = createModel(cfg, 1, e.build);
   const layers = summarize(model).layers;
@@ -117,6 +122,49 @@ export function v3Diagnosis(
   );
 }
 
+/** The full preset's runs of Inception v3 with the small stem (a reference-tier experiment), where stored. */
+export function q3bStemRuns(ctx: PageContext): Promise<RunRecord[]> {
+  return referenceRuns(ctx.records, [Q3B_STEM[1]]);
+}
+
+/**
+ * Inception v3 with the small stem (full-preset records) against this page's v3 with the ImageNet stem:
+ * said only when their configurations differ in the stem and the input alone, with the time per epoch
+ * where one device ran both; null otherwise.
+ */
+export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
+  const [base, small] = Q3B_STEM;
+  const a = summaries(runs, [base], lang)[0], b = summaries(stemRuns, [small], lang)[0];
+  if (!a?.n || !b?.n) return null;
+  const ca = runs.find((r) => r.experiment === base)!.config;
+  const cb = stemRuns.find((r) => r.experiment === small)!.config;
+  const rest = (c: typeof ca) => canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
+  if (rest(ca) !== rest(cb)) return null;
+  const grids = (p: Preset, name: string): [number, number, number] => {
+    const g = v3Grids(p, name);
+    return [g.a, g.b, g.c];
+  };
+  const pa = runs.find((r) => r.experiment === base)!.preset as Preset;
+  const pb = stemRuns.find((r) => r.experiment === small)!.preset as Preset;
+  const both = [...runs.filter((r) => r.experiment === base), ...stemRuns.filter((r) => r.experiment === small)];
+  const pair = sameDeviceEpochs(both, base, small);
+  return m.q3b.v3Stem(
+    cb.inputSize,
+    grids(pb, small),
+    withHalf(b.testAcc, b.testAccHalf),
+    ca.inputSize,
+    grids(pa, base),
+    withHalf(a.testAcc, a.testAccHalf),
+    compare(a, b),
+    m.q3b.stemHeld(
+      thousandsOf(a.trainImages),
+      ca.epochs,
+      widthText((ca.modelOptions.width as number | undefined) ?? 1),
+    ),
+    pair ? ratio(mean(pair.b) / mean(pair.a)) : null,
+  );
+}
+
 /** How many times the five's learning rate the higher-rate runs train at, from their definitions. */
 export const rateFactor = (): number =>
   Math.round(experiment(Q3B_LR[0][1]).optim.lr / experiment(Q3B_LR[0][0]).optim.lr);
@@ -152,7 +200,13 @@ export function bnRate(m: Messages, runs: RunRecord[], lang: Lang): string | nul
   return m.q3b.bnRate(rateFactor(), experiment(Q3B_LR[0][1]).optim.lr, g.text, b.text, verdict);
 }
 
-export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: Lang): string[] {
+export function q3bAnswer(
+  m: Messages,
+  runs: RunRecord[],
+  preset: Preset,
+  lang: Lang,
+  stemRuns: RunRecord[] = [],
+): string[] {
   const page = summaries(runs, Q3B, lang);
   const s = byName(page);
   const g = s.get("q3b/googlenet");
@@ -179,6 +233,7 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   out.push(perSecond(m, page) ?? "");
   const v3 = s.get("q3b/inception-v3")?.n ? v3Diagnosis(m, s, v3Grids(preset)) : null;
   out.push(v3 ?? "");
+  out.push(v3Stem(m, runs, stemRuns, lang) ?? "");
   // Inception v3 has its own diagnosis above; the textbook's bar speaks for the others.
   out.push(
     underTrainedSentence(m, v3 ? page.filter((x) => x.experiment !== "q3b/inception-v3") : page, "googlenet") ?? "",
@@ -187,8 +242,8 @@ export function q3bAnswer(m: Messages, runs: RunRecord[], preset: Preset, lang: 
   return out.filter(Boolean);
 }
 
-export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[]): Promise<void> {
-  await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang));
+export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[], stemRuns: RunRecord[] = []): Promise<void> {
+  await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang, stemRuns));
 }
 
 export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<void> {

@@ -607,5 +607,31 @@ export const zh: Messages = {
       `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
       }。`,
+    stemHeld: (images: string, epochs: number, width: string) =>
+      `${images} 张训练图像、${epochs} 轮、宽度 ${width}、同一套训练配方`,
+    v3Stem: (
+      input: number,
+      grids: [number, number, number],
+      small: string,
+      baseInput: number,
+      baseGrids: [number, number, number],
+      base: string,
+      c: Comparison,
+      held: string,
+      perEpoch: string | null,
+    ) =>
+      `换用小图起始层（参考运行），${input} 像素的图像进入各阶段时网格为 ${
+        grids.join("/")
+      }，Inception v3 的准确率为 ${small}；用 ImageNet 起始层、输入 ${baseInput} 像素（网格 ${
+        baseGrids.join("/")
+      }）时为 ${base}；其余设置都相同（${held}）：${zh.diff(c)}，${zh.verdict(c)}${
+        c.significant === null
+          ? ""
+          : c.significant && c.delta > 0
+          ? "：回到它设计时所针对的网格上，v3 的准确率就上来了，可见它在小网格上的差距来自网格太小"
+          : c.significant
+          ? "：更大的网格并没有帮到它，可见它的差距不是网格造成的"
+          : "：更大的网格没有带来可测出的变化，单凭网格大小解释不了它的差距"
+      }${perEpoch ? `（每轮用时是原来的 ${perEpoch}）` : ""}。`,
   },
 };
