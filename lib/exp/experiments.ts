@@ -73,6 +73,8 @@ export interface Experiment {
   question: Question;
   /** Short label for tables and sentences, in both languages (a run record keeps the English one). */
   label: Text;
+  /** What this network changes against its question's baseline, where the page has a column for it (Q3b). */
+  changes?: Text;
   model: string;
   modelOptions: ModelOptions;
   inputSize: number;
@@ -497,13 +499,23 @@ const LIST: Experiment[] = [
     },
   },
   // Question 3b: the Inception family, with ResNet-18 as the residual reference.
-  inceptionExp("googlenet", T("GoogLeNet (v1)", "GoogLeNet（v1）")),
-  inceptionExp("bn-inception", T("BN-Inception (v2)", "BN-Inception（v2）")),
+  inceptionExp("googlenet", T("GoogLeNet (v1)", "GoogLeNet（v1）"), {
+    changes: T("the baseline: Inception modules, no batch norm", "基线：Inception 块，没有批量规范化"),
+  }),
+  inceptionExp("bn-inception", T("BN-Inception (v2)", "BN-Inception（v2）"), {
+    changes: T("batch norm after every conv; 5×5 as two 3×3", "每个卷积层后加批量规范化；5×5 卷积换成两个 3×3"),
+  }),
   // Without the paper's label smoothing (a change of training recipe, not of architecture): every
   // model trains with the one recipe, so that only the design differs. A variant adds it back.
-  inceptionExp("inception-v3", T("Inception v3", "Inception v3")),
-  inceptionExp("inception-resnet", T("Inception-ResNet-v1", "Inception-ResNet-v1")),
-  inceptionExp("resnet18", T("ResNet-18", "ResNet-18")),
+  inceptionExp("inception-v3", T("Inception v3", "Inception v3"), {
+    changes: T("factorised n×n convs, efficient grid reduction", "分解的 n×n 卷积，更高效的网格缩减"),
+  }),
+  inceptionExp("inception-resnet", T("Inception-ResNet-v1", "Inception-ResNet-v1"), {
+    changes: T("residual connections around Inception blocks", "在 Inception 块外加残差连接"),
+  }),
+  inceptionExp("resnet18", T("ResNet-18", "ResNet-18"), {
+    changes: T("plain residual blocks (reference)", "普通残差块（参照）"),
+  }),
   // What batch normalisation allows (Ioffe & Szegedy 2015 trained BN-Inception at 5× and 30× the rate):
   // GoogLeNet and BN-Inception at 5× the five models' learning rate, everything else held.
   ...(["googlenet", "bn-inception"] as const).map((model) =>

@@ -562,13 +562,6 @@ const en = {
       `The Inception family at one width (${width}) and input (${input}×${input}), ${epochs} epochs each; ResNet-18 for reference`,
     seedsCaption: "Per seed (shown because seeds disagree or a run was left out)",
     curvesTitle: "Learning curves: does batch normalisation speed up early training?",
-    changed: {
-      "q3b/googlenet": "the baseline: Inception modules, no batch norm",
-      "q3b/bn-inception": "batch norm after every conv; 5×5 as two 3×3",
-      "q3b/inception-v3": "factorised n×n convs, efficient grid reduction",
-      "q3b/inception-resnet": "residual connections around Inception blocks",
-      "q3b/resnet18": "plain residual blocks (reference)",
-    } as Record<string, string>,
     colChanged: "what changed",
     overview: (items: string[], width: string, input: number, epochs: number) =>
       `At one width (${width}), one input size (${input} px) and ${epochs} epochs: ${items.join("; ")}.`,

@@ -253,7 +253,7 @@ export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<
   const size = commonSize(ctx.preset);
   const table = tableHtml<Summary>(page, [
     { label: m.model, cell: (x) => x.label, numeric: false },
-    { label: m.q3b.colChanged, cell: (x) => m.q3b.changed[x.experiment] ?? "", numeric: false },
+    { label: m.q3b.colChanged, cell: (x) => experiment(x.experiment).changes?.[ctx.lang] ?? "", numeric: false },
     { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
     { label: m.colMacs, cell: (x) => thousandsOf(x.macs), numeric: true },
     { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },

@@ -525,13 +525,6 @@ export const zh: Messages = {
       `同一宽度（${width}）和输入尺寸（${input}×${input}）下的 Inception 系列，各训练 ${epochs} 轮；ResNet-18 作为参照`,
     seedsCaption: "按随机种子列出（因为各随机种子的结论不一致，或有运行被排除）",
     curvesTitle: "学习曲线：批量规范化能加快早期训练吗？",
-    changed: {
-      "q3b/googlenet": "基线：Inception 块，没有批量规范化",
-      "q3b/bn-inception": "每个卷积层后加批量规范化；5×5 卷积换成两个 3×3",
-      "q3b/inception-v3": "分解的 n×n 卷积，更高效的网格缩减",
-      "q3b/inception-resnet": "在 Inception 块外加残差连接",
-      "q3b/resnet18": "普通残差块（参照）",
-    } as Record<string, string>,
     colChanged: "改动",
     overview: (items: string[], width: string, input: number, epochs: number) =>
       `在相同宽度（${width}）、相同输入尺寸（${input} 像素）下各训练 ${epochs} 轮：${items.join("；")}。`,
