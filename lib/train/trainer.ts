@@ -11,11 +11,11 @@ import { summarize, trainingMemoryBytes } from "../models/inspect.ts";
 import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setLearningRate } from "./optim.ts";
 import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
-import { latestCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { latestCheckpoint } from "./checkpoint.ts";
+import { checkpointer, type CheckpointMeta, progressLogger, type StepState, type TrainCallback } from "./callbacks.ts";
 import {
   type BackendRun,
   endTraining,
-  type LayerPlan,
   type LayerPlanner,
   type LayerPlanSummary,
   prepareTraining,
@@ -23,6 +23,8 @@ import {
   useMachinePlan as useBackendPlan,
 } from "../backend/training.ts";
 import { failpoint, failpointBlock, failpointThrow } from "../util/failpoint.ts";
+
+export type { StepState, TrainCallback };
 import { eventLoopTurn } from "../util/turn.ts";
 import { peakRssMB } from "../util/memory.ts";
 
@@ -96,12 +98,6 @@ export interface TrainOutcome {
   evalImages: number;
   /** In bf16 on backend native: how many layers computed in each precision (native/precision_plan.ts). */
   layerPlan?: LayerPlanSummary;
-}
-
-/** What a checkpoint keeps besides the weights: the epochs so far and, in bf16, the run's layer plan. */
-interface CheckpointMeta {
-  epochs: EpochMetrics[];
-  layerPlan?: LayerPlan;
 }
 
 export interface TrainHooks {
@@ -235,88 +231,6 @@ export function useMachinePlan(
   dir: string | null,
 ): Promise<LayerPlanSummary | null> {
   return useBackendPlan(() => probeStep(model, batch, opts), dir);
-}
-
-/**
- * Called as a run goes (Keras's `Callback`): the progress line and the per-epoch checkpoints are
- * callbacks, and a caller may add its own (`TrainHooks.callbacks`).
- */
-export interface TrainCallback {
-  /** After every training step. */
-  onStep?(s: StepState): void | Promise<void>;
-  /** After every epoch's evaluation, with the run's epochs so far (the last one new). */
-  onEpochEnd?(epochs: readonly EpochMetrics[]): void | Promise<void>;
-  /** Once, with the run's last line (done, diverged or interrupted). */
-  onTrainEnd?(line: string): void | Promise<void>;
-}
-
-/** Where a run is after a training step. */
-export interface StepState {
-  epoch: number;
-  step: number;
-  /** Running mean loss and accuracy over the epoch's steps so far. */
-  loss: number;
-  acc: number;
-  /** Images trained since this process started the run, and since it started in seconds. */
-  imagesDone: number;
-  elapsedSeconds: number;
-  /** Images the run has left to train. */
-  imagesLeft: number;
-}
-
-/** The run's live progress bar and its per-epoch line (Keras's `ProgbarLogger`); `say` adds a line of its own. */
-export function progressLogger(
-  progress: Progress,
-  title: string,
-  cfg: TrainConfig,
-  steps: number,
-): TrainCallback & { say(line: string): Promise<void> } {
-  const tuning = Boolean(cfg.validation);
-  return {
-    say: (line) => progress.epochEnd(`${title}: ${line}`),
-    onStep: (s) => {
-      const imagesPerSecond = s.imagesDone / s.elapsedSeconds;
-      return progress.update({
-        title,
-        epoch: s.epoch,
-        epochs: cfg.epochs,
-        step: s.step,
-        steps,
-        loss: s.loss,
-        acc: s.acc,
-        imagesPerSecond,
-        etaSeconds: s.imagesLeft / imagesPerSecond,
-      });
-    },
-    onEpochEnd: (epochs) => {
-      const m = epochs.at(-1)!;
-      const [loss, acc] = tuning ? [m.valLoss!, m.valAcc!] : [m.testLoss, m.testAcc];
-      return progress.epochEnd(
-        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAcc.toFixed(4)} | ${
-          tuning ? "validation" : "test"
-        } loss ${loss.toFixed(4)} acc ${acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
-          m.imagesPerSecond.toFixed(0)
-        } img/s`,
-      );
-    },
-    onTrainEnd: (line) => progress.finish(`${title}: ${line}`),
-  };
-}
-
-/** A checkpoint after every epoch (weights, optimizer, the epochs so far and, in bf16, the layer plan). */
-export function checkpointer(
-  dir: string,
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  layerPlan: LayerPlan | null,
-): TrainCallback {
-  return {
-    onEpochEnd: async (epochs) => {
-      const meta: CheckpointMeta = { epochs: [...epochs], ...(layerPlan ? { layerPlan } : {}) };
-      await saveCheckpoint(dir, epochs.length, model, optimizer, meta);
-      await failpoint("train.checkpoint", epochs.length);
-    },
-  };
 }
 
 /** Why a run stopped before its last epoch. */
