@@ -134,7 +134,9 @@ export function q3bStemRuns(ctx: PageContext): Promise<RunRecord[]> {
  */
 export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
   const [base, small] = Q3B_STEM;
-  const a = summaries(runs, [base], lang)[0], b = summaries(stemRuns, [small], lang)[0];
+  // Seed spread pooled over the page's five and the small-stem run, as the page's own intervals are.
+  const pool = summaries([...runs, ...stemRuns.filter((r) => r.experiment === small)], [...Q3B, small], lang);
+  const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
   if (!a?.n || !b?.n) return null;
   const ca = runs.find((r) => r.experiment === base)!.config;
   const cb = stemRuns.find((r) => r.experiment === small)!.config;
@@ -155,7 +157,7 @@ export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], la
     ca.inputSize,
     grids(pa, base),
     withHalf(a.testAcc, a.testAccHalf),
-    compare(a, b),
+    compare(a, b, pool.filter((x) => x.n)),
     m.q3b.stemHeld(
       thousandsOf(a.trainImages),
       ca.epochs,
