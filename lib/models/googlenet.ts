@@ -96,17 +96,18 @@ export function googlenet(opts: GoogLeNetOptions = {}): tf.LayersModel {
   const input = tf.input({ shape: [size, size, 1], name: "input" });
   let x = input as tf.SymbolicTensor;
   const ap = (l: tf.layers.Layer) => (x = l.apply(x) as tf.SymbolicTensor);
-  if (stem === "small") {
-    ap(b.conv(w(64), 3, { padding: "same", activation: "relu", name: "stem_conv3x3a" }));
-    ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
-    ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem" }));
-  } else {
-    ap(b.conv(w(64), 7, { strides: 2, padding: "same", activation: "relu", name: "stem_conv7x7" }));
-    ap(b.pool("max", 3, 2, "same", "stem_pool1"));
-    ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
-    ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: "stem_conv3x3" }));
-    ap(b.pool("max", 3, 2, "same", "stem"));
-  }
+  // The small stem: the same convolutions, the 7×7/2 as a 3×3/1, without the pools (its last conv is "stem").
+  const small = stem === "small";
+  ap(b.conv(w(64), small ? 3 : 7, {
+    strides: small ? 1 : 2,
+    padding: "same",
+    activation: "relu",
+    name: small ? "stem_conv3x3a" : "stem_conv7x7",
+  }));
+  if (!small) ap(b.pool("max", 3, 2, "same", "stem_pool1"));
+  ap(b.conv(w(64), 1, { activation: "relu", name: "stem_conv1x1" }));
+  ap(b.conv(w(192), 3, { padding: "same", activation: "relu", name: small ? "stem" : "stem_conv3x3" }));
+  if (!small) ap(b.pool("max", 3, 2, "same", "stem"));
   const heads: tf.SymbolicTensor[] = [];
   for (const [name, spec] of Object.entries(GOOGLENET_MODULES)) {
     x = inception(b, x, name, spec, w, opts.reductions ?? true);

@@ -105,18 +105,12 @@ export function bnInception(opts: InceptionOptions = {}): tf.LayersModel {
   const w = widthScaler(opts.width ?? 1);
   const b = new Builder(opts.seed ?? 0);
   const input = tf.input({ shape: [size, size, 1], name: "input" });
-  let x: T;
-  if (stem === "small") {
-    x = cbr(b, input, w(64), 3, "stem_conv3x3a");
-    x = cbr(b, x, w(64), 1, "stem_conv1x1");
-    x = stemOut(b, x, w(192), 3);
-  } else {
-    x = cbr(b, input, w(64), 7, "stem_conv7x7", 2);
-    x = pool("max", x, "stem_pool1", 2);
-    x = cbr(b, x, w(64), 1, "stem_conv1x1");
-    x = cbr(b, x, w(192), 3, "stem_conv3x3");
-    x = pool("max", x, "stem", 2);
-  }
+  // The small stem: the same convolutions, the 7×7/2 as a 3×3/1, without the pools.
+  const small = stem === "small";
+  let x = small ? cbr(b, input, w(64), 3, "stem_conv3x3a") : cbr(b, input, w(64), 7, "stem_conv7x7", 2);
+  if (!small) x = pool("max", x, "stem_pool1", 2);
+  x = cbr(b, x, w(64), 1, "stem_conv1x1");
+  x = small ? stemOut(b, x, w(192), 3) : pool("max", cbr(b, x, w(192), 3, "stem_conv3x3"), "stem", 2);
   for (const [name, [c1, r3, c3, rd, cd, kind, proj]] of Object.entries(BN_INCEPTION_MODULES)) {
     const s = c1 === 0 ? 2 : 1;
     const branches: T[] = [];

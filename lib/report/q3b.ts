@@ -57,8 +57,20 @@ function afterEpoch1(runs: RunRecord[], name: string): Summary | undefined {
   )[0];
 }
 
-/** The grid (height = width) each Inception v3 stage runs on at a preset's input, from the built model. */
-export function v3Grids(preset: Preset, name = "q3b/inception-v3"): { input: number; a: number; b: number; c: number } {
+type Grids = { input: number; a: number; b: number; c: number };
+const GRIDS = new Map<string, Grids>();
+
+/**
+ * The grid (height = width) each Inception v3 stage runs on at a preset's input, from the built model
+ * (built once per experiment and preset: the diagnosis and the stem sentence both read it, in each language).
+ */
+export function v3Grids(preset: Preset, name = "q3b/inception-v3"): Grids {
+  const key = `${name}|${preset}`;
+  if (!GRIDS.has(key)) GRIDS.set(key, buildGrids(preset, name));
+  return GRIDS.get(key)!;
+}
+
+function buildGrids(preset: Preset, name: string): Grids {
   const e = experiment(name);
   const cfg = resolveConfig(e, preset);
   const model = createModel(cfg, 1, e.build);
@@ -138,24 +150,22 @@ export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], la
   const pool = summaries([...runs, ...stemRuns.filter((r) => r.experiment === small)], [...Q3B, small], lang);
   const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
   if (!a?.n || !b?.n) return null;
-  const ca = runs.find((r) => r.experiment === base)!.config;
-  const cb = stemRuns.find((r) => r.experiment === small)!.config;
+  const ra = runs.find((r) => r.experiment === base)!, rb = stemRuns.find((r) => r.experiment === small)!;
+  const [ca, cb] = [ra.config, rb.config];
   const rest = (c: typeof ca) => canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
   if (rest(ca) !== rest(cb)) return null;
-  const grids = (p: Preset, name: string): [number, number, number] => {
-    const g = v3Grids(p, name);
+  const grids = (r: RunRecord): [number, number, number] => {
+    const g = v3Grids(r.preset as Preset, r.experiment);
     return [g.a, g.b, g.c];
   };
-  const pa = runs.find((r) => r.experiment === base)!.preset as Preset;
-  const pb = stemRuns.find((r) => r.experiment === small)!.preset as Preset;
   const both = [...runs.filter((r) => r.experiment === base), ...stemRuns.filter((r) => r.experiment === small)];
   const pair = sameDeviceEpochs(both, base, small);
   return m.q3b.v3Stem(
     cb.inputSize,
-    grids(pb, small),
+    grids(rb),
     withHalf(b.testAcc, b.testAccHalf),
     ca.inputSize,
-    grids(pa, base),
+    grids(ra),
     withHalf(a.testAcc, a.testAccHalf),
     compare(a, b, pool.filter((x) => x.n)),
     m.q3b.stemHeld(

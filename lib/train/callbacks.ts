@@ -15,6 +15,13 @@ export interface CheckpointMeta {
   layerPlan?: LayerPlan;
 }
 
+/** What an epoch was evaluated on: the validation split in tuning runs (which carry `valAcc`), else the test set. */
+export function evaluated(m: EpochMetrics): { split: "validation" | "test"; loss: number; acc: number } {
+  return m.valAcc !== undefined
+    ? { split: "validation", loss: m.valLoss!, acc: m.valAcc }
+    : { split: "test", loss: m.testLoss, acc: m.testAcc };
+}
+
 /** Called as a run goes (Keras's `Callback`). */
 export interface TrainCallback {
   /** After every training step. */
@@ -46,7 +53,6 @@ export function progressLogger(
   cfg: TrainConfig,
   steps: number,
 ): TrainCallback & { say(line: string): Promise<void> } {
-  const tuning = Boolean(cfg.validation);
   return {
     say: (line) => progress.epochEnd(`${title}: ${line}`),
     onStep: (s) => {
@@ -65,11 +71,11 @@ export function progressLogger(
     },
     onEpochEnd: (epochs) => {
       const m = epochs.at(-1)!;
-      const [loss, acc] = tuning ? [m.valLoss!, m.valAcc!] : [m.testLoss, m.testAcc];
+      const { split, loss, acc } = evaluated(m);
       return progress.epochEnd(
-        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAcc.toFixed(4)} | ${
-          tuning ? "validation" : "test"
-        } loss ${loss.toFixed(4)} acc ${acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
+        `${title}: epoch ${m.epoch}/${cfg.epochs} train loss ${m.trainLoss.toFixed(4)} acc ${
+          m.trainAcc.toFixed(4)
+        } | ${split} loss ${loss.toFixed(4)} acc ${acc.toFixed(4)} | ${m.trainSeconds.toFixed(1)} s, ${
           m.imagesPerSecond.toFixed(0)
         } img/s`,
       );

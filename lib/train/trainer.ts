@@ -12,7 +12,14 @@ import { checkOptimConfig, learningRateAt, makeOptimizer, type OptimConfig, setL
 import { evaluate, probeStep, type StepOptions, trainStep } from "./step.ts";
 import { createProgress, type Progress } from "./progress.ts";
 import { latestCheckpoint } from "./checkpoint.ts";
-import { checkpointer, type CheckpointMeta, progressLogger, type StepState, type TrainCallback } from "./callbacks.ts";
+import {
+  checkpointer,
+  type CheckpointMeta,
+  evaluated,
+  progressLogger,
+  type StepState,
+  type TrainCallback,
+} from "./callbacks.ts";
 import {
   type BackendRun,
   endTraining,
@@ -251,6 +258,8 @@ interface EpochContext {
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
   trainSet: Split;
+  /** Batches per epoch. */
+  steps: number;
   normalize: ReturnType<Split["pixelStats"]> | undefined;
   microBatch: number;
   callbacks: TrainCallback[];
@@ -259,14 +268,19 @@ interface EpochContext {
   clock: { imagesDone: number; start: number };
 }
 
-/** Train one epoch; its running loss and accuracy, or why the run stopped during it. */
-async function trainEpoch(
-  c: EpochContext,
-  epoch: number,
-): Promise<{ loss: number; acc: number; seen: number; lr: number; seconds: number } | Stopped> {
-  const { cfg, model, trainSet } = c;
+/** One epoch's training: running loss and accuracy, images seen, the last learning rate, seconds. */
+interface EpochTrained {
+  loss: number;
+  acc: number;
+  seen: number;
+  lr: number;
+  seconds: number;
+}
+
+/** Train one epoch; what it did, or why the run stopped during it. */
+async function trainEpoch(c: EpochContext, epoch: number): Promise<EpochTrained | Stopped> {
+  const { cfg, model, trainSet, steps } = c;
   reseedDropout(model, c.seed, epoch);
-  const steps = batchCount(trainSet, { batchSize: cfg.batchSize });
   const t0 = performance.now();
   let loss = 0, correct = 0, seen = 0, step = 0, lr = cfg.optim.lr;
   const augment = cfg.augment ?? undefined;
@@ -310,7 +324,7 @@ async function evaluateEpoch(
   model: tf.LayersModel,
   e: { evalSet: Split; trainEval: Split | null; tuning: boolean; evalOpts: Parameters<typeof evaluate>[2] },
   epoch: number,
-  t: { loss: number; acc: number; seen: number; lr: number; seconds: number },
+  t: EpochTrained,
 ): Promise<EpochMetrics> {
   const e0 = performance.now();
   const ev = await evaluate(model, e.evalSet, e.evalOpts);
@@ -396,6 +410,7 @@ export async function train(
       model,
       optimizer,
       trainSet,
+      steps,
       normalize,
       microBatch,
       callbacks,
@@ -408,7 +423,7 @@ export async function train(
       if ("status" in t) return await end(callbacks, outcome(t.status, t.message), t.message);
       const m = await evaluateEpoch(model, { evalSet, trainEval, tuning, evalOpts }, epoch, t);
       epochs.push(m);
-      const evalLoss = tuning ? m.valLoss! : m.testLoss;
+      const evalLoss = evaluated(m).loss;
       if (!Number.isFinite(evalLoss)) {
         const { message } = diverged("evaluation loss", `${evalLoss} after epoch ${epoch + 1}`);
         return await end(callbacks, outcome("diverged", message), message);
@@ -416,7 +431,8 @@ export async function train(
       for (const cb of callbacks) await cb.onEpochEnd?.(epochs);
     }
     if (hooks.onModel) await hooks.onModel(model);
-    const acc = tuning ? epochs.at(-1)?.valAcc : epochs.at(-1)?.testAcc;
+    const last = epochs.at(-1);
+    const acc = last && evaluated(last).acc;
     const seconds = ((performance.now() - ctx.clock.start) / 1000).toFixed(0);
     const line = `done, ${tuning ? "validation" : "test"} acc ${
       acc?.toFixed(4) ?? "–"
