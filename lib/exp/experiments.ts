@@ -295,6 +295,78 @@ function inceptionExp(model: string, label: Text, extra: Partial<Experiment> = {
   };
 }
 
+/** Question 3b's five models, in the order of the page's table. */
+export const Q3B_MODELS: readonly {
+  model: string;
+  label: Text;
+  changes: Text;
+  /** Validation accuracy with the ImageNet stem at 48 px and with the small stem at 28 px (`STEM_TUNING`). */
+  stemTuning: [number, number];
+}[] = [
+  {
+    model: "googlenet",
+    label: T("GoogLeNet (v1)", "GoogLeNet（v1）"),
+    changes: T("the baseline: Inception modules, no batch norm", "基线：Inception 块，没有批量规范化"),
+    stemTuning: [0.741, 0.745],
+  },
+  {
+    model: "bn-inception",
+    label: T("BN-Inception (v2)", "BN-Inception（v2）"),
+    changes: T("batch norm after every conv; 5×5 as two 3×3", "每个卷积层后加批量规范化；5×5 卷积换成两个 3×3"),
+    stemTuning: [0.840, 0.886],
+  },
+  {
+    model: "inception-v3",
+    label: T("Inception v3", "Inception v3"),
+    changes: T("factorised n×n convs, efficient grid reduction", "分解的 n×n 卷积，更高效的网格缩减"),
+    stemTuning: [0.730, 0.849],
+  },
+  {
+    model: "inception-resnet",
+    label: T("Inception-ResNet-v1", "Inception-ResNet-v1"),
+    changes: T("residual connections around Inception blocks", "在 Inception 块外加残差连接"),
+    stemTuning: [0.873, 0.853],
+  },
+  {
+    model: "resnet18",
+    label: T("ResNet-18", "ResNet-18"),
+    changes: T("plain residual blocks (reference)", "普通残差块（参照）"),
+    stemTuning: [0.885, 0.885],
+  },
+];
+
+/** Where the small stem was chosen: 1,000 images per class, 3 epochs, ¼ width, seed 1, validation split. */
+export const STEM_TUNING = "bench/results/tuning-2026-12-06-stems.jsonl";
+
+/** A Q3b model with the small stem at 28 px, everything else as the laptop's Q3b run (reference tier only). */
+function smallStemExp(model: string, label: Text): Experiment {
+  const [imagenet, small] = Q3B_MODELS.find((m) => m.model === model)!.stemTuning.map((a) => a.toFixed(3));
+  return {
+    ...inceptionExp(model, T(`${label.en}, small stem at 28 px`, `${label.zh}，小图起始层，28 像素`)),
+    name: `q3b/${model}@small-stem`,
+    modelOptions: { stem: "small" },
+    inputSize: 28,
+    fixed: ["inputSize"],
+    presets: { full: { epochs: 3, widthScale: 0.25 } },
+    only: ["smoke", "full"],
+    why: {
+      optim: T(
+        `the five models' recipe (Adam lr 0.002), so that only the stem and input differ from the laptop's ${label.en}`,
+        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh} 相比只有起始层和输入不同`,
+      ),
+      schedule: SCHEDULE_WHY,
+      model: T(
+        `the stem without its downsampling, at Fashion-MNIST's own 28 px; on the validation split (10,000 images, 3 epochs, seed 1): ${small} against ${imagenet} with the ImageNet stem at 48 px (${STEM_TUNING})`,
+        `去掉下采样的起始层，输入为 Fashion-MNIST 原本的 28 像素；验证集上（10,000 张图像、3 轮、种子 1）为 ${small}，而 48 像素加 ImageNet 起始层为 ${imagenet}（见 ${STEM_TUNING}）`,
+      ),
+      epochs: T(
+        "3 epochs on all 60,000 images at ¼ width: the laptop's Q3b settings, so the one change is the stem",
+        "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是起始层",
+      ),
+    },
+  };
+}
+
 const RELU: ModelOptions = { activation: "relu" };
 const ALEXNET_STYLE: ModelOptions = {
   activation: "relu",
@@ -499,23 +571,9 @@ const LIST: Experiment[] = [
     },
   },
   // Question 3b: the Inception family, with ResNet-18 as the residual reference.
-  inceptionExp("googlenet", T("GoogLeNet (v1)", "GoogLeNet（v1）"), {
-    changes: T("the baseline: Inception modules, no batch norm", "基线：Inception 块，没有批量规范化"),
-  }),
-  inceptionExp("bn-inception", T("BN-Inception (v2)", "BN-Inception（v2）"), {
-    changes: T("batch norm after every conv; 5×5 as two 3×3", "每个卷积层后加批量规范化；5×5 卷积换成两个 3×3"),
-  }),
-  // Without the paper's label smoothing (a change of training recipe, not of architecture): every
-  // model trains with the one recipe, so that only the design differs. A variant adds it back.
-  inceptionExp("inception-v3", T("Inception v3", "Inception v3"), {
-    changes: T("factorised n×n convs, efficient grid reduction", "分解的 n×n 卷积，更高效的网格缩减"),
-  }),
-  inceptionExp("inception-resnet", T("Inception-ResNet-v1", "Inception-ResNet-v1"), {
-    changes: T("residual connections around Inception blocks", "在 Inception 块外加残差连接"),
-  }),
-  inceptionExp("resnet18", T("ResNet-18", "ResNet-18"), {
-    changes: T("plain residual blocks (reference)", "普通残差块（参照）"),
-  }),
+  // Inception v3 trains without the paper's label smoothing (a change of training recipe, not of
+  // architecture): every model trains with the one recipe, so that only the design differs.
+  ...Q3B_MODELS.map((m) => inceptionExp(m.model, m.label, { changes: m.changes })),
   // What batch normalisation allows (Ioffe & Szegedy 2015 trained BN-Inception at 5× and 30× the rate):
   // GoogLeNet and BN-Inception at 5× the five models' learning rate, everything else held.
   ...(["googlenet", "bn-inception"] as const).map((model) =>
@@ -538,33 +596,11 @@ const LIST: Experiment[] = [
       },
     )
   ),
-  // Inception v3 where its grids match its design: the small stem keeps a 28-px image at 28/14/7
-  // (the paper's 35/17/8), everything else as the laptop's Q3b run (all 60,000 images, 3 epochs,
-  // ¼ width). About 12 times the laptop run's training time: trained in the reference tier, not in the hour.
-  {
-    ...inceptionExp("inception-v3", T("Inception v3, small stem at 28 px", "Inception v3，小图起始层，28 像素")),
-    name: "q3b/inception-v3@small-stem",
-    modelOptions: { stem: "small" },
-    inputSize: 28,
-    fixed: ["inputSize"],
-    presets: { full: { epochs: 3, widthScale: 0.25 } },
-    only: ["smoke", "full"],
-    why: {
-      optim: T(
-        "the five models' recipe (Adam lr 0.002), so that only the stem and input differ from the laptop's Inception v3",
-        "与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 Inception v3 相比只有起始层和输入不同",
-      ),
-      schedule: SCHEDULE_WHY,
-      model: T(
-        "the stem without its downsampling, at Fashion-MNIST's own 28 px: chosen on the validation split (10,000 images, 3 epochs, seed 1: 0.849 against 0.730 with the ImageNet stem at 48 px; bench/results/tuning-2026-12-06-stems.jsonl)",
-        "去掉下采样的起始层，输入为 Fashion-MNIST 原本的 28 像素：在验证集上选定（10,000 张图像、3 轮、种子 1：0.849，而 48 像素加 ImageNet 起始层为 0.730；见 bench/results/tuning-2026-12-06-stems.jsonl）",
-      ),
-      epochs: T(
-        "3 epochs on all 60,000 images at ¼ width: the laptop's Q3b settings, so the one change is the stem",
-        "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是起始层",
-      ),
-    },
-  },
+  // Each of the five where its grids match its design: the small stem keeps a 28-px image at
+  // 28/14/7 (v3's paper: 35/17/8), everything else as the laptop's Q3b run (all 60,000 images, 3
+  // epochs, ¼ width). 3.5 (ResNet-18) to 14 times the laptop run's training time per image:
+  // trained in the reference tier, not in the hour.
+  ...Q3B_MODELS.map((m) => smallStemExp(m.model, m.label)),
   // Question 3a: does global average pooling slow training? ReLU LeNet with NiN's head (1×1 conv
   // to 10 channels + global average pooling) against the same network with its dense head (q1a/relu).
   lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet（全局平均汇聚分类头）"), {
@@ -876,20 +912,20 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
       "与作业相同：在全部 60,000 张图像上训练 5 轮，两个随机种子",
     ),
   })),
-  {
-    experiment: "q3b/inception-v3@small-stem",
+  ...Q3B_MODELS.map((m) => ({
+    experiment: `q3b/${m.model}@small-stem`,
     seeds: [1, 2],
     why: T(
-      "Inception v3 on the grids it was designed for (28/14/7), the laptop's Q3b settings otherwise: whether its shortfall at 48 px is the grids'",
-      "让 Inception v3 在它设计时所针对的网格（28/14/7）上训练，其余设置与 laptop 预设的问题 3b 相同：看它在 48 像素下的差距是否来自网格太小",
+      "the model on grids its design works on (28/14/7), the laptop's Q3b settings otherwise: whether its result at 48 px is the grids'",
+      "让模型在其设计适用的网格（28/14/7）上训练，其余设置与 laptop 预设的问题 3b 相同：看它在 48 像素下的结果是否受制于网格",
     ),
-  },
+  })),
 ];
 
 /** What the reference tier leaves out, and why. */
 export const REFERENCE_LEFT_OUT: Text = T(
-  "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores) and the other four with the small stem (on the validation split it helped BN-Inception, tied for GoogLeNet and ResNet-18 and hurt Inception-ResNet, at 11–14 times the training time per image (ResNet-18 3.5 times); bench/results/tuning-2026-12-06-stems.jsonl); Q3a's GAP against a dense head at NiN's scale",
-  "问题 3b 的五个模型在 96 像素、完整宽度下的运行（单是 Inception v3，在两个核上每轮就要约 2.4 小时），以及另外四个模型配小图起始层的运行（在验证集上，小图起始层对 BN-Inception 有帮助，对 GoogLeNet 和 ResNet-18 持平，对 Inception-ResNet 反而不利，而每张图像的训练时间是原来的 11–14 倍（ResNet-18 为 3.5 倍）；见 bench/results/tuning-2026-12-06-stems.jsonl）；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头",
+  "Q3b's five models at 96 px full width (Inception v3 alone: about 2.4 h per epoch on two cores; the small stem at 28 px puts each on the grids its design works on at a fraction of that cost); Q3a's GAP against a dense head at NiN's scale",
+  "问题 3b 的五个模型在 96 像素、完整宽度下的运行（单是 Inception v3，在两个核上每轮就要约 2.4 小时；28 像素加小图起始层同样让每个模型落在其设计适用的网格上，代价只是它的一小部分）；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头",
 );
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */
