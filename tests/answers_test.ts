@@ -22,7 +22,20 @@ import { storeSource } from "../lib/exp/records.ts";
 import type { PageContext } from "../lib/report/shared.ts";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
-import { bnRate, perSecond, Q3B, Q3B_STEM, q3bAnswer, v3Diagnosis, v3Grids, v3Stem } from "../lib/report/q3b.ts";
+import {
+  bnRate,
+  perSecond,
+  Q3B,
+  Q3B_STEM,
+  Q3B_STEMS,
+  q3bAnswer,
+  stemEffects,
+  stemTableHtml,
+  stemVerdict,
+  v3Diagnosis,
+  v3Grids,
+  v3Stem,
+} from "../lib/report/q3b.ts";
 import { COMMON_INPUT, counterfactuals, gapSentences, q3aAnswer, q3aFacts } from "../lib/report/q3a.ts";
 import { differenceInterval, t975 } from "../lib/util/stats.ts";
 
@@ -892,4 +905,69 @@ Deno.test("Q3b: Inception v3 with the small stem (reference records) against the
   const said = joined(q3bAnswer(en, page, "laptop", "en", stem({ accs: [0.89, 0.891] })));
   assert.ok(said.indexOf("runs its three stages") < said.indexOf("With a stem that keeps"), said);
   assert.doesNotMatch(joined(q3bAnswer(en, page, "laptop", "en")), /With a stem that keeps/);
+});
+
+Deno.test("Q3b: with all five on the small stem, that verdict leads and the ImageNet stem's follows; each model's change, and a table", () => {
+  // Full-preset small-stem records (as the reference tier stores them) for each model.
+  const stem = (small: string, spec: Spec, over: Partial<RunRecord> = {}) =>
+    records(small, spec).map((r): RunRecord => ({
+      ...r,
+      preset: "full",
+      config: resolveConfig(experiment(small), "full"),
+      ...over,
+    }));
+  const accs: Record<string, [number[], number[]]> = {
+    "q3b/googlenet": [[0.88, 0.882], [0.90, 0.902]],
+    "q3b/bn-inception": [[0.89, 0.892], [0.92, 0.922]],
+    "q3b/inception-v3": [[0.845, 0.847], [0.91, 0.912]],
+    "q3b/inception-resnet": [[0.92, 0.922], [0.88, 0.882]],
+    "q3b/resnet18": [[0.91, 0.912], [0.905, 0.907]],
+  };
+  const page = Q3B.flatMap((n) => records(n, { accs: accs[n][0] }));
+  const stems = Q3B_STEMS.flatMap(([base, small]) => stem(small, { accs: accs[base][1] }));
+  const verdict = stemVerdict(en, page, stems, "en")!;
+  assert.match(
+    verdict,
+    /^On grids their designs work on \(the small stem keeps 28-px images at 28\/14\/7; reference runs, 2 seeds each, .*\): BN-Inception \(v2\) and Inception v3 beat GoogLeNet beyond the 95% interval\. Inception-ResNet-v1 falls behind it beyond the interval\.$/,
+  );
+  assert.deepEqual(numbersOf(stemVerdict(zh, page, stems, "zh")!), numbersOf(verdict));
+  const said = q3bAnswer(en, page, "laptop", "en", stems);
+  assert.equal(said[0], verdict);
+  assert.match(
+    said[1],
+    /^With the ImageNet stem at 48 px, as in the table below: BN-Inception \(v2\), Inception-ResNet-v1 and ResNet-18 beat GoogLeNet/,
+  );
+  // The other four, model by model (v3 has its own sentence), in both languages with the same numbers.
+  const effects = stemEffects(en, page, stems, "en")!;
+  assert.match(
+    effects,
+    /^The other models with the same small stem, everything else held \(60,000 training images, 3 epochs, ¼ width, the same recipe\): GoogLeNet \(v1\) goes from 0\.881 to 0\.901 \(\+2\.0 points/,
+  );
+  assert.doesNotMatch(effects, /Inception v3/);
+  assert.match(effects, /Inception-ResNet-v1 goes from 0\.921 to 0\.881 \(−4\.0 points/);
+  assert.deepEqual(numbersOf(stemEffects(zh, page, stems, "zh")!), numbersOf(effects));
+  assert.ok(said.includes(effects));
+  const table = stemTableHtml(en, page, stems, "en");
+  assert.equal((table.match(/<tr>/g) ?? []).length, 1 + Q3B.length, table);
+  assert.match(table, /ResNet-18<\/td><td[^>]*>0\.911 ± 0\.\d{3}<\/td><td[^>]*>0\.906 ± 0\.\d{3}<\/td>/);
+  assert.deepEqual(englishProse(stemTableHtml(zh, page, stems, "zh").replace(/<[^>]+>/g, " ")), []);
+
+  // One model without its small-stem run: no verdict at the small stem, the page's own verdict leads unprefixed.
+  const four = stems.filter((r) => r.experiment !== "q3b/resnet18@small-stem");
+  assert.equal(stemVerdict(en, page, four, "en"), null);
+  assert.match(q3bAnswer(en, page, "laptop", "en", four)[0], /^BN-Inception \(v2\), Inception-ResNet-v1 and ResNet-18 beat GoogLeNet/);
+  assert.doesNotMatch(stemEffects(en, page, four, "en")!, /ResNet-18/);
+  // A small-stem run that differs in more than the stem (here the epochs): that model has no pair, so no verdict.
+  const longer = [
+    ...stems.filter((r) => r.experiment !== "q3b/googlenet@small-stem"),
+    ...stem("q3b/googlenet@small-stem", { accs: accs["q3b/googlenet"][1] }, {
+      config: { ...resolveConfig(experiment("q3b/googlenet@small-stem"), "full"), epochs: 10 },
+    }),
+  ];
+  assert.equal(stemVerdict(en, page, longer, "en"), null);
+  assert.doesNotMatch(stemEffects(en, page, longer, "en")!, /GoogLeNet/);
+  // No small-stem runs at all: nothing said, no table.
+  assert.equal(stemVerdict(en, page, [], "en"), null);
+  assert.equal(stemEffects(en, page, [], "en"), null);
+  assert.equal(stemTableHtml(en, page, [], "en"), "");
 });

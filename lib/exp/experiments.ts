@@ -352,7 +352,9 @@ function smallStemExp(model: string, label: Text): Experiment {
     why: {
       optim: T(
         `the five models' recipe (Adam lr 0.002), so that only the stem and input differ from the laptop's ${label.en}`,
-        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh} 相比只有起始层和输入不同`,
+        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh}${
+          label.zh.endsWith("）") ? "" : " "
+        }相比只有起始层和输入不同`,
       ),
       schedule: SCHEDULE_WHY,
       model: T(

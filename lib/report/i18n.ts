@@ -620,7 +620,7 @@ const en = {
       `Does batch normalisation allow a higher learning rate? The same networks at ${factor}× the rate, everything else held`,
     colRateDelta: (lr: number) => `Δ vs lr ${lr} (points, 95% interval)`,
     rateFailed: (label: string) => `${label} fails at it (every seed at chance or diverged)`,
-    rateMoves: (label: string, a: string, b: string, c: Comparison) =>
+    moves: (label: string, a: string, b: string, c: Comparison) =>
       `${label} goes from ${a} to ${b} (${en.diff(c)}, ${en.verdict(c)})`,
     bnRate: (
       factor: number,
@@ -645,6 +645,23 @@ const en = {
       `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
         c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""
       }.`,
+    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string) =>
+      `On grids their designs work on (the small stem keeps ${input}-px images at ${grids.join("/")}; reference runs, ${
+        seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]} or ${seeds[1]}`
+      } seed${seeds[1] > 1 ? "s" : ""} each, the laptop's settings otherwise): ${verdict}`,
+    withImagenetStem: (input: number, verdict: string) =>
+      `With the ImageNet stem at ${input} px, as in the table below: ${verdict.replace(/^None /, "none ")}`,
+    stemEffects: (items: string[], held: string) =>
+      `The other models with the same small stem, everything else held (${held}): ${items.join("; ")}.`,
+    colStem: (stem: "imagenet" | "small", input: number) =>
+      `${stem === "small" ? "small stem" : "ImageNet stem"}, ${input} px: test acc (95% interval)`,
+    colStemDelta: "Δ small − ImageNet stem, points (95% interval)",
+    colStemSeeds: "seeds (ImageNet / small stem)",
+    colStemSeconds: "s / epoch, small stem",
+    stemCaption: (grids: [number, number, number], held: string, device: string) =>
+      `Each model with the small stem (its modules on ${
+        grids.join("/")
+      } grids; reference runs, timed on ${device}) against itself with the ImageNet stem (the table above), everything else held: ${held}`,
     stemHeld: (images: string, epochs: number, width: string) =>
       `${images} training images, ${epochs} epochs, ${width} width, the same recipe`,
     v3Stem: (

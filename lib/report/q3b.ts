@@ -14,6 +14,7 @@ import { V3_FACTORISATION_GRID } from "./reported.ts";
 import type { PageContext } from "./shared.ts";
 import { tableHtml } from "./render.ts";
 import {
+  accOf,
   accuracyChartHtml,
   byName,
   curvePoints,
@@ -27,7 +28,7 @@ import {
   underTrainedSentence,
   versus,
 } from "./shared.ts";
-import { compare, summarizeRuns, type Summary } from "./analysis.ts";
+import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
 import { referenceRuns } from "../exp/records.ts";
 import { mean } from "../util/stats.ts";
 
@@ -35,8 +36,12 @@ import { mean } from "../util/stats.ts";
 export const Q3B_ALL: string[] = questionExperiments("3b").map((e) => e.name);
 /** The five models, one recipe. */
 export const Q3B: string[] = Q3B_ALL.filter((n) => !n.includes("@"));
-/** Inception v3 with the small stem (a reference-tier run), against itself with the ImageNet stem: [base, small stem]. */
-export const Q3B_STEM: [string, string] = ["q3b/inception-v3", "q3b/inception-v3@small-stem"];
+/** Each model with the small stem (reference-tier runs), against itself with the ImageNet stem: [base, small stem]. */
+export const Q3B_STEMS: [string, string][] = Q3B_ALL.filter((n) => n.endsWith("@small-stem")).map((
+  n,
+) => [n.split("@")[0], n]);
+/** Inception v3's pair, the one the grid diagnosis is about. */
+export const Q3B_STEM: [string, string] = Q3B_STEMS.find(([base]) => base === "q3b/inception-v3")!;
 /** Batch normalisation's higher learning rate: [model at the five's recipe, the same at the higher rate]. */
 export const Q3B_LR: [string, string][] = Q3B_ALL.filter((n) => n.includes("@lr")).map((n) => [n.split("@")[0], n]);
 
@@ -134,46 +139,118 @@ export function v3Diagnosis(
   );
 }
 
-/** The full preset's runs of Inception v3 with the small stem (a reference-tier experiment), where stored. */
+/** The full preset's runs of the five with the small stem (reference-tier experiments), where stored. */
 export function q3bStemRuns(ctx: PageContext): Promise<RunRecord[]> {
-  return referenceRuns(ctx.records, [Q3B_STEM[1]]);
+  return referenceRuns(ctx.records, Q3B_STEMS.map(([, small]) => small));
+}
+
+/** The grids [a, b, c] a run's model reaches its three stages on (Inception v3's, built from the run's own experiment). */
+const gridsOf = (r: RunRecord): [number, number, number] => {
+  const g = v3Grids(r.preset as Preset, r.experiment);
+  return [g.a, g.b, g.c];
+};
+
+type StemPair = {
+  /** The ImageNet stem (this page's run) and the small stem (the reference run), seed spread pooled as the page's. */
+  a: Summary;
+  b: Summary;
+  c: Comparison;
+  /** The summaries the seed spread is pooled over. */
+  pool: Summary[];
+  ra: RunRecord;
+  rb: RunRecord;
+  /** Seconds per epoch of the small stem over the ImageNet stem, where one device ran both. */
+  perEpoch: number | null;
+};
+
+/**
+ * One model with the small stem (full-preset records) against itself with the ImageNet stem (this
+ * page's runs): null unless both ran and their configurations differ in the stem and the input alone.
+ * Seed spread pooled over the page's five and every small-stem run, as the page's own intervals are.
+ */
+export function stemPair(runs: RunRecord[], stemRuns: RunRecord[], lang: Lang, base: string): StemPair | null {
+  const small = Q3B_STEMS.find(([b]) => b === base)?.[1];
+  if (!small) return null;
+  const stems = stemRuns.filter((r) => Q3B_STEMS.some(([, s]) => s === r.experiment));
+  const pool = summaries([...runs, ...stems], [...Q3B, ...Q3B_STEMS.map(([, s]) => s)], lang).filter((x) => x.n);
+  const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
+  if (!a || !b) return null;
+  const ra = runs.find((r) => r.experiment === base)!, rb = stems.find((r) => r.experiment === small)!;
+  const rest = (c: RunRecord["config"]) =>
+    canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
+  if (rest(ra.config) !== rest(rb.config)) return null;
+  const pair = sameDeviceEpochs(
+    [...runs.filter((r) => r.experiment === base), ...stems.filter((r) => r.experiment === small)],
+    base,
+    small,
+  );
+  return { a, b, c: compare(a, b, pool), pool, ra, rb, perEpoch: pair ? mean(pair.b) / mean(pair.a) : null };
+}
+
+const heldOf = (m: Messages, p: StemPair) =>
+  m.q3b.stemHeld(
+    thousandsOf(p.a.trainImages),
+    p.ra.config.epochs,
+    widthText((p.ra.config.modelOptions.width as number | undefined) ?? 1),
+  );
+
+/**
+ * Inception v3 with the small stem against this page's v3 with the ImageNet stem: the grids on both
+ * sides and what the difference says about the diagnosis; null unless `stemPair` holds.
+ */
+export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
+  const p = stemPair(runs, stemRuns, lang, Q3B_STEM[0]);
+  if (!p) return null;
+  return m.q3b.v3Stem(
+    p.rb.config.inputSize,
+    gridsOf(p.rb),
+    withHalf(p.b.testAcc, p.b.testAccHalf),
+    p.ra.config.inputSize,
+    gridsOf(p.ra),
+    withHalf(p.a.testAcc, p.a.testAccHalf),
+    p.c,
+    heldOf(m, p),
+    p.perEpoch ? ratio(p.perEpoch) : null,
+  );
 }
 
 /**
- * Inception v3 with the small stem (full-preset records) against this page's v3 with the ImageNet stem:
- * said only when their configurations differ in the stem and the input alone, with the time per epoch
- * where one device ran both; null otherwise.
+ * The verdict on grids the designs work on: with all five on the small stem, which beat GoogLeNet
+ * and which fall behind it (seed spread pooled over the small-stem runs). Null until all five ran
+ * with the small stem and each differs from its ImageNet-stem run in the stem and input alone.
  */
-export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const [base, small] = Q3B_STEM;
-  // Seed spread pooled over the page's five and the small-stem run, as the page's own intervals are.
-  const pool = summaries([...runs, ...stemRuns.filter((r) => r.experiment === small)], [...Q3B, small], lang);
-  const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
-  if (!a?.n || !b?.n) return null;
-  const ra = runs.find((r) => r.experiment === base)!, rb = stemRuns.find((r) => r.experiment === small)!;
-  const [ca, cb] = [ra.config, rb.config];
-  const rest = (c: typeof ca) => canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
-  if (rest(ca) !== rest(cb)) return null;
-  const grids = (r: RunRecord): [number, number, number] => {
-    const g = v3Grids(r.preset as Preset, r.experiment);
-    return [g.a, g.b, g.c];
-  };
-  const both = [...runs.filter((r) => r.experiment === base), ...stemRuns.filter((r) => r.experiment === small)];
-  const pair = sameDeviceEpochs(both, base, small);
-  return m.q3b.v3Stem(
-    cb.inputSize,
-    grids(rb),
-    withHalf(b.testAcc, b.testAccHalf),
-    ca.inputSize,
-    grids(ra),
-    withHalf(a.testAcc, a.testAccHalf),
-    compare(a, b, pool.filter((x) => x.n)),
-    m.q3b.stemHeld(
-      thousandsOf(a.trainImages),
-      ca.epochs,
-      widthText((ca.modelOptions.width as number | undefined) ?? 1),
-    ),
-    pair ? ratio(mean(pair.b) / mean(pair.a)) : null,
+export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
+  const pairs = Q3B_STEMS.map(([base]) => stemPair(runs, stemRuns, lang, base));
+  if (pairs.length !== Q3B.length || pairs.some((p) => !p)) return null;
+  const page = pairs.map((p) => p!.b), pool = pairs[0]!.pool;
+  const g = page[Q3B_STEMS.findIndex(([base]) => base === "q3b/googlenet")];
+  const label = (x: Summary) => experiment(x.experiment.split("@")[0]).label[lang];
+  const vs = page.filter((x) => x !== g).map((x) => ({ x, c: versus(g, x, pool) }));
+  if (vs.some((v) => v.c.significant === null)) return null;
+  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => label(v.x));
+  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => label(v.x));
+  const seeds = page.map((x) => x.n);
+  return m.q3b.stemVerdict(
+    pairs[0]!.rb.config.inputSize,
+    gridsOf(pairs.find((p) => p!.rb.experiment === Q3B_STEM[1])!.rb),
+    [Math.min(...seeds), Math.max(...seeds)],
+    [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, behind.length ? m.q3b.behind(behind) : ""].filter(Boolean)
+      .join(" "),
+  );
+}
+
+/**
+ * What the small stem changes for each of the other four (v3 has its own sentence): each model's
+ * accuracy with the ImageNet stem and with the small stem, the difference and its verdict. Null when
+ * none of the four has a pair.
+ */
+export function stemEffects(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
+  const pairs = Q3B_STEMS.filter(([base]) => base !== Q3B_STEM[0]).map(([base]) => stemPair(runs, stemRuns, lang, base))
+    .filter((p): p is StemPair => p !== null);
+  if (!pairs.length) return null;
+  return m.q3b.stemEffects(
+    pairs.map((p) => m.q3b.moves(experiment(p.a.experiment).label[lang], acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
+    heldOf(m, pairs[0]),
   );
 }
 
@@ -196,7 +273,7 @@ export function bnRate(m: Messages, runs: RunRecord[], lang: Lang): string | nul
     if (!high!.n) return { text: m.q3b.rateFailed(base!.label), hurt: true, gain: false };
     const c = versus(base!, high!, page);
     return {
-      text: m.q3b.rateMoves(base!.label, acc(base!.testAcc), acc(high!.testAcc), c),
+      text: m.q3b.moves(base!.label, acc(base!.testAcc), acc(high!.testAcc), c),
       hurt: c.significant === true && c.delta < 0,
       gain: c.significant === true && c.delta > 0,
     };
@@ -229,8 +306,10 @@ export function q3bAnswer(
   const vs = others.map((x) => ({ x, c: versus(g, x, page) }));
   const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => v.x.label);
   const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => v.x.label);
-  const out = [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat];
-  if (behind.length) out.push(m.q3b.behind(behind));
+  // Where all five ran on grids their designs work on (the small stem), that verdict leads.
+  const atScale = stemVerdict(m, runs, stemRuns, lang);
+  const laptop = [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])];
+  const out = atScale ? [atScale, m.q3b.withImagenetStem(size.input, laptop.join(" "))] : laptop;
   out.push(
     m.q3b.overview(
       page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),
@@ -246,6 +325,7 @@ export function q3bAnswer(
   const v3 = s.get("q3b/inception-v3")?.n ? v3Diagnosis(m, s, v3Grids(preset)) : null;
   out.push(v3 ?? "");
   out.push(v3Stem(m, runs, stemRuns, lang) ?? "");
+  out.push(stemEffects(m, runs, stemRuns, lang) ?? "");
   // Inception v3 has its own diagnosis above; the textbook's bar speaks for the others.
   out.push(
     underTrainedSentence(m, v3 ? page.filter((x) => x.experiment !== "q3b/inception-v3") : page, "googlenet") ?? "",
@@ -258,7 +338,32 @@ export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[], stemRu
   await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang, stemRuns));
 }
 
-export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<void> {
+/** Each model with the small stem against itself with the ImageNet stem, where both ran (`stemPair`). */
+export function stemTableHtml(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string {
+  const pairs = Q3B_STEMS.map(([base]) => stemPair(runs, stemRuns, lang, base)).filter((p): p is StemPair =>
+    p !== null
+  );
+  if (!pairs.length) return "";
+  const [p0] = pairs;
+  return tableHtml<StemPair>(
+    pairs,
+    [
+      { label: m.model, cell: (p) => experiment(p.a.experiment).label[lang], numeric: false },
+      { label: m.q3b.colStem("imagenet", p0.ra.config.inputSize), cell: (p) => accOf(p.a), numeric: true },
+      { label: m.q3b.colStem("small", p0.rb.config.inputSize), cell: (p) => accOf(p.b), numeric: true },
+      { label: m.q3b.colStemDelta, cell: (p) => deltaCell(p.c), numeric: true },
+      { label: m.q3b.colStemSeeds, cell: (p) => `${p.a.n} / ${p.b.n}`, numeric: true },
+      { label: m.q3b.colStemSeconds, cell: (p) => fixed(p.b.secondsPerEpoch), numeric: true },
+    ],
+    m.q3b.stemCaption(
+      gridsOf(p0.rb),
+      heldOf(m, p0),
+      [...new Set(pairs.map((p) => m.deviceName(p.rb.device)))].join("; "),
+    ),
+  );
+}
+
+export async function q3bEvidence(ctx: PageContext, runs: RunRecord[], stemRuns: RunRecord[] = []): Promise<void> {
   const m = ctx.m;
   const page = summaries(runs, Q3B, ctx.lang);
   const g = byName(page).get("q3b/googlenet");
@@ -300,7 +405,7 @@ export async function q3bEvidence(ctx: PageContext, runs: RunRecord[]): Promise<
     ], m.q3b.rateCaption(rateFactor()))
     : "";
   await showHtml(
-    table + accuracyChartHtml(m, page, m.q3b.chartTitle) + lrTable +
+    table + accuracyChartHtml(m, page, m.q3b.chartTitle) + stemTableHtml(m, runs, stemRuns, ctx.lang) + lrTable +
       curvesHtml(m, curvePoints(m, runs, Q3B, ctx.lang), m.q3b.curvesTitle) +
       (seeds.length
         ? tableHtml(seeds, [

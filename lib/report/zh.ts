@@ -576,7 +576,7 @@ export const zh: Messages = {
       `批量规范化能否支持更大的学习率：同样的网络把学习率提高到 ${factor} 倍，其余设置不变`,
     colRateDelta: (lr: number) => `相对学习率 ${lr} 的差值（百分点，95% 置信区间）`,
     rateFailed: (label: string) => `${label}在这一学习率下训练失败（所有随机种子都停在随机水平或发散）`,
-    rateMoves: (label: string, a: string, b: string, c: Comparison) =>
+    moves: (label: string, a: string, b: string, c: Comparison) =>
       `${label}从 ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
     bnRate: (
       factor: number,
@@ -600,6 +600,25 @@ export const zh: Messages = {
       `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
       }。`,
+    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string) =>
+      `在各模型的设计适用的网格上（小图起始层让 ${input} 像素的图像以 ${
+        grids.join("/")
+      } 的网格进入各阶段；参考运行，每个模型 ${
+        seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
+      } 个种子，其余设置与 laptop 预设相同）：${verdict}`,
+    withImagenetStem: (input: number, verdict: string) =>
+      `用 ImageNet 起始层、输入 ${input} 像素时（即下表）：${verdict}`,
+    stemEffects: (items: string[], held: string) =>
+      `其余模型换用同样的小图起始层，其他设置都相同（${held}）：${items.join("；")}。`,
+    colStem: (stem: "imagenet" | "small", input: number) =>
+      `${stem === "small" ? "小图起始层" : "ImageNet 起始层"}，${input} 像素：测试准确率（95% 置信区间）`,
+    colStemDelta: "小图起始层 − ImageNet 起始层（百分点，95% 置信区间）",
+    colStemSeeds: "种子数（ImageNet / 小图起始层）",
+    colStemSeconds: "每轮秒数（小图起始层）",
+    stemCaption: (grids: [number, number, number], held: string, device: string) =>
+      `每个模型换用小图起始层（各 Inception 阶段的网格为 ${
+        grids.join("/")
+      }；参考运行，计时设备为 ${device}），与它自己用 ImageNet 起始层时（上表）对比，其余设置都相同：${held}`,
     stemHeld: (images: string, epochs: number, width: string) =>
       `${images} 张训练图像、${epochs} 轮、宽度 ${width}、同一套训练配方`,
     v3Stem: (
