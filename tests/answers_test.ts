@@ -687,7 +687,7 @@ Deno.test("Q2a: probes compared at equal feature counts with intervals, the maps
     active,
     inputCorr: corr,
   });
-  const facts = (vgg: Layer2a[], alexEqual: number, vggAcc = 0.9): Probes2a => ({
+  const facts = (vgg: Layer2a[], alexEqual: number, vggAcc = 0.9, reference?: Probes2a["reference"]): Probes2a => ({
     rows: [
       {
         label: "AlexNet conv 1 (11×11/4)",
@@ -708,6 +708,8 @@ Deno.test("Q2a: probes compared at equal feature counts with intervals, the maps
     statsImages: 200,
     vggAcc,
     vggTestImages: 10000,
+    seed: reference ? 2 : 1,
+    reference,
   });
   const deep = [1, 2, 3, 4, 5].map((k) =>
     row(k, 0.74 + 0.02 * k, 0.68 + 0.02 * k, 32 * 2 ** Math.min(k - 1, 3), 0.75 - 0.1 * k, 0.8 - 0.1 * k)
@@ -741,6 +743,17 @@ Deno.test("Q2a: probes compared at equal feature counts with intervals, the maps
   assert.match(other, /deeper maps do not drift away from the picture here; 50% .* in VGG block 5\./);
   assert.match(other, /A linear probe on VGG block 5 \(0\.850\) beats the network's own classifier \(0\.700/);
   assert.deepEqual(numbersOf(joined(q2aAnswer(zh, facts(deep, 0.73)))), numbersOf(text));
+  // The page's own probes say nothing of the reference runs; the reference's say which networks they read.
+  assert.doesNotMatch(text, /reference runs/);
+  const ref = q2aAnswer(en, facts(deep, 0.73, 0.925, { images: 60000, epochs: 5 }));
+  assert.equal(
+    ref[1],
+    "The maps and probes are read from the reference runs, the best-trained networks stored (full preset, seed 2: all 60,000 training images, 5 epochs; VGG 0.925 on the test set).",
+  );
+  assert.deepEqual(
+    numbersOf(q2aAnswer(zh, facts(deep, 0.73, 0.925, { images: 60000, epochs: 5 }))[1]),
+    numbersOf(ref[1]),
+  );
 });
 
 Deno.test("Q3a: global average pooling is said to slow training only when epoch 1 shows it", () => {
@@ -955,7 +968,10 @@ Deno.test("Q3b: with all five on the small stem, that verdict leads and the Imag
   // One model without its small-stem run: no verdict at the small stem, the page's own verdict leads unprefixed.
   const four = stems.filter((r) => r.experiment !== "q3b/resnet18@small-stem");
   assert.equal(stemVerdict(en, page, four, "en"), null);
-  assert.match(q3bAnswer(en, page, "laptop", "en", four)[0], /^BN-Inception \(v2\), Inception-ResNet-v1 and ResNet-18 beat GoogLeNet/);
+  assert.match(
+    q3bAnswer(en, page, "laptop", "en", four)[0],
+    /^BN-Inception \(v2\), Inception-ResNet-v1 and ResNet-18 beat GoogLeNet/,
+  );
   assert.doesNotMatch(stemEffects(en, page, four, "en")!, /ResNet-18/);
   // A small-stem run that differs in more than the stem (here the epochs): that model has no pair, so no verdict.
   const longer = [

@@ -13,6 +13,7 @@ import {
   GROUPS,
   LAPTOP_WHY,
   notebookExperiments,
+  type Preset,
   PRESETS,
   REFERENCE_LEFT_OUT,
   REFERENCE_TIER,
@@ -23,7 +24,8 @@ import {
 import { buildModel, checkModelOptions, MODELS } from "../lib/models/registry.ts";
 import { initBackend } from "../lib/backend/mod.ts";
 import { makePlan } from "../lib/exp/plan.ts";
-import { folderSource, missingRecords } from "../lib/exp/records.ts";
+import { folderSource, missingRecords, referenceMeasurement } from "../lib/exp/records.ts";
+import { measurementHash, measurementSpec } from "../lib/exp/measurements.ts";
 
 // Models are built here only to count parameters: the cpu backend (importing the backends registers wasm first).
 await initBackend({ backend: "cpu", log: null });
@@ -214,18 +216,53 @@ Deno.test("the reference tier: every run a registered experiment at the full pre
   assert.match(c.err, /--tier reference is at the full preset/);
 });
 
-Deno.test("an experiment trained only in the reference tier is neither trained nor awaited by the default report", async () => {
-  const name = "q3b/inception-v3@small-stem";
-  const e = experiment(name);
-  assert.deepEqual(e.only, ["smoke", "full"]);
-  assert.ok(!notebookExperiments(["05"], "laptop").some((x) => x.name === name));
-  assert.ok(notebookExperiments(["05"], "full").some((x) => x.name === name));
-  assert.ok(REFERENCE_TIER.some((r) => r.experiment === name));
+Deno.test("the experiments trained only in the reference tier are neither trained nor awaited by the default report", async () => {
+  const names = ["googlenet", "bn-inception", "inception-v3", "inception-resnet", "resnet18"].map((m) =>
+    `q3b/${m}@small-stem`
+  );
   const empty = await Deno.makeTempDir();
   const missing = await missingRecords(folderSource(empty), "laptop", ["05"]);
-  assert.ok(missing.runs.length > 0 && !missing.runs.some((r) => r.startsWith(name)), missing.runs.join(", "));
+  assert.ok(missing.runs.length > 0, "the laptop's own runs are awaited");
   assert.ok(missing.fix.every((f) => !f.includes("@small-stem")));
-  // It differs from the laptop's Inception v3 in the stem and the input alone.
-  const laptop = resolveConfig(experiment("q3b/inception-v3"), "laptop"), full = resolveConfig(e, "full");
-  assert.deepEqual({ ...full, inputSize: 48, modelOptions: { width: full.modelOptions.width } }, laptop);
+  for (const name of names) {
+    const e = experiment(name);
+    assert.deepEqual(e.only, ["smoke", "full"]);
+    assert.ok(!notebookExperiments(["05"], "laptop").some((x) => x.name === name));
+    assert.ok(notebookExperiments(["05"], "full").some((x) => x.name === name));
+    assert.ok(REFERENCE_TIER.some((r) => r.experiment === name));
+    assert.ok(!missing.runs.some((r) => r.startsWith(name)), missing.runs.join(", "));
+    // It differs from the laptop's run of the same model in the stem and the input alone.
+    const laptop = resolveConfig(experiment(name.split("@")[0]), "laptop"), full = resolveConfig(e, "full");
+    assert.deepEqual({ ...full, inputSize: 48, modelOptions: { width: full.modelOptions.width } }, laptop, name);
+  }
+});
+
+Deno.test("a reference measurement is read only where one is published with today's identity; the probes read seed 2 at the full preset", async () => {
+  const dir = await Deno.makeTempDir();
+  const spec = measurementSpec("q2a/probes");
+  const record = (preset: Preset, configHash: string) => ({
+    kind: "measurement",
+    measurement: spec.name,
+    preset,
+    configHash,
+    backend: "native",
+    device: "test",
+    startedAt: "2026-12-06T00:00:00Z",
+    othersTraining: 0,
+    sources: spec.sources(preset).map((s) => ({ ...s, configHash: "0".repeat(12), testAcc: 0.9, device: "test" })),
+    data: { rows: [] },
+  });
+  // At the full preset the probes read seed 2's checkpoints, elsewhere seed 1's.
+  assert.deepEqual([...new Set(spec.sources("full").map((s) => s.seed))], [2]);
+  assert.deepEqual([...new Set(spec.sources("laptop").map((s) => s.seed))], [1]);
+  const source = folderSource(dir);
+  assert.equal(await referenceMeasurement(source, spec.name), null, "none published: null (a read-only source)");
+  // A full-preset record of another identity (a stale hash) is not the reference.
+  await Deno.writeTextFile(`${dir}/measurements-full.json`, JSON.stringify([record("full", "abcdefabcdef")]));
+  assert.equal(await referenceMeasurement(folderSource(dir), spec.name), null);
+  const hash = await measurementHash(spec, "full");
+  await Deno.writeTextFile(`${dir}/measurements-full.json`, JSON.stringify([record("full", hash)]));
+  const ref = await referenceMeasurement(folderSource(dir), spec.name);
+  assert.equal(ref?.preset, "full");
+  assert.equal(ref?.configHash, hash);
 });

@@ -914,6 +914,14 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
       "与作业相同：在全部 60,000 张图像上训练 5 轮，两个随机种子",
     ),
   })),
+  ...["lenet@96", "alexnet@96"].map((n) => ({
+    experiment: `q2a/${n}`,
+    seeds: [2],
+    why: T(
+      "the first layers Q2a's maps and probes set beside the reference VGG's blocks (seed 2, with VGG's): networks trained as long as it",
+      "问题 2a 的特征图和线性探针放在参考 VGG 各块旁边的第一层（随机种子 2，与 VGG 的相同）：与它训练得一样充分的网络",
+    ),
+  })),
   ...Q3B_MODELS.map((m) => ({
     experiment: `q3b/${m.model}@small-stem`,
     seeds: [1, 2],

@@ -28,6 +28,7 @@ import {
   type ProbeData,
   probeInputs,
   type ProbeRow,
+  probeSeed,
   Q2A_MODELS,
   Q2B_PAIR,
   type SourceRecord,
@@ -360,7 +361,7 @@ async function probes(preset: Preset, data: Dataset): Promise<ProbeData> {
   const features: { fTrain: tf.Tensor2D; fTest: tf.Tensor2D }[] = [];
   try {
     for (const spec of Q2A_MODELS) {
-      const model = await trainedModel(preset, spec.experiment, 1);
+      const model = await trainedModel(preset, spec.experiment, probeSeed(preset));
       const sum = summarize(model);
       const names = spec.layers.length
         ? [...spec.layers]

@@ -111,6 +111,13 @@ export function probeInputs(
   };
 }
 
+/**
+ * The seed whose last checkpoints Q2a's maps and probes read: 1, and 2 at the full preset, the seed
+ * the reference tier trained with its checkpoints kept on one machine (a checkpoint does not outlive
+ * its machine, and seed 1's VGG at 96 px was trained on another).
+ */
+export const probeSeed = (preset: Preset): number => (preset === "full" ? 2 : 1);
+
 export const MEASUREMENTS: readonly MeasurementSpec[] = [
   {
     name: "q1b/ladder",
@@ -138,9 +145,9 @@ export const MEASUREMENTS: readonly MeasurementSpec[] = [
     name: "q2a/probes",
     question: "2a",
     notebook: "03",
-    what: "feature maps and linear probes of each block, from the seed-1 checkpoints",
+    what: "feature maps and linear probes of each block, from one seed's checkpoints (probeSeed)",
     inputs: (preset) => ({ ...probeInputs(preset), pool: "2x2" }),
-    sources: () => Q2A_MODELS.map((m) => ({ experiment: m.experiment, seed: 1 })),
+    sources: (preset) => Q2A_MODELS.map((m) => ({ experiment: m.experiment, seed: probeSeed(preset) })),
   },
 ];
 

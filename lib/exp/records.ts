@@ -129,6 +129,16 @@ export async function referenceRuns(source: RecordSource, names: string[]): Prom
   return await folderSource(PUBLISHED_RESULTS).runs("full", names);
 }
 
+/**
+ * A measurement at the full preset (made from the reference tier's runs): the source's, else — when
+ * the source is the store and has none — the published one committed with the report; null if neither.
+ */
+export async function referenceMeasurement(source: RecordSource, name: string): Promise<MeasureRecord | null> {
+  const own = await source.measurement(name, "full");
+  if (own || source.readOnly) return own;
+  return await folderSource(PUBLISHED_RESULTS).measurement(name, "full");
+}
+
 /** The reference tier's runs published with the report, as "experiment|configHash|seed". */
 export async function publishedReference(): Promise<Set<string>> {
   const runs = await folderSource(PUBLISHED_RESULTS).runs("full", REFERENCE_TIER.map((r) => r.experiment));

@@ -15,7 +15,7 @@ import { runExperiment } from "../exp/runner.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { type MeasurementData, measurementSpec, type MeasureRecord } from "../exp/measurements.ts";
 import { runMeasurement } from "../exp/measure.ts";
-import { recordSource } from "../exp/records.ts";
+import { recordSource, referenceMeasurement } from "../exp/records.ts";
 import { createProgress } from "../train/progress.ts";
 import type pl from "nodejs-polars";
 import { showHtml } from "../report/display.ts";
@@ -156,6 +156,18 @@ export async function measured<K extends keyof MeasurementData>(
   ctx.data ??= await fashionMnist();
   const r = await runMeasurement(measurementSpec(name), { preset: ctx.preset, data: ctx.data, log: () => {} });
   return r as MeasureRecord<MeasurementData[K]>;
+}
+
+/**
+ * A measurement from the best-trained networks stored: the reference tier's (the full preset's)
+ * where one is stored, else this preset's (made here if missing, as `measured` does).
+ */
+export async function measuredBest<K extends keyof MeasurementData>(
+  ctx: NotebookContext,
+  name: K,
+): Promise<MeasureRecord<MeasurementData[K]>> {
+  const ref = ctx.preset === "full" ? null : await referenceMeasurement(ctx.records, name);
+  return (ref as MeasureRecord<MeasurementData[K]> | null) ?? await measured(ctx, name);
 }
 
 /** The page's "Settings and provenance" block for the experiments it shows. */

@@ -364,14 +364,14 @@ const en = {
   // ------------------------------------------------------------------ Q2
   q2: {
     title: "Question 2 — VGG blocks and input resolution",
-    mapsCaption: (preset: string, size: number) =>
-      `Feature maps of the same test images at ${size}×${size}, from trained models (preset ${preset}, seed 1): the first layer of LeNet (5×5) and of AlexNet (11×11/4), then every VGG block. Each map is scaled to its own range (colour bar); grey tiles are dead channels (all zero for this image).`,
+    mapsCaption: (preset: string, size: number, seed: number) =>
+      `Feature maps of the same test images at ${size}×${size}, from trained models (preset ${preset}, seed ${seed}): the first layer of LeNet (5×5) and of AlexNet (11×11/4), then every VGG block. Each map is scaled to its own range (colour bar); grey tiles are dead channels (all zero for this image).`,
     colourBar: "weak → strong activation",
     deadKey: "dead",
     dead: (n: number, of: number) => `${n} of ${of} shown channels are dead for this image`,
     rfCaption: "Receptive field and linear-probe accuracy per layer / block",
-    probeSources: (list: string, devices: string) =>
-      `The networks probed and drawn are the seed-1 runs' last checkpoints (test accuracy ${list}; trained on ${devices}).`,
+    probeSources: (list: string, devices: string, seed: number) =>
+      `The networks probed and drawn are the seed-${seed} runs' last checkpoints (test accuracy ${list}; trained on ${devices}).`,
     probeNote: (n: string) =>
       `Linear probe: a logistic regression on each block's output average-pooled to 2×2, trained on ${n} training images and scored on ${n} test images; it measures how much class information survives at a coarse, 2×2 resolution.`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
@@ -417,8 +417,10 @@ const en = {
       }; ${af} of the activations are above zero in ${first} against ${al} in ${last}${
         sparser ? ", so deeper blocks respond more selectively" : ""
       }.`,
-    probeBeatsNet: (block: string, probe: string, net: string) =>
-      `A linear probe on ${block} (${probe}) beats the network's own classifier (${net}, the same seed-1 network) beyond test-sampling noise: at this preset VGG is under-trained, its features ahead of its classifier.`,
+    probesAtScale: (images: string, epochs: number, seed: number, vgg: string) =>
+      `The maps and probes are read from the reference runs, the best-trained networks stored (full preset, seed ${seed}: all ${images} training images, ${epochs} epochs; VGG ${vgg} on the test set).`,
+    probeBeatsNet: (block: string, probe: string, net: string, seed: number) =>
+      `A linear probe on ${block} (${probe}) beats the network's own classifier (${net}, the same seed-${seed} network) beyond test-sampling noise: at this budget VGG is under-trained, its features ahead of its classifier.`,
     colFeatures: "features",
     colProbeEqual: (d: number) => `probe on ${d} features`,
     colActive: "active",

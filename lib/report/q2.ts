@@ -85,6 +85,10 @@ export interface Probes2a {
   /** The probed VGG's own test accuracy (its run record) and the images it was scored on. */
   vggAcc: number;
   vggTestImages: number;
+  /** The seed whose checkpoints were read. */
+  seed: number;
+  /** Set when the probes come from the reference runs (full preset) rather than the page's own: VGG's training. */
+  reference?: { images: number; epochs: number };
 }
 
 const imgOf = (uri: string) => `<img style="image-rendering:pixelated" src="${esc(uri)}">`;
@@ -115,7 +119,8 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     }</tr>`
   ).join("");
   const deadNotes = d.rows.filter((r) => r.dead).map((r) => `${labelOf(r)}: ${m.q2.dead(r.dead, r.drawn)}`);
-  const mapsHtml = `<p>${esc(m.q2.mapsCaption(ctx.preset, d.inputSize))} ${await colourBar(
+  const seed = probes.sources[0]?.seed ?? 1;
+  const mapsHtml = `<p>${esc(m.q2.mapsCaption(probes.preset, d.inputSize, seed))} ${await colourBar(
     m,
   )}</p><table class="maps">${head}${body}</table>` +
     (deadNotes.length ? `<p class="note">${esc(deadNotes.join("; "))}</p>` : "");
@@ -123,6 +128,7 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
   const sources = m.q2.probeSources(
     probes.sources.map((s) => `${family.get(s.experiment) ?? s.experiment} ${acc(s.testAcc)}`).join(", "),
     [...new Set(probes.sources.map((s) => m.deviceName(s.device)))].join("; "),
+    seed,
   );
   const vgg = Q2A_MODELS.at(-1)!.experiment;
   const vggCfg = resolveConfig(experiment(vgg), probes.preset);
@@ -134,6 +140,10 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     statsImages: d.statsImages,
     vggAcc: probes.sources.find((x) => x.experiment === vgg)?.testAcc ?? NaN,
     vggTestImages: (vggCfg.testPerClass ?? 1000) * 10,
+    seed,
+    reference: probes.preset === ctx.preset
+      ? undefined
+      : { images: (vggCfg.trainPerClass ?? 6000) * 10, epochs: vggCfg.epochs },
     sources,
   };
 }
@@ -158,6 +168,9 @@ export function q2aAnswer(m: Messages, p: Probes2a): string[] {
     return { ...iv, significant: iv.excludesZero };
   };
   const out = [m.q2.rf(reach.label, reach.rf, last.label, last.rf, input)];
+  if (p.reference) {
+    out.push(m.q2.probesAtScale(thousandsOf(p.reference.images), p.reference.epochs, p.seed, acc(p.vggAcc)));
+  }
   const depth = diff(first.probeEqual, last.probeEqual);
   // The first VGG block a probe reads as well as AlexNet's first layer (not significantly below it).
   const match = alex
@@ -205,7 +218,7 @@ export function q2aAnswer(m: Messages, p: Probes2a): string[] {
   const best = [...vgg].sort((a, b) => b.probe - a.probe)[0];
   const vsNet = samplingDifference(p.vggAcc, p.vggTestImages, best.probe, n);
   if (Number.isFinite(p.vggAcc) && vsNet.excludesZero && vsNet.delta > 0) {
-    out.push(m.q2.probeBeatsNet(best.label, acc(best.probe), acc(p.vggAcc)));
+    out.push(m.q2.probeBeatsNet(best.label, acc(best.probe), acc(p.vggAcc), p.seed));
   }
   return out;
 }

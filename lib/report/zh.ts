@@ -327,14 +327,14 @@ export const zh: Messages = {
   },
   q2: {
     title: "问题 2 — VGG 块与输入分辨率",
-    mapsCaption: (preset: string, size: number) =>
-      `同一批测试图像在 ${size}×${size} 输入下的特征图，都来自训练好的模型（预设 ${preset}，随机种子 1）：依次是 LeNet（5×5）和 AlexNet（11×11/4）的第一层，以及 VGG 的每个块。每张特征图按各自的取值范围着色（见色条）；灰色小块是死通道（对这张图像输出全为零）。`,
+    mapsCaption: (preset: string, size: number, seed: number) =>
+      `同一批测试图像在 ${size}×${size} 输入下的特征图，都来自训练好的模型（预设 ${preset}，随机种子 ${seed}）：依次是 LeNet（5×5）和 AlexNet（11×11/4）的第一层，以及 VGG 的每个块。每张特征图按各自的取值范围着色（见色条）；灰色小块是死通道（对这张图像输出全为零）。`,
     colourBar: "激活由弱到强",
     deadKey: "死通道",
     dead: (n: number, of: number) => `图中 ${of} 个通道里有 ${n} 个对这张图像是死通道`,
     rfCaption: "各层 / 各块的感受野与线性探针准确率",
-    probeSources: (list: string, devices: string) =>
-      `做线性探针和画图用的网络，取自随机种子 1 的各次运行的最后一个检查点（测试准确率 ${list}；训练设备：${devices}）。`,
+    probeSources: (list: string, devices: string, seed: number) =>
+      `做线性探针和画图用的网络，取自随机种子 ${seed} 的各次运行的最后一个检查点（测试准确率 ${list}；训练设备：${devices}）。`,
     probeNote: (n: string) =>
       `线性探针：把每个块的输出平均汇聚到 2×2，在上面训练一个逻辑回归（用 ${n} 张训练图像训练，在 ${n} 张测试图像上评估），用来衡量在 2×2 这样粗糙的分辨率下还保留了多少类别信息。`,
     rf: (block: string, rf: number, last: string, lastRf: number, input: number) =>
@@ -378,8 +378,10 @@ export const zh: Messages = {
           ? "——越深的特征图越不像衣物本身，而更像是在标出某种图案出现的位置"
           : "——在这里越深的特征图并没有离输入图像更远"
       }；${first}中有 ${af} 的激活大于零，${last}中为 ${al}${sparser ? "，可见越深的块响应越有选择性" : ""}。`,
-    probeBeatsNet: (block: string, probe: string, net: string) =>
-      `在 ${block}上的线性探针（${probe}）超过了网络自己的分类器（${net}，同一个随机种子 1 的网络），且超出测试集抽样误差：在本预设下 VGG 欠训练，其特征已经走在分类器前面。`,
+    probesAtScale: (images: string, epochs: number, seed: number, vgg: string) =>
+      `特征图和线性探针取自参考运行，即已存储的训练最充分的网络（预设 full，随机种子 ${seed}：全部 ${images} 张训练图像、${epochs} 轮；VGG 的测试准确率为 ${vgg}）。`,
+    probeBeatsNet: (block: string, probe: string, net: string, seed: number) =>
+      `在 ${block}上的线性探针（${probe}）超过了网络自己的分类器（${net}，同一个随机种子 ${seed} 的网络），且超出测试集抽样误差：在这一训练预算下 VGG 欠训练，其特征已经走在分类器前面。`,
     colFeatures: "特征数",
     colProbeEqual: (d: number) => `${d} 个特征上的探针`,
     colActive: "激活比例",
