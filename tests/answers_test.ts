@@ -802,6 +802,61 @@ Deno.test("Q3a: global average pooling is said to slow training only when epoch 
   assert.deepEqual(numbersOf(joined(gapSentences(zh, matched, "zh"))), numbersOf(both));
 });
 
+Deno.test("Q3a: where the reference runs hold both heads, their verdict leads, the preset's runs follow, and a disagreement is said", () => {
+  const full = (name: string, spec: Spec) =>
+    records(name, spec).map((r): RunRecord => ({
+      ...r,
+      preset: "full",
+      config: resolveConfig(experiment(name), "full"),
+    }));
+  const curve10 = (from: number, to: number) => Array.from({ length: 10 }, (_, k) => from + (to - from) * k / 9);
+  // The laptop's 4 epochs: the matched GAP head still behind at the end.
+  const laptop = [
+    ...records("q1a/relu", { accs: [0.9, 0.901], curve: [0.85, 0.88, 0.89, 0.9] }),
+    ...records("q3a/lenet-gap-matched", { accs: [0.86, 0.861], curve: [0.78, 0.82, 0.85, 0.86] }),
+  ];
+  // 10 epochs: behind after epoch 1, caught up by the end.
+  const caught = [
+    ...full("q1a/relu", { accs: [0.915, 0.912, 0.909], curve: curve10(0.86, 0.912) }),
+    ...full("q3a/lenet-gap-matched", { accs: [0.913, 0.911, 0.912], curve: curve10(0.78, 0.912) }),
+  ];
+  const said = gapSentences(en, laptop, "en", caught);
+  assert.match(said[0], /^Does global average pooling slow training\?/);
+  assert.equal(
+    said[1],
+    "Here it did: the GAP head started behind and caught up by the end (reference runs: the textbook's 10 epochs on all 60,000 training images, 3 seeds each).",
+  );
+  assert.match(said[2], /“ReLU LeNet with a GAP head as large as the dense one .*at the end 0\.912 vs 0\.912/);
+  assert.match(
+    said[3],
+    /^The same comparison at this preset \(4 epochs on 60,000 training images\), as the replication:$/,
+  );
+  assert.match(said[4], /at the end 0\.861 vs 0\.901/);
+  assert.match(
+    said[5],
+    /^At 4 epochs alone the verdict would differ \(the GAP head is still behind after 4 epochs: at this budget it ends weaker, not only later\); the reference runs' verdict holds/,
+  );
+  assert.doesNotMatch(joined(said), /not measured here/);
+  assert.deepEqual(numbersOf(joined(gapSentences(zh, laptop, "zh", caught))), numbersOf(joined(said)));
+  // Still behind after 10 epochs: the two agree, no disagreement sentence, and the longer run says so.
+  const behind = [
+    ...full("q1a/relu", { accs: [0.915, 0.912, 0.909], curve: curve10(0.86, 0.912) }),
+    ...full("q3a/lenet-gap-matched", { accs: [0.89, 0.891, 0.892], curve: curve10(0.78, 0.891) }),
+  ];
+  const agree = gapSentences(en, laptop, "en", behind);
+  assert.match(
+    agree[1],
+    /^The GAP head is still behind after 10 epochs: at this budget it ends weaker, not only later \(reference runs/,
+  );
+  assert.doesNotMatch(joined(agree), /would differ/);
+  // No reference runs, or only the dense head's: the preset's own verdict, with its caveat.
+  for (const ref of [[], behind.filter((r) => r.experiment === "q1a/relu")]) {
+    const own = joined(gapSentences(en, laptop, "en", ref));
+    assert.match(own, /whether it would catch up with more epochs is not measured here/);
+    assert.doesNotMatch(own, /reference runs/);
+  }
+});
+
 Deno.test("Q3a: compute is compared at one input size; 'most of the size is the classifier' only where dense layers hold most", async () => {
   await initBackend({ backend: "cpu", log: null });
   const facts = q3aFacts();

@@ -914,6 +914,14 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
       "与作业相同：在全部 60,000 张图像上训练 5 轮，两个随机种子",
     ),
   })),
+  ...questionExperiments("3a").map((e) => ({
+    experiment: e.name,
+    seeds: [1, 2, 3],
+    why: T(
+      "the GAP heads at the textbook's 10 epochs on all 60,000 images, beside Q1a's dense head: whether more epochs close the gap",
+      "GAP 分类头按教材在全部 60,000 张图像上训练 10 轮，与问题 1a 的全连接头对照：看更多轮数能否缩小差距",
+    ),
+  })),
   ...["lenet@96", "alexnet@96"].map((n) => ({
     experiment: `q2a/${n}`,
     seeds: [2],

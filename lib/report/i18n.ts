@@ -502,6 +502,8 @@ const en = {
     cfNoReductions: "GoogLeNet without its 1×1 reductions (3×3 and 5×5 read the full input)",
     cfDenseHead: (model: string) => `${model} with AlexNet's classifier (flatten → 4096 → 4096 → 10)`,
     gapCaption: "Global average pooling vs dense head: the same ReLU LeNet, same recipe",
+    gapCaptionReference: (epochs: number, images: string) =>
+      `The same, in the reference runs (the textbook's ${epochs} epochs on all ${images} training images)`,
     gapCurves: "Learning curves: GAP head vs dense head",
     dense: (alex: string, vgg: string, nin: string, goog: string, mostly: boolean) =>
       `Dense layers hold ${alex} of AlexNet's and ${vgg} of VGG-11's parameters; NiN has ${nin} and GoogLeNet ${goog}${
@@ -554,6 +556,20 @@ const en = {
     gapYes: "Here it did: the GAP head started behind and caught up by the end.",
     gapWorse:
       "The GAP head is still behind after the last epoch: whether it would catch up with more epochs is not measured here.",
+    gapWorseAfter: (epochs: number) =>
+      `The GAP head is still behind after ${epochs} epochs: at this budget it ends weaker, not only later.`,
+    gapReference: (epochs: number, images: string, seeds: number, verdict: string) =>
+      `${
+        verdict.replace(/\.$/, "")
+      } (reference runs: the textbook's ${epochs} epochs on all ${images} training images, ${seeds} seed${
+        seeds > 1 ? "s" : ""
+      } each).`,
+    gapReplication: (epochs: number, images: string) =>
+      `The same comparison at this preset (${epochs} epochs on ${images} training images), as the replication:`,
+    gapDisagree: (epochs: number, verdict: string) =>
+      `At ${epochs} epochs alone the verdict would differ (${
+        verdict.charAt(0).toLowerCase() + verdict.slice(1).replace(/\.$/, "")
+      }); the reference runs' verdict holds: they train as long as the textbook trains LeNet.`,
     gapNo: "Here it did not measurably slow training.",
     gapFaster: "Here the GAP head learned faster.",
   },

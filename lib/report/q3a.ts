@@ -27,6 +27,7 @@ import {
 } from "./shared.ts";
 import { ratioInterval } from "../util/stats.ts";
 import { compare, summarizeRuns, type Summary } from "./analysis.ts";
+import { referenceRuns } from "../exp/records.ts";
 
 export const Q3A_MODELS: [string, string][] = [
   ["AlexNet", "alexnet"],
@@ -173,6 +174,7 @@ export function q3aAnswer(
   cf: Counterfactual[],
   runs: RunRecord[],
   lang: Lang,
+  reference: RunRecord[] = [],
 ): string[] {
   const { t, roles } = facts;
   const alex = t.get("AlexNet")!, vgg = t.get("VGG-11")!, nin = t.get("NiN")!, goog = t.get("GoogLeNet")!;
@@ -198,35 +200,37 @@ export function q3aAnswer(
       [nin, goog].every((x) => x.macsCommon / alex.macsCommon > 2 * (x.params / alex.params)),
     ),
   ];
-  out.push(...gapSentences(m, runs, lang));
+  out.push(...gapSentences(m, runs, lang, reference));
   return out;
 }
 
+type GapVerdict = "yes" | "worse" | "no" | "faster";
+
 /**
- * The measured GAP-vs-dense sentences: ReLU LeNet's dense head against the GAP head of the same layer
- * widths and against one widened to the dense head's parameter count, each after epoch 1 and at the end,
- * and in seconds per epoch where one device ran both. The verdict reads the matched head when it ran.
+ * One run set's GAP-vs-dense facts: each head against the dense one after epoch 1 and at the end, in
+ * seconds per epoch where one device ran both, and the verdict of the last head (the matched one when
+ * it ran). Null until the dense head and one GAP head ran.
  */
-export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string[] {
+function gapCore(m: Messages, runs: RunRecord[], lang: Lang) {
   const page = summaries(runs, Q3A, lang);
   const s = byName(page);
   const dense = s.get(Q3A[0]);
   const heads = Q3A.slice(1).map((n) => s.get(n)).filter((x): x is Summary => Boolean(x?.n));
-  if (!dense?.n || !heads.length) return [m.missingRuns];
+  if (!dense?.n || !heads.length) return null;
   const epoch1 = (name: string) =>
     summarizeRuns(
       runs.filter((r) => r.experiment === name).map((r) => ({ ...r, testAcc: r.epochs[0]?.testAcc ?? NaN })),
       [name],
     )[0];
   const d1 = epoch1(dense.experiment);
-  const out = [m.q3a.gapIntro(thousandsOf(dense.params))];
-  let verdict = "";
+  const lines: string[] = [];
+  let verdict: GapVerdict = "no";
   for (const gap of heads) {
     const g1 = epoch1(gap.experiment);
     const c1 = compare(d1, g1, [d1, g1]);
     const cf = versus(dense, gap, page);
     const pair = sameDeviceEpochs(runs, gap.experiment, dense.experiment);
-    out.push(
+    lines.push(
       m.q3a.gapHead(
         gap.label,
         thousandsOf(gap.params),
@@ -241,20 +245,94 @@ export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang): string
     );
     // Slower means behind early and caught up by the end; behind at the end too is a weaker model, not a slower one.
     verdict = c1.significant && c1.delta < 0
-      ? cf.significant && cf.delta < 0 ? m.q3a.gapWorse : m.q3a.gapYes
+      ? cf.significant && cf.delta < 0 ? "worse" : "yes"
       : c1.significant && c1.delta > 0
-      ? m.q3a.gapFaster
-      : m.q3a.gapNo;
+      ? "faster"
+      : "no";
   }
-  out.push(heads.length > 1 ? m.q3a.gapVerdictMatched(verdict) : verdict, exclusions(m, page));
-  return out.filter(Boolean);
+  const cfg = runs.find((r) => r.experiment === dense.experiment)!.config;
+  const seeds = Math.min(...[dense, ...heads].map((x) => x.n));
+  return {
+    page,
+    dense,
+    lines,
+    verdict,
+    matched: heads.length > 1,
+    epochs: cfg.epochs,
+    images: dense.trainImages,
+    seeds,
+  };
 }
 
-export async function q3aAnswerBlock(ctx: PageContext, runs: RunRecord[]) {
+/**
+ * The measured GAP-vs-dense sentences. Where the reference runs (the textbook's epochs on all images)
+ * hold both heads, their verdict leads and this preset's runs follow as the replication, with a
+ * sentence where the two disagree; "whether more epochs would close the gap" is then answered by them.
+ */
+export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang, reference: RunRecord[] = []): string[] {
+  const own = gapCore(m, runs, lang);
+  if (!own) return [m.missingRuns];
+  const ref = gapCore(m, reference.filter((r) => r.preset === "full"), lang);
+  const longer = ref && ref.epochs > own.epochs ? ref : null;
+  const say = (c: NonNullable<typeof own>, untested: boolean) => {
+    const v = {
+      yes: m.q3a.gapYes,
+      worse: untested ? m.q3a.gapWorse : m.q3a.gapWorseAfter(c.epochs),
+      no: m.q3a.gapNo,
+      faster: m.q3a.gapFaster,
+    }[c.verdict];
+    return c.matched ? m.q3a.gapVerdictMatched(v) : v;
+  };
+  const intro = m.q3a.gapIntro(thousandsOf(own.dense.params));
+  if (!longer) return [intro, ...own.lines, say(own, true), exclusions(m, own.page)].filter(Boolean);
+  return [
+    intro,
+    m.q3a.gapReference(longer.epochs, thousandsOf(longer.images), longer.seeds, say(longer, false)),
+    ...longer.lines,
+    m.q3a.gapReplication(own.epochs, thousandsOf(own.images)),
+    ...own.lines,
+    own.verdict === longer.verdict ? "" : m.q3a.gapDisagree(own.epochs, say(own, false)),
+    exclusions(m, longer.page),
+    exclusions(m, own.page),
+  ].filter(Boolean);
+}
+
+/** The reference runs (the full preset) of the GAP comparison, where stored. */
+export function q3aReferenceRuns(ctx: PageContext): Promise<RunRecord[]> {
+  return referenceRuns(ctx.records, Q3A);
+}
+
+export async function q3aAnswerBlock(ctx: PageContext, runs: RunRecord[], reference: RunRecord[] = []) {
   const facts = q3aFacts();
   const cf = counterfactuals(ctx.m, facts.t);
-  await showAnswer(ctx.m, q3aAnswer(ctx.m, facts, cf, runs, ctx.lang));
+  await showAnswer(ctx.m, q3aAnswer(ctx.m, facts, cf, runs, ctx.lang, reference));
   return { facts, cf };
+}
+
+/** The GAP-vs-dense runs, one row per head: parameters, accuracy after epoch 1 and at the end, seconds and device. */
+function gapTableHtml(m: Messages, runs: RunRecord[], lang: Lang, caption: string): string {
+  const page = summaries(runs, Q3A, lang);
+  if (!page.some((x) => x.n)) return "";
+  return tableHtml<Summary>(page, [
+    { label: m.experiment, cell: (x) => x.label, numeric: false },
+    { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
+    {
+      label: m.q3a.colEpoch1,
+      cell: (x) => {
+        const v = runs.filter((rr) => rr.experiment === x.experiment).map((rr) => rr.epochs[0]?.testAcc ?? NaN);
+        return acc(v.reduce((a, b) => a + b, 0) / v.length);
+      },
+      numeric: true,
+    },
+    { label: m.colTestAcc, cell: (x) => acc(x.testAcc), numeric: true },
+    { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
+    { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
+    {
+      label: m.device,
+      cell: (x) => m.deviceName(x.device),
+      numeric: false,
+    },
+  ], caption);
 }
 
 export async function q3aEvidence(
@@ -262,6 +340,7 @@ export async function q3aEvidence(
   facts: ReturnType<typeof q3aFacts>,
   cf: Counterfactual[],
   runs: RunRecord[],
+  reference: RunRecord[] = [],
 ): Promise<void> {
   const m = ctx.m;
   const rows = [...facts.t.values()];
@@ -309,23 +388,19 @@ export async function q3aEvidence(
     { label: m.q3a.colActual, cell: (x) => thousandsOf(x.actual), numeric: true },
     { label: m.q3a.colTimes, cell: (x) => `${(x.params / x.actual).toFixed(1)}×`, numeric: true },
   ], m.q3a.counterCaption);
-  const page = summaries(runs, Q3A, ctx.lang);
-  const gapTable = tableHtml<Summary>(page, [
-    { label: m.experiment, cell: (x) => x.label, numeric: false },
-    { label: m.colParams, cell: (x) => thousandsOf(x.params), numeric: true },
-    {
-      label: m.q3a.colEpoch1,
-      cell: (x) => {
-        const v = runs.filter((rr) => rr.experiment === x.experiment).map((rr) => rr.epochs[0]?.testAcc ?? NaN);
-        return acc(v.reduce((a, b) => a + b, 0) / v.length);
-      },
-      numeric: true,
-    },
-    { label: m.colTestAcc, cell: (x) => acc(x.testAcc), numeric: true },
-    { label: m.colTrainAcc, cell: (x) => acc(x.trainAcc), numeric: true },
-    { label: m.colSecondsPerEpoch, cell: (x) => fixed(x.secondsPerEpoch), numeric: true },
-    { label: m.device, cell: (x) => m.deviceName(x.device), numeric: false },
-  ], m.q3a.gapCaption) +
+  const full = reference.filter((r) => r.preset === "full" && Q3A.includes(r.experiment));
+  const gapTable = gapTableHtml(m, runs, ctx.lang, m.q3a.gapCaption) +
+    gapTableHtml(
+      m,
+      full,
+      ctx.lang,
+      full.length
+        ? m.q3a.gapCaptionReference(
+          full[0].config.epochs,
+          thousandsOf(summaries(full, Q3A, ctx.lang).find((x) => x.n)?.trainImages ?? NaN),
+        )
+        : "",
+    ) +
     Q3A.slice(1).map((n) => modelTable(m, ctx.lang, n, ctx.preset).html).join("");
   await showHtml(
     totalsTable + chart + roles + counter + gapTable +

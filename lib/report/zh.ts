@@ -474,6 +474,8 @@ export const zh: Messages = {
     cfNoReductions: "去掉 1×1 降维的 GoogLeNet（3×3 和 5×5 卷积直接作用于全部输入通道）",
     cfDenseHead: (model: string) => `换用 AlexNet 分类器的 ${model}（展平 → 4096 → 4096 → 10）`,
     gapCaption: "全局平均汇聚与全连接分类头：同一个 ReLU LeNet，相同的训练配方",
+    gapCaptionReference: (epochs: number, images: string) =>
+      `同上，参考运行（按教材训练 ${epochs} 轮，使用全部 ${images} 张训练图像）`,
     gapCurves: "学习曲线：GAP 头与全连接头",
     dense: (alex: string, vgg: string, nin: string, goog: string, mostly: boolean) =>
       `全连接层占 AlexNet 参数量的 ${alex}、VGG-11 的 ${vgg}；在 NiN 中为 ${nin}，在 GoogLeNet 中为 ${goog}${
@@ -518,6 +520,18 @@ export const zh: Messages = {
     gapVerdictMatched: (verdict: string) => `参数量相当时：${verdict}`,
     gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
     gapWorse: "到最后一轮 GAP 头仍然落后：更多轮数后能否追上，本页没有测量。",
+    gapWorseAfter: (epochs: number) =>
+      `训练 ${epochs} 轮后 GAP 头仍然落后：在这一训练预算下，它最终就是更弱，而不只是学得更慢。`,
+    gapReference: (epochs: number, images: string, seeds: number, verdict: string) =>
+      `${
+        verdict.replace(/。$/, "")
+      }（参考运行：按教材训练 ${epochs} 轮，使用全部 ${images} 张训练图像，每个模型 ${seeds} 个种子）。`,
+    gapReplication: (epochs: number, images: string) =>
+      `本预设下的同一比较（${epochs} 轮，${images} 张训练图像），作为复现：`,
+    gapDisagree: (epochs: number, verdict: string) =>
+      `只看 ${epochs} 轮的结果，结论会不同（${
+        verdict.replace(/。$/, "")
+      }）；以参考运行的结论为准：它们的训练轮数与教材训练 LeNet 时相同。`,
     gapNo: "在这里测不出它减慢了训练。",
     gapFaster: "在这里 GAP 头反而学得更快。",
   },
