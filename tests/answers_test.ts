@@ -834,7 +834,7 @@ Deno.test("Q3a: where the reference runs hold both heads, their verdict leads, t
   assert.match(said[4], /at the end 0\.861 vs 0\.901/);
   assert.match(
     said[5],
-    /^At 4 epochs alone the verdict would differ \(the GAP head is still behind after 4 epochs: at this budget it ends weaker, not only later\); the reference runs' verdict holds/,
+    /^At 4 epochs alone the verdict would differ \(the GAP head is still behind after 4 epochs; at this budget it ends weaker, not only later\); the reference runs' verdict holds/,
   );
   assert.doesNotMatch(joined(said), /not measured here/);
   assert.deepEqual(numbersOf(joined(gapSentences(zh, laptop, "zh", caught))), numbersOf(joined(said)));
@@ -846,7 +846,7 @@ Deno.test("Q3a: where the reference runs hold both heads, their verdict leads, t
   const agree = gapSentences(en, laptop, "en", behind);
   assert.match(
     agree[1],
-    /^The GAP head is still behind after 10 epochs: at this budget it ends weaker, not only later \(reference runs/,
+    /^The GAP head is still behind after 10 epochs; at this budget it ends weaker, not only later \(reference runs/,
   );
   assert.doesNotMatch(joined(agree), /would differ/);
   // No reference runs, or only the dense head's: the preset's own verdict, with its caveat.

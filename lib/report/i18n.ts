@@ -557,7 +557,7 @@ const en = {
     gapWorse:
       "The GAP head is still behind after the last epoch: whether it would catch up with more epochs is not measured here.",
     gapWorseAfter: (epochs: number) =>
-      `The GAP head is still behind after ${epochs} epochs: at this budget it ends weaker, not only later.`,
+      `The GAP head is still behind after ${epochs} epochs; at this budget it ends weaker, not only later.`,
     gapReference: (epochs: number, images: string, seeds: number, verdict: string) =>
       `${
         verdict.replace(/\.$/, "")
@@ -663,12 +663,12 @@ const en = {
       `After one epoch BN-Inception reaches ${bn} vs GoogLeNet's ${g}: ${en.diff(c)}, ${en.verdict(c)}${
         c.significant && c.delta > 0 ? " — batch normalisation sped up early training here" : ""
       }.`,
-    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string) =>
+    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
       `On grids their designs work on (the small stem keeps ${input}-px images at ${grids.join("/")}; reference runs, ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]} or ${seeds[1]}`
-      } seed${seeds[1] > 1 ? "s" : ""} each, the laptop's settings otherwise): ${verdict}`,
-    withImagenetStem: (input: number, verdict: string) =>
-      `With the ImageNet stem at ${input} px, as in the table below: ${verdict.replace(/^None /, "none ")}`,
+      } seed${seeds[1] > 1 ? "s" : ""} each, the laptop's settings otherwise): ${verdict.join(" ")}`,
+    withImagenetStem: (input: number, verdict: string[]) =>
+      `With the ImageNet stem at ${input} px, as in the table below: ${verdict.join(" ").replace(/^None /, "none ")}`,
     stemEffects: (items: string[], held: string) =>
       `The other models with the same small stem, everything else held (${held}): ${items.join("; ")}.`,
     colStem: (stem: "imagenet" | "small", input: number) =>

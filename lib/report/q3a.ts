@@ -274,15 +274,15 @@ export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang, referen
   if (!own) return [m.missingRuns];
   const ref = gapCore(m, reference.filter((r) => r.preset === "full"), lang);
   const longer = ref && ref.epochs > own.epochs ? ref : null;
-  const say = (c: NonNullable<typeof own>, untested: boolean) => {
-    const v = {
+  const bare = (c: NonNullable<typeof own>, untested: boolean) =>
+    ({
       yes: m.q3a.gapYes,
       worse: untested ? m.q3a.gapWorse : m.q3a.gapWorseAfter(c.epochs),
       no: m.q3a.gapNo,
       faster: m.q3a.gapFaster,
-    }[c.verdict];
-    return c.matched ? m.q3a.gapVerdictMatched(v) : v;
-  };
+    })[c.verdict];
+  const say = (c: NonNullable<typeof own>, untested: boolean) =>
+    c.matched ? m.q3a.gapVerdictMatched(bare(c, untested)) : bare(c, untested);
   const intro = m.q3a.gapIntro(thousandsOf(own.dense.params));
   if (!longer) return [intro, ...own.lines, say(own, true), exclusions(m, own.page)].filter(Boolean);
   return [
@@ -291,7 +291,7 @@ export function gapSentences(m: Messages, runs: RunRecord[], lang: Lang, referen
     ...longer.lines,
     m.q3a.gapReplication(own.epochs, thousandsOf(own.images)),
     ...own.lines,
-    own.verdict === longer.verdict ? "" : m.q3a.gapDisagree(own.epochs, say(own, false)),
+    own.verdict === longer.verdict ? "" : m.q3a.gapDisagree(own.epochs, bare(own, false)),
     exclusions(m, longer.page),
     exclusions(m, own.page),
   ].filter(Boolean);

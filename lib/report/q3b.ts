@@ -234,8 +234,7 @@ export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[
     pairs[0]!.rb.config.inputSize,
     gridsOf(pairs.find((p) => p!.rb.experiment === Q3B_STEM[1])!.rb),
     [Math.min(...seeds), Math.max(...seeds)],
-    [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, behind.length ? m.q3b.behind(behind) : ""].filter(Boolean)
-      .join(" "),
+    [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])],
   );
 }
 
@@ -309,7 +308,7 @@ export function q3bAnswer(
   // Where all five ran on grids their designs work on (the small stem), that verdict leads.
   const atScale = stemVerdict(m, runs, stemRuns, lang);
   const laptop = [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])];
-  const out = atScale ? [atScale, m.q3b.withImagenetStem(size.input, laptop.join(" "))] : laptop;
+  const out = atScale ? [atScale, m.q3b.withImagenetStem(size.input, laptop)] : laptop;
   out.push(
     m.q3b.overview(
       page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),

@@ -593,7 +593,7 @@ export const zh: Messages = {
     colRateDelta: (lr: number) => `相对学习率 ${lr} 的差值（百分点，95% 置信区间）`,
     rateFailed: (label: string) => `${label}在这一学习率下训练失败（所有随机种子都停在随机水平或发散）`,
     moves: (label: string, a: string, b: string, c: Comparison) =>
-      `${label}从 ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
+      `${spaced(`${label}从`)} ${a} 变为 ${b}（${zh.diff(c)}，${zh.verdict(c)}）`,
     bnRate: (
       factor: number,
       lr: number,
@@ -616,14 +616,14 @@ export const zh: Messages = {
       `训练一轮后，BN-Inception 为 ${bn}，GoogLeNet 为 ${g}：${zh.diff(c)}，${zh.verdict(c)}${
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
       }。`,
-    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string) =>
+    stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
       `在各模型的设计适用的网格上（小图起始层让 ${input} 像素的图像以 ${
         grids.join("/")
       } 的网格进入各阶段；参考运行，每个模型 ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
-      } 个种子，其余设置与 laptop 预设相同）：${verdict}`,
-    withImagenetStem: (input: number, verdict: string) =>
-      `用 ImageNet 起始层、输入 ${input} 像素时（即下表）：${verdict}`,
+      } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
+    withImagenetStem: (input: number, verdict: string[]) =>
+      `用 ImageNet 起始层、输入 ${input} 像素时（即下表）：${verdict.join("")}`,
     stemEffects: (items: string[], held: string) =>
       `其余模型换用同样的小图起始层，其他设置都相同（${held}）：${items.join("；")}。`,
     colStem: (stem: "imagenet" | "small", input: number) =>
