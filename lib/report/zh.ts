@@ -521,7 +521,7 @@ export const zh: Messages = {
     gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
     gapWorse: "到最后一轮 GAP 头仍然落后：更多轮数后能否追上，本页没有测量。",
     gapWorseAfter: (epochs: number) =>
-      `训练 ${epochs} 轮后 GAP 头仍然落后：在这一训练预算下，它最终就是更弱，而不只是学得更慢。`,
+      `训练 ${epochs} 轮后 GAP 头仍然落后；在这一训练预算下，它最终就是更弱，而不只是学得更慢。`,
     gapReference: (epochs: number, images: string, seeds: number, verdict: string) =>
       `${
         verdict.replace(/。$/, "")
