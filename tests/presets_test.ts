@@ -15,9 +15,11 @@ import {
   notebookExperiments,
   type Preset,
   PRESETS,
+  Q3B_MODELS,
   REFERENCE_LEFT_OUT,
   REFERENCE_TIER,
   resolveConfig,
+  STEM_TUNING,
   variant,
   variants,
 } from "../lib/exp/experiments.ts";
@@ -265,4 +267,19 @@ Deno.test("a reference measurement is read only where one is published with toda
   const ref = await referenceMeasurement(folderSource(dir), spec.name);
   assert.equal(ref?.preset, "full");
   assert.equal(ref?.configHash, hash);
+});
+
+Deno.test("each Q3b model's stem tuning, quoted in its small-stem experiment's reasons, is the tuning file's last validation accuracy", async () => {
+  const lines = (await Deno.readTextFile(new URL(`../${STEM_TUNING}`, import.meta.url))).trim().split("\n")
+    .map((l) => JSON.parse(l) as { experiment: string; variant: string; valAcc: number[] });
+  for (const m of Q3B_MODELS) {
+    const rows = lines.filter((r) => r.experiment === `q3b/${m.model}`);
+    const last = (small: boolean) =>
+      rows.find((r) => r.variant.includes("stem=small") === small)!.valAcc.at(-1)!.toFixed(3);
+    assert.deepEqual(m.stemTuning.map((x) => x.toFixed(3)), [last(false), last(true)], m.model);
+    const why = experiment(`q3b/${m.model}@small-stem`).why?.model;
+    for (const lang of ["en", "zh"] as const) {
+      assert.ok(why?.[lang].includes(last(true)) && why[lang].includes(last(false)), `${m.model} ${lang}`);
+    }
+  }
 });
