@@ -379,7 +379,7 @@ export const zh: Messages = {
           : "——在这里越深的特征图并没有离输入图像更远"
       }；${first}中有 ${af} 的激活大于零，${last}中为 ${al}${sparser ? "，可见越深的块响应越有选择性" : ""}。`,
     probesAtScale: (images: string, epochs: number, seed: number, vgg: string) =>
-      `特征图和线性探针取自参考运行，即已存储的训练最充分的网络（预设 full，随机种子 ${seed}：全部 ${images} 张训练图像、${epochs} 轮；VGG 的测试准确率为 ${vgg}）。`,
+      `特征图和线性探针取自参考运行，即已保存的网络中训练最充分的一组（full 预设，随机种子 ${seed}：全部 ${images} 张训练图像、${epochs} 轮；VGG 的测试准确率为 ${vgg}）。`,
     probeBeatsNet: (block: string, probe: string, net: string, seed: number) =>
       `在 ${block}上的线性探针（${probe}）超过了网络自己的分类器（${net}，同一个随机种子 ${seed} 的网络），且超出测试集抽样误差：在这一训练预算下 VGG 欠训练，其特征已经走在分类器前面。`,
     colFeatures: "特征数",
@@ -475,7 +475,7 @@ export const zh: Messages = {
     cfDenseHead: (model: string) => `换用 AlexNet 分类器的 ${model}（展平 → 4096 → 4096 → 10）`,
     gapCaption: "全局平均汇聚与全连接分类头：同一个 ReLU LeNet，相同的训练配方",
     gapCaptionReference: (epochs: number, images: string) =>
-      `同上，参考运行（按教材训练 ${epochs} 轮，使用全部 ${images} 张训练图像）`,
+      `参考运行中的同一比较（按教材训练 ${epochs} 轮，使用全部 ${images} 张训练图像）`,
     gapCurves: "学习曲线：GAP 头与全连接头",
     dense: (alex: string, vgg: string, nin: string, goog: string, mostly: boolean) =>
       `全连接层占 AlexNet 参数量的 ${alex}、VGG-11 的 ${vgg}；在 NiN 中为 ${nin}，在 GoogLeNet 中为 ${goog}${
@@ -521,17 +521,17 @@ export const zh: Messages = {
     gapYes: "在这里确实如此：GAP 头起步落后，到训练结束时追了上来。",
     gapWorse: "到最后一轮 GAP 头仍然落后：更多轮数后能否追上，本页没有测量。",
     gapWorseAfter: (epochs: number) =>
-      `训练 ${epochs} 轮后 GAP 头仍然落后；在这一训练预算下，它最终就是更弱，而不只是学得更慢。`,
+      `训练 ${epochs} 轮后 GAP 头仍然落后；在这一训练预算下，它最终确实更弱，而不只是收敛更慢。`,
     gapReference: (epochs: number, images: string, seeds: number, verdict: string) =>
       `${
         verdict.replace(/。$/, "")
       }（参考运行：按教材训练 ${epochs} 轮，使用全部 ${images} 张训练图像，每个模型 ${seeds} 个种子）。`,
     gapReplication: (epochs: number, images: string) =>
-      `本预设下的同一比较（${epochs} 轮，${images} 张训练图像），作为复现：`,
+      `作为复现，在本预设下做同一比较（${epochs} 轮、${images} 张训练图像）：`,
     gapDisagree: (epochs: number, verdict: string) =>
       `只看 ${epochs} 轮的结果，结论会不同（${
         verdict.replace(/。$/, "")
-      }）；以参考运行的结论为准：它们的训练轮数与教材训练 LeNet 时相同。`,
+      }）；应以参考运行的结论为准，因为参考运行的训练轮数与教材训练 LeNet 时相同。`,
     gapNo: "在这里测不出它减慢了训练。",
     gapFaster: "在这里 GAP 头反而学得更快。",
   },
@@ -617,24 +617,24 @@ export const zh: Messages = {
         c.significant && c.delta > 0 ? "——在这里批量规范化确实加快了早期训练" : ""
       }。`,
     stemVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
-      `在各模型的设计适用的网格上（小图起始层让 ${input} 像素的图像以 ${
+      `在各模型设计所针对的网格尺寸上（小图起始层让 ${input} 像素的图像以 ${
         grids.join("/")
-      } 的网格进入各阶段；参考运行，每个模型 ${
+      } 的网格进入各阶段；均为参考运行，每个模型 ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
       } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
     withImagenetStem: (input: number, verdict: string[]) =>
-      `用 ImageNet 起始层、输入 ${input} 像素时（即下表）：${verdict.join("")}`,
+      `使用 ImageNet 起始层、输入为 ${input} 像素时（即下表的设置）：${verdict.join("")}`,
     stemEffects: (items: string[], held: string) =>
-      `其余模型换用同样的小图起始层，其他设置都相同（${held}）：${items.join("；")}。`,
+      `其他模型换用同样的小图起始层，其余设置不变（${held}）：${items.join("；")}。`,
     colStem: (stem: "imagenet" | "small", input: number) =>
       `${stem === "small" ? "小图起始层" : "ImageNet 起始层"}，${input} 像素：测试准确率（95% 置信区间）`,
-    colStemDelta: "小图起始层 − ImageNet 起始层（百分点，95% 置信区间）",
-    colStemSeeds: "种子数（ImageNet / 小图起始层）",
-    colStemSeconds: "每轮秒数（小图起始层）",
+    colStemDelta: "差值：小图起始层 − ImageNet 起始层（百分点，95% 置信区间）",
+    colStemSeeds: "种子数（ImageNet 起始层 / 小图起始层）",
+    colStemSeconds: "秒 / 轮（小图起始层）",
     stemCaption: (grids: [number, number, number], held: string, device: string) =>
-      `每个模型换用小图起始层（各 Inception 阶段的网格为 ${
+      `每个模型换用小图起始层（各模块所在网格为 ${
         grids.join("/")
-      }；参考运行，计时设备为 ${device}），与它自己用 ImageNet 起始层时（上表）对比，其余设置都相同：${held}`,
+      }；参考运行，计时设备为 ${device}），与同一模型使用 ImageNet 起始层时的结果（上表）对比，其余设置不变：${held}`,
     stemHeld: (images: string, epochs: number, width: string) =>
       `${images} 张训练图像、${epochs} 轮、宽度 ${width}、同一套训练配方`,
     v3Stem: (
