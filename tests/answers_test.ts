@@ -1017,6 +1017,13 @@ Deno.test("Q3b: with all five on the small stem, that verdict leads and the Imag
   assert.ok(said.includes(effects));
   const table = stemTableHtml(en, page, stems, "en");
   assert.equal((table.match(/<tr>/g) ?? []).length, 1 + Q3B.length, table);
+  assert.match(table, /its modules on 28\/14\/7 grids/);
+  assert.doesNotMatch(table, /NaN/);
+  // Without v3's pair, the caption still names the grids (built from v3 with the small stem).
+  assert.match(
+    stemTableHtml(en, page, stems.filter((r) => !r.experiment.startsWith("q3b/inception-v3")), "en"),
+    /28\/14\/7 grids/,
+  );
   assert.match(table, /ResNet-18<\/td><td[^>]*>0\.911 ± 0\.\d{3}<\/td><td[^>]*>0\.906 ± 0\.\d{3}<\/td>/);
   assert.deepEqual(englishProse(stemTableHtml(zh, page, stems, "zh").replace(/<[^>]+>/g, " ")), []);
 

@@ -144,9 +144,12 @@ export function q3bStemRuns(ctx: PageContext): Promise<RunRecord[]> {
   return referenceRuns(ctx.records, Q3B_STEMS.map(([, small]) => small));
 }
 
-/** The grids [a, b, c] a run's model reaches its three stages on (Inception v3's, built from the run's own experiment). */
-const gridsOf = (r: RunRecord): [number, number, number] => {
-  const g = v3Grids(r.preset as Preset, r.experiment);
+/**
+ * The grids [a, b, c] Inception v3 reaches its three stages on at a run's preset, built from the run's
+ * own experiment or, for another model's run, from v3's with the same stem (`as`).
+ */
+const gridsOf = (r: RunRecord, as = r.experiment): [number, number, number] => {
+  const g = v3Grids(r.preset as Preset, as);
   return [g.a, g.b, g.c];
 };
 
@@ -232,7 +235,7 @@ export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[
   const seeds = page.map((x) => x.n);
   return m.q3b.stemVerdict(
     pairs[0]!.rb.config.inputSize,
-    gridsOf(pairs.find((p) => p!.rb.experiment === Q3B_STEM[1])!.rb),
+    gridsOf(pairs[0]!.rb, Q3B_STEM[1]),
     [Math.min(...seeds), Math.max(...seeds)],
     [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])],
   );
@@ -355,7 +358,7 @@ export function stemTableHtml(m: Messages, runs: RunRecord[], stemRuns: RunRecor
       { label: m.q3b.colStemSeconds, cell: (p) => fixed(p.b.secondsPerEpoch), numeric: true },
     ],
     m.q3b.stemCaption(
-      gridsOf(p0.rb),
+      gridsOf(p0.rb, Q3B_STEM[1]),
       heldOf(m, p0),
       [...new Set(pairs.map((p) => m.deviceName(p.rb.device)))].join("; "),
     ),
