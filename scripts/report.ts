@@ -23,7 +23,14 @@ import { answerOf, type Notebook, problems, renderPage, skippedFiles, STYLE, tit
 import { type Lang, LANGS, messages, parseLang } from "../lib/report/i18n.ts";
 import { NOTEBOOK_QUESTIONS, notebookExperiments, parsePreset, type Preset } from "../lib/exp/experiments.ts";
 import { outputsDir, publishRecords, replacedBy } from "../lib/exp/store.ts";
-import { currentRecords, folderSource, missingRecords, referenceRuns, storeSource } from "../lib/exp/records.ts";
+import {
+  currentRecords,
+  folderSource,
+  missingRecords,
+  referenceMeasurement,
+  referenceRuns,
+  storeSource,
+} from "../lib/exp/records.ts";
 import { notebookMeasurements, publishedMeasurementsFile, storedMeasurement } from "../lib/exp/measurements.ts";
 import { minutes, type Plan } from "../lib/exp/plan.ts";
 import { onStopSignals, stopExitCode, type StopSignal, trainPlan, watchProgress } from "../lib/exp/workers.ts";
@@ -395,6 +402,18 @@ if (publish && !failed) {
     // (other reference records in full.json stay).
     const refs = preset === "full" ? [] : await referenceRuns(storeSource(), [...used]);
     if (refs.length) await publishRecords(`${root}/results/full.json`, refs, replacedBy(refs));
+    // And the reference measurements they read in place of this preset's (nb.measuredBest).
+    const refMeasures = preset === "full" ? [] : (await Promise.all(
+      notebookMeasurements(ids).map((m) => referenceMeasurement(storeSource(), m.name)),
+    )).filter((r) => r !== null);
+    const refNames = new Set(refMeasures.map((r) => r.measurement));
+    if (refMeasures.length) {
+      await publishRecords(
+        publishedMeasurementsFile(`${root}/results`, "full"),
+        refMeasures,
+        (r) => refNames.has(String(r.measurement)),
+      );
+    }
     published = mine.length + measures.length;
   }
   console.error(
