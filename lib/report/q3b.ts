@@ -219,7 +219,7 @@ export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], la
 
 /**
  * The verdict on grids the designs work on: with all five on the small stem, which beat GoogLeNet
- * and which fall behind it (seed spread pooled over the small-stem runs). Null until all five ran
+ * and which fall behind it (seed spread pooled as in `stemPair`). Null until all five ran
  * with the small stem and each differs from its ImageNet-stem run in the stem and input alone.
  */
 export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
