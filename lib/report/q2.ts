@@ -10,7 +10,14 @@
  * with its interval, and the verdict of a reference run at the assignment's settings.
  */
 import { experiment, resolveConfig } from "../exp/experiments.ts";
-import { type KernelData, type MeasureRecord, type ProbeData, Q2A_MODELS, Q2B_PAIR } from "../exp/measurements.ts";
+import {
+  ALL_TRAIN_IMAGES,
+  type KernelData,
+  type MeasureRecord,
+  type ProbeData,
+  Q2A_MODELS,
+  Q2B_PAIR,
+} from "../exp/measurements.ts";
 import type { RunRecord } from "../exp/store.ts";
 import { mean, ratioInterval, samplingDifference } from "../util/stats.ts";
 import { base64, encodePng, viridis } from "../util/png.ts";
@@ -143,7 +150,7 @@ export async function q2aLayers(ctx: PageContext, probes: MeasureRecord<ProbeDat
     seed,
     reference: probes.preset === ctx.preset
       ? undefined
-      : { images: (vggCfg.trainPerClass ?? 6000) * 10, epochs: vggCfg.epochs },
+      : { images: vggCfg.trainPerClass ? vggCfg.trainPerClass * 10 : ALL_TRAIN_IMAGES, epochs: vggCfg.epochs },
     sources,
   };
 }
