@@ -167,28 +167,33 @@ type StemPair = {
 };
 
 /**
- * One model with the small stem (full-preset records) against itself with the ImageNet stem (this
- * page's runs): null unless both ran and their configurations differ in the stem and the input alone.
- * Seed spread pooled over the page's five and every small-stem run, as the page's own intervals are.
+ * Each model with the small stem (full-preset records) against itself with the ImageNet stem (this
+ * page's runs), in the registry's order, null where either did not run or their configurations differ
+ * in more than the stem and the input. Seed spread pooled over the page's five and every small-stem
+ * run (one pool for all pairs), as the page's own intervals are.
  */
-export function stemPair(runs: RunRecord[], stemRuns: RunRecord[], lang: Lang, base: string): StemPair | null {
-  const small = Q3B_STEMS.find(([b]) => b === base)?.[1];
-  if (!small) return null;
+export function stemPairs(runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): (StemPair | null)[] {
   const stems = stemRuns.filter((r) => Q3B_STEMS.some(([, s]) => s === r.experiment));
   const pool = summaries([...runs, ...stems], [...Q3B, ...Q3B_STEMS.map(([, s]) => s)], lang).filter((x) => x.n);
-  const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
-  if (!a || !b) return null;
-  const ra = runs.find((r) => r.experiment === base)!, rb = stems.find((r) => r.experiment === small)!;
   const rest = (c: RunRecord["config"]) =>
     canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
-  if (rest(ra.config) !== rest(rb.config)) return null;
-  const pair = sameDeviceEpochs(
-    [...runs.filter((r) => r.experiment === base), ...stems.filter((r) => r.experiment === small)],
-    base,
-    small,
-  );
-  return { a, b, c: compare(a, b, pool), pool, ra, rb, perEpoch: pair ? mean(pair.b) / mean(pair.a) : null };
+  return Q3B_STEMS.map(([base, small]) => {
+    const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
+    if (!a || !b) return null;
+    const ra = runs.find((r) => r.experiment === base)!, rb = stems.find((r) => r.experiment === small)!;
+    if (rest(ra.config) !== rest(rb.config)) return null;
+    const pair = sameDeviceEpochs(
+      [...runs.filter((r) => r.experiment === base), ...stems.filter((r) => r.experiment === small)],
+      base,
+      small,
+    );
+    return { a, b, c: compare(a, b, pool), pool, ra, rb, perEpoch: pair ? mean(pair.b) / mean(pair.a) : null };
+  });
 }
+
+/** Inception v3's pair (`stemPairs`), the one the grid diagnosis is about. */
+const v3Pair = (runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): StemPair | null =>
+  stemPairs(runs, stemRuns, lang)[Q3B_STEMS.indexOf(Q3B_STEM)];
 
 const heldOf = (m: Messages, p: StemPair) =>
   m.q3b.stemHeld(
@@ -199,10 +204,10 @@ const heldOf = (m: Messages, p: StemPair) =>
 
 /**
  * Inception v3 with the small stem against this page's v3 with the ImageNet stem: the grids on both
- * sides and what the difference says about the diagnosis; null unless `stemPair` holds.
+ * sides and what the difference says about the diagnosis; null unless its pair (`stemPairs`) holds.
  */
 export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const p = stemPair(runs, stemRuns, lang, Q3B_STEM[0]);
+  const p = v3Pair(runs, stemRuns, lang);
   if (!p) return null;
   return m.q3b.v3Stem(
     p.rb.config.inputSize,
@@ -219,15 +224,16 @@ export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], la
 
 /**
  * The verdict on grids the designs work on: with all five on the small stem, which beat GoogLeNet
- * and which fall behind it (seed spread pooled as in `stemPair`). Null until all five ran
+ * and which fall behind it (seed spread pooled as in `stemPairs`). Null until all five ran
  * with the small stem and each differs from its ImageNet-stem run in the stem and input alone.
  */
 export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = Q3B_STEMS.map(([base]) => stemPair(runs, stemRuns, lang, base));
+  const pairs = stemPairs(runs, stemRuns, lang);
   if (pairs.length !== Q3B.length || pairs.some((p) => !p)) return null;
   const page = pairs.map((p) => p!.b), pool = pairs[0]!.pool;
   const g = page[Q3B_STEMS.findIndex(([base]) => base === "q3b/googlenet")];
-  const label = (x: Summary) => experiment(x.experiment.split("@")[0]).label[lang];
+  // Named as the models (the ImageNet-stem side's labels), not as their small-stem runs.
+  const label = (x: Summary) => pairs.find((p) => p!.b === x)!.a.label;
   const vs = page.filter((x) => x !== g).map((x) => ({ x, c: versus(g, x, pool) }));
   if (vs.some((v) => v.c.significant === null)) return null;
   const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => label(v.x));
@@ -247,11 +253,12 @@ export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[
  * none of the four has a pair.
  */
 export function stemEffects(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = Q3B_STEMS.filter(([base]) => base !== Q3B_STEM[0]).map(([base]) => stemPair(runs, stemRuns, lang, base))
-    .filter((p): p is StemPair => p !== null);
+  const pairs = stemPairs(runs, stemRuns, lang).filter((p): p is StemPair =>
+    p !== null && p.a.experiment !== Q3B_STEM[0]
+  );
   if (!pairs.length) return null;
   return m.q3b.stemEffects(
-    pairs.map((p) => m.q3b.moves(experiment(p.a.experiment).label[lang], acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
+    pairs.map((p) => m.q3b.moves(p.a.label, acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
     heldOf(m, pairs[0]),
   );
 }
@@ -340,17 +347,15 @@ export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[], stemRu
   await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang, stemRuns));
 }
 
-/** Each model with the small stem against itself with the ImageNet stem, where both ran (`stemPair`). */
+/** Each model with the small stem against itself with the ImageNet stem, where both ran (`stemPairs`). */
 export function stemTableHtml(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string {
-  const pairs = Q3B_STEMS.map(([base]) => stemPair(runs, stemRuns, lang, base)).filter((p): p is StemPair =>
-    p !== null
-  );
+  const pairs = stemPairs(runs, stemRuns, lang).filter((p): p is StemPair => p !== null);
   if (!pairs.length) return "";
   const [p0] = pairs;
   return tableHtml<StemPair>(
     pairs,
     [
-      { label: m.model, cell: (p) => experiment(p.a.experiment).label[lang], numeric: false },
+      { label: m.model, cell: (p) => p.a.label, numeric: false },
       { label: m.q3b.colStem("imagenet", p0.ra.config.inputSize), cell: (p) => accOf(p.a), numeric: true },
       { label: m.q3b.colStem("small", p0.rb.config.inputSize), cell: (p) => accOf(p.b), numeric: true },
       { label: m.q3b.colStemDelta, cell: (p) => deltaCell(p.c), numeric: true },
