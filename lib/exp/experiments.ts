@@ -369,6 +369,38 @@ function smallStemExp(model: string, label: Text): Experiment {
   };
 }
 
+/**
+ * A Q3b model at the textbook's 96 px with its own (ImageNet) stem, everything else as the laptop's
+ * Q3b run (reference tier only): the one change from the laptop's run is the input size.
+ */
+function textbookInputExp(model: string, label: Text): Experiment {
+  return {
+    ...inceptionExp(model, T(`${label.en} at 96 px`, `${label.zh}，96 像素`)),
+    name: `q3b/${model}@96`,
+    inputSize: 96,
+    fixed: ["inputSize"],
+    presets: { full: { epochs: 3, widthScale: 0.25 } },
+    only: ["smoke", "full"],
+    why: {
+      optim: T(
+        `the five models' recipe (Adam lr 0.002), so that only the input differs from the laptop's ${label.en}`,
+        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh}${
+          label.zh.endsWith("）") ? "" : " "
+        }相比只有输入尺寸不同`,
+      ),
+      schedule: SCHEDULE_WHY,
+      inputSize: T(
+        "96 px, the textbook's input for GoogLeNet and its successors, with the model's own stem",
+        "96 像素，即教材训练 GoogLeNet 及其后继模型时的输入尺寸，起始层不变",
+      ),
+      epochs: T(
+        "3 epochs on all 60,000 images at ¼ width: the laptop's Q3b settings, so the one change is the input size (½ width costs 4× as much)",
+        "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是输入尺寸（宽度 ½ 的开销是它的 4 倍）",
+      ),
+    },
+  };
+}
+
 const RELU: ModelOptions = { activation: "relu" };
 const ALEXNET_STYLE: ModelOptions = {
   activation: "relu",
@@ -603,6 +635,9 @@ const LIST: Experiment[] = [
   // epochs, ¼ width). 3.5 (ResNet-18) to 14 times the laptop run's training time per image:
   // trained in the reference tier, not in the hour.
   ...Q3B_MODELS.map((m) => smallStemExp(m.model, m.label)),
+  // Each of the five at the textbook's 96 px with its own stem (modules on 12/6/3 grids for GoogLeNet),
+  // everything else as the laptop's Q3b run: whether the 48-px verdict is the input size's.
+  ...Q3B_MODELS.map((m) => textbookInputExp(m.model, m.label)),
   // Question 3a: does global average pooling slow training? ReLU LeNet with NiN's head (1×1 conv
   // to 10 channels + global average pooling) against the same network with its dense head (q1a/relu).
   lenetExp("lenet-gap", T("ReLU LeNet with a global-average-pooling head", "ReLU LeNet（全局平均汇聚分类头）"), {
@@ -936,6 +971,14 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
     why: T(
       "the model on grids its design works on (28/14/7), the laptop's Q3b settings otherwise: whether its result at 48 px is the grids'",
       "让模型在其设计适用的网格（28/14/7）上训练，其余设置与 laptop 预设的问题 3b 相同：看它在 48 像素下的结果是否受制于网格",
+    ),
+  })),
+  ...Q3B_MODELS.map((m) => ({
+    experiment: `q3b/${m.model}@96`,
+    seeds: [1, 2],
+    why: T(
+      "the model at the textbook's 96 px with its own stem, the laptop's Q3b settings otherwise: whether its result at 48 px is the input size's",
+      "模型在教材的 96 像素输入下训练，起始层不变，其余设置与 laptop 预设的问题 3b 相同：看它在 48 像素下的结果是否受制于输入尺寸",
     ),
   })),
 ];
