@@ -26,6 +26,7 @@ import {
   bnRate,
   perSecond,
   Q3B,
+  Q3B_ALL,
   Q3B_STEM,
   Q3B_STEMS,
   q3bAnswer,
@@ -1048,4 +1049,18 @@ Deno.test("Q3b: with all five on the small stem, that verdict leads and the Imag
   assert.equal(stemVerdict(en, page, [], "en"), null);
   assert.equal(stemEffects(en, page, [], "en"), null);
   assert.equal(stemTableHtml(en, page, [], "en"), "");
+});
+
+Deno.test("the preset's changes are read from each group's experiments the preset trains, not from a reference variant listed after them", async () => {
+  const { settingsHtml } = await import("../lib/report/shared.ts");
+  const row = (html: string, knob: string) =>
+    html.match(new RegExp(`<tr><td[^>]*>${knob}</td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td>`))?.slice(1);
+  // Q3b: the five at 48 px and 3 epochs here, 96 px and 10 epochs at the full preset; the small stem
+  // (28 px) and the 96-px reference runs, listed last, train only in the reference tier.
+  const q3b = settingsHtml(en, "laptop", Q3B_ALL, [], 1);
+  assert.deepEqual(row(q3b, "input"), ["48", "96"]);
+  assert.deepEqual(row(q3b, "epochs"), ["3", "10"]);
+  // Q2b's two sizes are both named.
+  const q2 = settingsHtml(en, "laptop", ["q2b/vgg11-r8@224", "q2b/vgg11-r8@96"], [], 1);
+  assert.deepEqual(row(q2, "input"), ["224, 96", "224, 96"]);
 });

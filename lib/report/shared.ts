@@ -12,6 +12,7 @@ import {
   type Preset,
   presetSeeds,
   resolveConfig,
+  trainsAt,
 } from "../exp/experiments.ts";
 import { pooledVariance } from "../util/stats.ts";
 import { compare, type Comparison, summarizeRuns, type Summary } from "./analysis.ts";
@@ -302,7 +303,9 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
   ];
   // What the preset changed, per question group: the resolved values here and at the assignment's
   // settings (the full preset), with the reason; a setting that is the same and has no reason is left out.
-  const groups = [...new Map(names.map((n) => [experiment(n).group, experiment(n)])).values()];
+  // Each group read from its first experiment on the page (the page's own runs; the reference tier's
+  // variants come later and fix their own inputs).
+  const groups = names.map((n) => experiment(n)).filter((e, i, all) => all.findIndex((x) => x.group === e.group) === i);
   const knobRows = groups.flatMap((e) => {
     const here = resolveConfig(e, preset), full = resolveConfig(e, "full");
     const why = preset === "laptop" ? LAPTOP_WHY[e.group] : {};
@@ -317,8 +320,11 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
       n: number | null,
       all: number,
     ) => (n ? (n * 10).toLocaleString("en-US") : all.toLocaleString("en-US"));
+    // The input sizes of the group's experiments this preset trains (Q2b's are two).
+    const members = names.map((n) => experiment(n)).filter((x) => x.group === e.group && trainsAt(x, preset));
+    const inputs = (p: Preset) => [...new Set(members.map((x) => resolveConfig(x, p).inputSize))].join(", ");
     const rows: [string, string, string, string | undefined][] = [
-      [m.input, `${here.inputSize}`, `${full.inputSize}`, why.inputSize?.[lang]],
+      [m.input, inputs(preset), inputs("full"), why.inputSize?.[lang]],
       [m.widthScale, scale(preset), scale("full"), why.widthScale?.[lang]],
       [m.denseWidth, dense(preset), dense("full"), why.denseWidth?.[lang]],
       [m.trainImages, images(here.trainPerClass, 60_000), images(full.trainPerClass, 60_000), why.data?.[lang]],
