@@ -24,9 +24,13 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import {
   bnRate,
+  inputEffects,
+  inputTableHtml,
+  inputVerdict,
   perSecond,
   Q3B,
   Q3B_ALL,
+  Q3B_INPUTS,
   Q3B_STEM,
   Q3B_STEMS,
   q3bAnswer,
@@ -1049,6 +1053,79 @@ Deno.test("Q3b: with all five on the small stem, that verdict leads and the Imag
   assert.equal(stemVerdict(en, page, [], "en"), null);
   assert.equal(stemEffects(en, page, [], "en"), null);
   assert.equal(stemTableHtml(en, page, [], "en"), "");
+});
+
+Deno.test("Q3b: with all five at the textbook's 96 px, that verdict leads, then the small stem's, then this page's; each model's change, and a table", () => {
+  // Full-preset records (as the reference tier stores them) of each model at a reference setting.
+  const ref = (name: string, spec: Spec, over: Partial<RunRecord> = {}) =>
+    records(name, spec).map((r): RunRecord => ({
+      ...r,
+      preset: "full",
+      config: resolveConfig(experiment(name), "full"),
+      ...over,
+    }));
+  // [this page at 48 px, at 96 px, with the small stem]
+  const accs: Record<string, [number[], number[], number[]]> = {
+    "q3b/googlenet": [[0.88, 0.882], [0.90, 0.902], [0.90, 0.902]],
+    "q3b/bn-inception": [[0.89, 0.892], [0.90, 0.902], [0.92, 0.922]],
+    "q3b/inception-v3": [[0.845, 0.847], [0.87, 0.872], [0.91, 0.912]],
+    "q3b/inception-resnet": [[0.92, 0.922], [0.93, 0.932], [0.88, 0.882]],
+    "q3b/resnet18": [[0.91, 0.912], [0.93, 0.932], [0.905, 0.907]],
+  };
+  const page = Q3B.flatMap((n) => records(n, { accs: accs[n][0] }));
+  const at96 = Q3B_INPUTS.flatMap(([base, at]) => ref(at, { accs: accs[base][1] }));
+  const stems = Q3B_STEMS.flatMap(([base, small]) => ref(small, { accs: accs[base][2] }));
+  const verdict = inputVerdict(en, page, at96, "en")!;
+  assert.match(
+    verdict,
+    /^At the textbook's 96 px, each model with its own stem \(Inception v3's stages on 12\/6\/3 grids; reference runs, 2 seeds each, the laptop's settings otherwise\): Inception-ResNet-v1 and ResNet-18 beat GoogLeNet beyond the 95% interval\. Inception v3 falls behind it beyond the interval\.$/,
+  );
+  assert.deepEqual(numbersOf(inputVerdict(zh, page, at96, "zh")!), numbersOf(verdict));
+  assert.deepEqual(englishProse(inputVerdict(zh, page, at96, "zh")!), []);
+  // The textbook's input leads, the small stem follows, this page's runs last, as the replication.
+  const said = q3bAnswer(en, page, "laptop", "en", [...at96, ...stems]);
+  assert.equal(said[0], verdict);
+  assert.equal(said[1], stemVerdict(en, page, stems, "en"));
+  assert.match(said[2], /^With the ImageNet stem at 48 px, as in the table below: /);
+  // Only the 96-px runs stored: they lead alone.
+  const alone = q3bAnswer(en, page, "laptop", "en", at96);
+  assert.equal(alone[0], verdict);
+  assert.match(alone[1], /^With the ImageNet stem at 48 px/);
+  // Every model, v3 included, from 48 to 96 px, in both languages with the same numbers.
+  const effects = inputEffects(en, page, at96, "en")!;
+  assert.match(
+    effects,
+    /^Each model at 96 px against itself at 48 px, only the input changed \(60,000 training images, 3 epochs, ¼ width, the same recipe\): GoogLeNet \(v1\) goes from 0\.881 to 0\.901 \(\+2\.0 points/,
+  );
+  assert.match(effects, /Inception v3 goes from 0\.846 to 0\.871 \(\+2\.5 points/);
+  assert.deepEqual(numbersOf(inputEffects(zh, page, at96, "zh")!), numbersOf(effects));
+  assert.ok(said.includes(effects));
+  const table = inputTableHtml(en, page, at96, "en");
+  assert.equal((table.match(/<tr>/g) ?? []).length, 1 + Q3B.length, table);
+  assert.match(table, /Δ 96 − 48 px/);
+  assert.match(table, /ResNet-18<\/td><td[^>]*>0\.911 ± 0\.\d{3}<\/td><td[^>]*>0\.931 ± 0\.\d{3}<\/td>/);
+  assert.doesNotMatch(table, /NaN/);
+  assert.deepEqual(englishProse(inputTableHtml(zh, page, at96, "zh").replace(/<[^>]+>/g, " ")), []);
+  // A 96-px run that differs in more than the input (here the small stem): that model has no pair, so no verdict.
+  const stemmed = [
+    ...at96.filter((r) => r.experiment !== "q3b/googlenet@96"),
+    ...ref("q3b/googlenet@96", { accs: accs["q3b/googlenet"][1] }, {
+      config: {
+        ...resolveConfig(experiment("q3b/googlenet@96"), "full"),
+        modelOptions: { width: 0.25, stem: "small" },
+      },
+    }),
+  ];
+  assert.equal(inputVerdict(en, page, stemmed, "en"), null);
+  assert.doesNotMatch(inputEffects(en, page, stemmed, "en")!, /GoogLeNet/);
+  // One model missing: no verdict at 96 px; the small stem's leads.
+  const four = at96.filter((r) => r.experiment !== "q3b/resnet18@96");
+  assert.equal(inputVerdict(en, page, four, "en"), null);
+  assert.equal(q3bAnswer(en, page, "laptop", "en", [...four, ...stems])[0], stemVerdict(en, page, stems, "en"));
+  // None at all: nothing said, no table.
+  assert.equal(inputVerdict(en, page, [], "en"), null);
+  assert.equal(inputEffects(en, page, [], "en"), null);
+  assert.equal(inputTableHtml(en, page, [], "en"), "");
 });
 
 Deno.test("the preset's changes are read from each group's experiments the preset trains, not from a reference variant listed after them", async () => {

@@ -219,13 +219,14 @@ Deno.test("the reference tier: every run a registered experiment at the full pre
 });
 
 Deno.test("the experiments trained only in the reference tier are neither trained nor awaited by the default report", async () => {
-  const names = ["googlenet", "bn-inception", "inception-v3", "inception-resnet", "resnet18"].map((m) =>
-    `q3b/${m}@small-stem`
-  );
+  const names = ["googlenet", "bn-inception", "inception-v3", "inception-resnet", "resnet18"].flatMap((m) => [
+    `q3b/${m}@small-stem`,
+    `q3b/${m}@96`,
+  ]);
   const empty = await Deno.makeTempDir();
   const missing = await missingRecords(folderSource(empty), "laptop", ["05"]);
   assert.ok(missing.runs.length > 0, "the laptop's own runs are awaited");
-  assert.ok(missing.fix.every((f) => !f.includes("@small-stem")));
+  assert.ok(missing.fix.every((f) => !f.includes("@small-stem") && !f.includes("@96")));
   for (const name of names) {
     const e = experiment(name);
     assert.deepEqual(e.only, ["smoke", "full"]);
@@ -233,9 +234,10 @@ Deno.test("the experiments trained only in the reference tier are neither traine
     assert.ok(notebookExperiments(["05"], "full").some((x) => x.name === name));
     assert.ok(REFERENCE_TIER.some((r) => r.experiment === name));
     assert.ok(!missing.runs.some((r) => r.startsWith(name)), missing.runs.join(", "));
-    // It differs from the laptop's run of the same model in the stem and the input alone.
+    // It differs from the laptop's run of the same model in the stem and the input alone (at 96 px, the input alone).
     const laptop = resolveConfig(experiment(name.split("@")[0]), "laptop"), full = resolveConfig(e, "full");
     assert.deepEqual({ ...full, inputSize: 48, modelOptions: { width: full.modelOptions.width } }, laptop, name);
+    assert.equal(full.inputSize, name.endsWith("@96") ? 96 : 28, name);
   }
 });
 

@@ -667,6 +667,21 @@ const en = {
       `On grids their designs work on (the small stem keeps ${input}-px images at ${grids.join("/")}; reference runs, ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]} or ${seeds[1]}`
       } seed${seeds[1] > 1 ? "s" : ""} each, the laptop's settings otherwise): ${verdict.join(" ")}`,
+    inputVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
+      `At the textbook's ${input} px, each model with its own stem (Inception v3's stages on ${
+        grids.join("/")
+      } grids; reference runs, ${seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]} or ${seeds[1]}`} seed${
+        seeds[1] > 1 ? "s" : ""
+      } each, the laptop's settings otherwise): ${verdict.join(" ")}`,
+    inputEffects: (items: string[], a: number, b: number, held: string) =>
+      `Each model at ${b} px against itself at ${a} px, only the input changed (${held}): ${items.join("; ")}.`,
+    colInputDelta: (a: number, b: number) => `Δ ${b} − ${a} px, points (95% interval)`,
+    colInputSeeds: (a: number, b: number) => `seeds (${a} / ${b} px)`,
+    colInputSeconds: (b: number) => `s / epoch, ${b} px`,
+    inputCaption: (input: number, grids: [number, number, number], held: string, device: string) =>
+      `Each model at the textbook's ${input} px with its own stem (Inception v3's stages on ${
+        grids.join("/")
+      } grids; reference runs, timed on ${device}) against itself at this page's input (the table above), everything else held: ${held}`,
     withImagenetStem: (input: number, verdict: string[]) =>
       `With the ImageNet stem at ${input} px, as in the table below: ${verdict.join(" ").replace(/^None /, "none ")}`,
     stemEffects: (items: string[], held: string) =>

@@ -36,10 +36,13 @@ import { mean } from "../util/stats.ts";
 export const Q3B_ALL: string[] = questionExperiments("3b").map((e) => e.name);
 /** The five models, one recipe. */
 export const Q3B: string[] = Q3B_ALL.filter((n) => !n.includes("@"));
-/** Each model with the small stem (reference-tier runs), against itself with the ImageNet stem: [base, small stem]. */
-export const Q3B_STEMS: [string, string][] = Q3B_ALL.filter((n) => n.endsWith("@small-stem")).map((
-  n,
-) => [n.split("@")[0], n]);
+/** Each of the five at a reference setting (reference-tier runs, named `<model>@<suffix>`): [base, at the setting]. */
+const atSetting = (suffix: string): [string, string][] =>
+  Q3B_ALL.filter((n) => n.endsWith(`@${suffix}`)).map((n) => [n.split("@")[0], n]);
+/** Each model with the small stem, against itself with the ImageNet stem: [base, small stem]. */
+export const Q3B_STEMS: [string, string][] = atSetting("small-stem");
+/** Each model at the textbook's 96 px with its own stem, against itself at this page's input: [base, at 96 px]. */
+export const Q3B_INPUTS: [string, string][] = atSetting("96");
 /** Inception v3's pair, the one the grid diagnosis is about. */
 export const Q3B_STEM: [string, string] = Q3B_STEMS.find(([base]) => base === "q3b/inception-v3")!;
 /** Batch normalisation's higher learning rate: [model at the five's recipe, the same at the higher rate]. */
@@ -139,9 +142,9 @@ export function v3Diagnosis(
   );
 }
 
-/** The full preset's runs of the five with the small stem (reference-tier experiments), where stored. */
-export function q3bStemRuns(ctx: PageContext): Promise<RunRecord[]> {
-  return referenceRuns(ctx.records, Q3B_STEMS.map(([, small]) => small));
+/** The full preset's runs of the five with the small stem and at 96 px (reference-tier experiments), where stored. */
+export function q3bReferenceRuns(ctx: PageContext): Promise<RunRecord[]> {
+  return referenceRuns(ctx.records, [...Q3B_STEMS, ...Q3B_INPUTS].map(([, at]) => at));
 }
 
 /**
@@ -153,8 +156,18 @@ const gridsOf = (r: RunRecord, as = r.experiment): [number, number, number] => {
   return [g.a, g.b, g.c];
 };
 
+/** A reference setting of the five: its pairs, and the configuration knobs a pair may differ in. */
+type Setting = { pairs: [string, string][]; rest: (c: RunRecord["config"]) => string };
+/** The small stem at 28 px: the stem and the input differ from this page's runs. */
+const SMALL_STEM: Setting = {
+  pairs: Q3B_STEMS,
+  rest: (c) => canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } }),
+};
+/** The textbook's 96 px with each model's own stem: the input alone differs. */
+const TEXTBOOK_INPUT: Setting = { pairs: Q3B_INPUTS, rest: (c) => canonicalJson({ ...c, inputSize: 0 }) };
+
 type StemPair = {
-  /** The ImageNet stem (this page's run) and the small stem (the reference run), seed spread pooled as the page's. */
+  /** This page's run and the reference run at the setting, seed spread pooled as the page's. */
   a: Summary;
   b: Summary;
   c: Comparison;
@@ -162,38 +175,40 @@ type StemPair = {
   pool: Summary[];
   ra: RunRecord;
   rb: RunRecord;
-  /** Seconds per epoch of the small stem over the ImageNet stem, where one device ran both. */
+  /** Seconds per epoch at the setting over this page's, where one device ran both. */
   perEpoch: number | null;
 };
 
 /**
- * Each model with the small stem (full-preset records) against itself with the ImageNet stem (this
- * page's runs), in the registry's order, null where either did not run or their configurations differ
- * in more than the stem and the input. Seed spread pooled over the page's five and every small-stem
- * run (one pool for all pairs), as the page's own intervals are.
+ * Each model at a reference setting (full-preset records) against itself at this page's settings, in
+ * the registry's order, null where either did not run or their configurations differ in more than the
+ * setting allows. Seed spread pooled over the page's five and every run at the setting (one pool for
+ * all pairs), as the page's own intervals are.
  */
-export function stemPairs(runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): (StemPair | null)[] {
-  const stems = stemRuns.filter((r) => Q3B_STEMS.some(([, s]) => s === r.experiment));
-  const pool = summaries([...runs, ...stems], [...Q3B, ...Q3B_STEMS.map(([, s]) => s)], lang).filter((x) => x.n);
-  const rest = (c: RunRecord["config"]) =>
-    canonicalJson({ ...c, inputSize: 0, modelOptions: { ...c.modelOptions, stem: 0 } });
-  return Q3B_STEMS.map(([base, small]) => {
-    const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === small);
+function settingPairs(s: Setting, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (StemPair | null)[] {
+  const refs = refRuns.filter((r) => s.pairs.some(([, at]) => at === r.experiment));
+  const pool = summaries([...runs, ...refs], [...Q3B, ...s.pairs.map(([, at]) => at)], lang).filter((x) => x.n);
+  return s.pairs.map(([base, at]) => {
+    const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === at);
     if (!a || !b) return null;
-    const ra = runs.find((r) => r.experiment === base)!, rb = stems.find((r) => r.experiment === small)!;
-    if (rest(ra.config) !== rest(rb.config)) return null;
+    const ra = runs.find((r) => r.experiment === base)!, rb = refs.find((r) => r.experiment === at)!;
+    if (s.rest(ra.config) !== s.rest(rb.config)) return null;
     const pair = sameDeviceEpochs(
-      [...runs.filter((r) => r.experiment === base), ...stems.filter((r) => r.experiment === small)],
+      [...runs.filter((r) => r.experiment === base), ...refs.filter((r) => r.experiment === at)],
       base,
-      small,
+      at,
     );
     return { a, b, c: compare(a, b, pool), pool, ra, rb, perEpoch: pair ? mean(pair.b) / mean(pair.a) : null };
   });
 }
 
+/** Each model with the small stem against itself with the ImageNet stem (`settingPairs`). */
+export const stemPairs = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (StemPair | null)[] =>
+  settingPairs(SMALL_STEM, runs, refRuns, lang);
+
 /** Inception v3's pair (`stemPairs`), the one the grid diagnosis is about. */
-const v3Pair = (runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): StemPair | null =>
-  stemPairs(runs, stemRuns, lang)[Q3B_STEMS.indexOf(Q3B_STEM)];
+const v3Pair = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): StemPair | null =>
+  stemPairs(runs, refRuns, lang)[Q3B_STEMS.indexOf(Q3B_STEM)];
 
 const heldOf = (m: Messages, p: StemPair) =>
   m.q3b.stemHeld(
@@ -206,8 +221,8 @@ const heldOf = (m: Messages, p: StemPair) =>
  * Inception v3 with the small stem against this page's v3 with the ImageNet stem: the grids on both
  * sides and what the difference says about the diagnosis; null unless its pair (`stemPairs`) holds.
  */
-export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const p = v3Pair(runs, stemRuns, lang);
+export function v3Stem(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const p = v3Pair(runs, refRuns, lang);
   if (!p) return null;
   return m.q3b.v3Stem(
     p.rb.config.inputSize,
@@ -222,29 +237,62 @@ export function v3Stem(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], la
   );
 }
 
+/** Which models beat GoogLeNet and which fall behind it, beyond the 95% interval. */
+type Verdict = { beat: string[]; behind: string[] };
+const verdictParts = (m: Messages, v: Verdict): string[] => [
+  v.beat.length ? m.q3b.beat(v.beat) : m.q3b.noneBeat,
+  ...(v.behind.length ? [m.q3b.behind(v.behind)] : []),
+];
+
 /**
- * The verdict on grids the designs work on: with all five on the small stem, which beat GoogLeNet
- * and which fall behind it (seed spread pooled as in `stemPairs`). Null until all five ran
- * with the small stem and each differs from its ImageNet-stem run in the stem and input alone.
+ * Which of the others beat GoogLeNet and which fall behind it, over a pool of summaries; `undecided`
+ * when a comparison has no interval (one run and no pooled spread).
  */
-export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = stemPairs(runs, stemRuns, lang);
+function verdictOf(
+  g: Summary,
+  others: Summary[],
+  pool: Summary[],
+  label = (x: Summary) => x.label,
+): Verdict & { undecided: boolean } {
+  const vs = others.map((x) => ({ x, c: versus(g, x, pool) }));
+  return {
+    beat: vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => label(v.x)),
+    behind: vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => label(v.x)),
+    undecided: vs.some((v) => v.c.significant === null),
+  };
+}
+
+/**
+ * The verdict at a reference setting: with all five at it, which beat GoogLeNet and which fall behind
+ * it (seed spread pooled as in `settingPairs`), with the fewest and most seeds a model has there. Null
+ * until all five ran at the setting and each differs from this page's run as the setting allows.
+ */
+function settingVerdict(
+  s: Setting,
+  runs: RunRecord[],
+  refRuns: RunRecord[],
+  lang: Lang,
+): (Verdict & { seeds: [number, number]; rb: RunRecord }) | null {
+  const pairs = settingPairs(s, runs, refRuns, lang);
   if (pairs.length !== Q3B.length || pairs.some((p) => !p)) return null;
-  const page = pairs.map((p) => p!.b), pool = pairs[0]!.pool;
-  const g = page[Q3B_STEMS.findIndex(([base]) => base === "q3b/googlenet")];
-  // Named as the models (the ImageNet-stem side's labels), not as their small-stem runs.
-  const label = (x: Summary) => pairs.find((p) => p!.b === x)!.a.label;
-  const vs = page.filter((x) => x !== g).map((x) => ({ x, c: versus(g, x, pool) }));
-  if (vs.some((v) => v.c.significant === null)) return null;
-  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => label(v.x));
-  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => label(v.x));
-  const seeds = page.map((x) => x.n);
-  return m.q3b.stemVerdict(
-    pairs[0]!.rb.config.inputSize,
-    gridsOf(pairs[0]!.rb, Q3B_STEM[1]),
-    [Math.min(...seeds), Math.max(...seeds)],
-    [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])],
-  );
+  const at = pairs.map((p) => p!.b), g = at[s.pairs.findIndex(([base]) => base === "q3b/googlenet")];
+  // Named as the models (this page's labels), not as their runs at the setting.
+  const v = verdictOf(g, at.filter((x) => x !== g), pairs[0]!.pool, (x) => pairs.find((p) => p!.b === x)!.a.label);
+  const seeds = at.map((x) => x.n);
+  return v.undecided ? null : { ...v, seeds: [Math.min(...seeds), Math.max(...seeds)], rb: pairs[0]!.rb };
+}
+
+/** The verdict on grids the designs work on (all five with the small stem); null until it stands. */
+export function stemVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const v = settingVerdict(SMALL_STEM, runs, refRuns, lang);
+  return v && m.q3b.stemVerdict(v.rb.config.inputSize, gridsOf(v.rb, Q3B_STEM[1]), v.seeds, verdictParts(m, v));
+}
+
+/** The verdict at the textbook's input (all five at 96 px, each with its own stem); null until it stands. */
+export function inputVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const v = settingVerdict(TEXTBOOK_INPUT, runs, refRuns, lang);
+  return v &&
+    m.q3b.inputVerdict(v.rb.config.inputSize, gridsOf(v.rb, `${Q3B_STEM[0]}@96`), v.seeds, verdictParts(m, v));
 }
 
 /**
@@ -252,13 +300,28 @@ export function stemVerdict(m: Messages, runs: RunRecord[], stemRuns: RunRecord[
  * accuracy with the ImageNet stem and with the small stem, the difference and its verdict. Null when
  * none of the four has a pair.
  */
-export function stemEffects(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = stemPairs(runs, stemRuns, lang).filter((p): p is StemPair =>
+export function stemEffects(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const pairs = stemPairs(runs, refRuns, lang).filter((p): p is StemPair =>
     p !== null && p.a.experiment !== Q3B_STEM[0]
   );
   if (!pairs.length) return null;
   return m.q3b.stemEffects(
     pairs.map((p) => m.q3b.moves(p.a.label, acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
+    heldOf(m, pairs[0]),
+  );
+}
+
+/**
+ * What the textbook's 96 px changes for each of the five: its accuracy at this page's input and at 96
+ * px, the difference and its verdict. Null when none has a pair.
+ */
+export function inputEffects(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const pairs = settingPairs(TEXTBOOK_INPUT, runs, refRuns, lang).filter((p): p is StemPair => p !== null);
+  if (!pairs.length) return null;
+  return m.q3b.inputEffects(
+    pairs.map((p) => m.q3b.moves(p.a.label, acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
+    pairs[0].ra.config.inputSize,
+    pairs[0].rb.config.inputSize,
     heldOf(m, pairs[0]),
   );
 }
@@ -303,7 +366,7 @@ export function q3bAnswer(
   runs: RunRecord[],
   preset: Preset,
   lang: Lang,
-  stemRuns: RunRecord[] = [],
+  refRuns: RunRecord[] = [],
 ): string[] {
   const page = summaries(runs, Q3B, lang);
   const s = byName(page);
@@ -311,14 +374,13 @@ export function q3bAnswer(
   if (!g?.n) return [m.missingRuns];
   const size = commonSize(preset);
   // The verdict first (which successors beat GoogLeNet, which fall behind), then the numbers behind it.
-  const others = page.filter((x) => x !== g && x.n);
-  const vs = others.map((x) => ({ x, c: versus(g, x, page) }));
-  const beat = vs.filter((v) => v.c.significant && v.c.delta > 0).map((v) => v.x.label);
-  const behind = vs.filter((v) => v.c.significant && v.c.delta < 0).map((v) => v.x.label);
-  // Where all five ran on grids their designs work on (the small stem), that verdict leads.
-  const atScale = stemVerdict(m, runs, stemRuns, lang);
-  const laptop = [beat.length ? m.q3b.beat(beat) : m.q3b.noneBeat, ...(behind.length ? [m.q3b.behind(behind)] : [])];
-  const out = atScale ? [atScale, m.q3b.withImagenetStem(size.input, laptop)] : laptop;
+  // Where all five ran at the textbook's input or on grids their designs work on (the reference
+  // tier's runs), those verdicts lead, and this page's follows as the replication.
+  const laptop = verdictParts(m, verdictOf(g, page.filter((x) => x !== g && x.n), page));
+  const atScale = [inputVerdict(m, runs, refRuns, lang), stemVerdict(m, runs, refRuns, lang)].filter(
+    (x): x is string => x !== null,
+  );
+  const out = atScale.length ? [...atScale, m.q3b.withImagenetStem(size.input, laptop)] : laptop;
   out.push(
     m.q3b.overview(
       page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),
@@ -333,8 +395,9 @@ export function q3bAnswer(
   out.push(perSecond(m, page) ?? "");
   const v3 = s.get("q3b/inception-v3")?.n ? v3Diagnosis(m, s, v3Grids(preset)) : null;
   out.push(v3 ?? "");
-  out.push(v3Stem(m, runs, stemRuns, lang) ?? "");
-  out.push(stemEffects(m, runs, stemRuns, lang) ?? "");
+  out.push(v3Stem(m, runs, refRuns, lang) ?? "");
+  out.push(inputEffects(m, runs, refRuns, lang) ?? "");
+  out.push(stemEffects(m, runs, refRuns, lang) ?? "");
   // Inception v3 has its own diagnosis above; the textbook's bar speaks for the others.
   out.push(
     underTrainedSentence(m, v3 ? page.filter((x) => x.experiment !== "q3b/inception-v3") : page, "googlenet") ?? "",
@@ -343,34 +406,77 @@ export function q3bAnswer(
   return out.filter(Boolean);
 }
 
-export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[], stemRuns: RunRecord[] = []): Promise<void> {
-  await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang, stemRuns));
+export async function q3bAnswerBlock(ctx: PageContext, runs: RunRecord[], refRuns: RunRecord[] = []): Promise<void> {
+  await showAnswer(ctx.m, q3bAnswer(ctx.m, runs, ctx.preset, ctx.lang, refRuns));
 }
 
-/** Each model with the small stem against itself with the ImageNet stem, where both ran (`stemPairs`). */
-export function stemTableHtml(m: Messages, runs: RunRecord[], stemRuns: RunRecord[], lang: Lang): string {
-  const pairs = stemPairs(runs, stemRuns, lang).filter((p): p is StemPair => p !== null);
+/** A reference setting's table: the column labels and caption, from its first pair and every pair's device. */
+type SettingTable = { b: string; delta: string; seeds: string; seconds: string; caption: string };
+
+/** Each model at a reference setting against itself at this page's settings, where both ran (`settingPairs`). */
+function settingTableHtml(
+  m: Messages,
+  s: Setting,
+  text: (p0: StemPair, devices: string) => SettingTable,
+  runs: RunRecord[],
+  refRuns: RunRecord[],
+  lang: Lang,
+): string {
+  const pairs = settingPairs(s, runs, refRuns, lang).filter((p): p is StemPair => p !== null);
   if (!pairs.length) return "";
-  const [p0] = pairs;
+  const t = text(pairs[0], [...new Set(pairs.map((p) => m.deviceName(p.rb.device)))].join("; "));
   return tableHtml<StemPair>(
     pairs,
     [
       { label: m.model, cell: (p) => p.a.label, numeric: false },
-      { label: m.q3b.colStem("imagenet", p0.ra.config.inputSize), cell: (p) => accOf(p.a), numeric: true },
-      { label: m.q3b.colStem("small", p0.rb.config.inputSize), cell: (p) => accOf(p.b), numeric: true },
-      { label: m.q3b.colStemDelta, cell: (p) => deltaCell(p.c), numeric: true },
-      { label: m.q3b.colStemSeeds, cell: (p) => `${p.a.n} / ${p.b.n}`, numeric: true },
-      { label: m.q3b.colStemSeconds, cell: (p) => fixed(p.b.secondsPerEpoch), numeric: true },
+      { label: m.q3b.colStem("imagenet", pairs[0].ra.config.inputSize), cell: (p) => accOf(p.a), numeric: true },
+      { label: t.b, cell: (p) => accOf(p.b), numeric: true },
+      { label: t.delta, cell: (p) => deltaCell(p.c), numeric: true },
+      { label: t.seeds, cell: (p) => `${p.a.n} / ${p.b.n}`, numeric: true },
+      { label: t.seconds, cell: (p) => fixed(p.b.secondsPerEpoch), numeric: true },
     ],
-    m.q3b.stemCaption(
-      gridsOf(p0.rb, Q3B_STEM[1]),
-      heldOf(m, p0),
-      [...new Set(pairs.map((p) => m.deviceName(p.rb.device)))].join("; "),
-    ),
+    t.caption,
   );
 }
 
-export async function q3bEvidence(ctx: PageContext, runs: RunRecord[], stemRuns: RunRecord[] = []): Promise<void> {
+/** Each model with the small stem against itself with the ImageNet stem, where both ran (`stemPairs`). */
+export const stemTableHtml = (m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string =>
+  settingTableHtml(
+    m,
+    SMALL_STEM,
+    (p0, devices) => ({
+      b: m.q3b.colStem("small", p0.rb.config.inputSize),
+      delta: m.q3b.colStemDelta,
+      seeds: m.q3b.colStemSeeds,
+      seconds: m.q3b.colStemSeconds,
+      caption: m.q3b.stemCaption(gridsOf(p0.rb, Q3B_STEM[1]), heldOf(m, p0), devices),
+    }),
+    runs,
+    refRuns,
+    lang,
+  );
+
+/** Each model at the textbook's 96 px against itself at this page's input, where both ran. */
+export const inputTableHtml = (m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string =>
+  settingTableHtml(
+    m,
+    TEXTBOOK_INPUT,
+    (p0, devices) => {
+      const [a, b] = [p0.ra.config.inputSize, p0.rb.config.inputSize];
+      return {
+        b: m.q3b.colStem("imagenet", b),
+        delta: m.q3b.colInputDelta(a, b),
+        seeds: m.q3b.colInputSeeds(a, b),
+        seconds: m.q3b.colInputSeconds(b),
+        caption: m.q3b.inputCaption(b, gridsOf(p0.rb, `${Q3B_STEM[0]}@96`), heldOf(m, p0), devices),
+      };
+    },
+    runs,
+    refRuns,
+    lang,
+  );
+
+export async function q3bEvidence(ctx: PageContext, runs: RunRecord[], refRuns: RunRecord[] = []): Promise<void> {
   const m = ctx.m;
   const page = summaries(runs, Q3B, ctx.lang);
   const g = byName(page).get("q3b/googlenet");
@@ -412,7 +518,8 @@ export async function q3bEvidence(ctx: PageContext, runs: RunRecord[], stemRuns:
     ], m.q3b.rateCaption(rateFactor()))
     : "";
   await showHtml(
-    table + accuracyChartHtml(m, page, m.q3b.chartTitle) + stemTableHtml(m, runs, stemRuns, ctx.lang) + lrTable +
+    table + accuracyChartHtml(m, page, m.q3b.chartTitle) + inputTableHtml(m, runs, refRuns, ctx.lang) +
+      stemTableHtml(m, runs, refRuns, ctx.lang) + lrTable +
       curvesHtml(m, curvePoints(m, runs, Q3B, ctx.lang), m.q3b.curvesTitle) +
       (seeds.length
         ? tableHtml(seeds, [

@@ -622,6 +622,21 @@ export const zh: Messages = {
       } 的网格进入各阶段；均为参考运行，每个模型 ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
       } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
+    inputVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
+      `在教材使用的 ${input} 像素输入下，各模型保留自己的起始层（Inception v3 各阶段的网格为 ${
+        grids.join("/")
+      }；均为参考运行，每个模型 ${
+        seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
+      } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
+    inputEffects: (items: string[], a: number, b: number, held: string) =>
+      `各模型在 ${b} 像素下与自身在 ${a} 像素下对比，只改变输入尺寸（${held}）：${items.join("；")}。`,
+    colInputDelta: (a: number, b: number) => `差值：${b} 像素 − ${a} 像素（百分点，95% 置信区间）`,
+    colInputSeeds: (a: number, b: number) => `种子数（${a} 像素 / ${b} 像素）`,
+    colInputSeconds: (b: number) => `秒 / 轮（${b} 像素）`,
+    inputCaption: (input: number, grids: [number, number, number], held: string, device: string) =>
+      `每个模型在教材的 ${input} 像素输入下训练，起始层不变（Inception v3 各阶段的网格为 ${
+        grids.join("/")
+      }；参考运行，计时设备为 ${device}），与同一模型在本预设输入下的结果（上表）对比，其余设置不变：${held}`,
     withImagenetStem: (input: number, verdict: string[]) =>
       `使用 ImageNet 起始层、输入为 ${input} 像素时（即下表的设置）：${verdict.join("")}`,
     stemEffects: (items: string[], held: string) =>
