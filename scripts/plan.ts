@@ -1,7 +1,8 @@
 /**
  * `deno task plan [--preset P] [--only 03[,05]] [--workers N] [--backend B] [--json FILE]`
  * `deno task plan --tier reference [--workers N]`: the reference tier (lib/exp/experiments.ts) at the
- * full preset, with its own seeds, and what it leaves out.
+ * full preset, with its own seeds: what the stored runs took as they trained (per device), what the
+ * whole tier would cost on this machine from scratch, what is left to train, and what it leaves out.
  *
  * Calibrates each experiment the report would train at this preset on this machine (a few
  * timed steps) and prints the runs stored vs. to train and the predicted minutes per question
@@ -17,9 +18,9 @@ import {
   REFERENCE_LEFT_OUT,
   REFERENCE_TIER,
 } from "../lib/exp/experiments.ts";
-import { defaultWorkers, makePlan, minutes, type Plan } from "../lib/exp/plan.ts";
+import { defaultWorkers, hours, makePlan, minutes, type Plan, recordedCost } from "../lib/exp/plan.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
-import { publishedReference } from "../lib/exp/records.ts";
+import { folderSource, PUBLISHED_RESULTS, publishedReference, storeSource } from "../lib/exp/records.ts";
 import { textTable } from "../lib/util/table.ts";
 import { intFlag, parseCli, UsageError } from "../lib/util/cli.ts";
 
@@ -95,15 +96,39 @@ if (import.meta.main) {
     {
       workers: workers ?? defaultWorkers(info.name),
       log: (l) => console.error(l),
-      ...(tier ? { seeds: (e: { name: string }) => tierSeeds.get(e.name) ?? [], published } : {}),
+      ...(tier ? { seeds: (e: { name: string }) => tierSeeds.get(e.name) ?? [], published, priceStored: true } : {}),
     },
   );
   console.log(planText(plan));
+  let recorded;
   if (tier) {
+    // The tier's finished runs, published or in this store (one per experiment and seed), as they trained.
+    const names = REFERENCE_TIER.map((r) => r.experiment);
+    const mine = [
+      ...await folderSource(PUBLISHED_RESULTS).runs("full", names),
+      ...await storeSource().runs("full", names),
+    ]
+      .filter((r, i, all) =>
+        tierSeeds.get(r.experiment)?.includes(r.seed) &&
+        all.findIndex((x) => x.experiment === r.experiment && x.seed === r.seed) === i
+      );
+    recorded = recordedCost(mine);
+    console.log(
+      `plan: the stored runs took, as they trained: ${
+        recorded.map((c) =>
+          `${c.runs} run(s), ${hours(c.seconds)} on ${c.device}${c.loaded ? ` (${c.loaded} beside other runs)` : ""}`
+        ).join("; ") || "nothing yet"
+      }`,
+    );
+    console.log(
+      `plan: the whole tier from scratch on this machine: ${hours(plan.whole!.workSeconds)} of work, about ${
+        hours(plan.whole!.wallSeconds)
+      } with ${plan.workers} worker(s)`,
+    );
     for (const r of plan.runs.filter((x) => !x.stored)) {
       console.log(`plan: to train: ${r.experiment} seed ${r.seed}, ${minutes(r.seconds)}`);
     }
     console.log(`plan: the tier leaves out ${REFERENCE_LEFT_OUT.en}`);
   }
-  if (json) await writeFileAtomic(json, JSON.stringify(plan, null, 1) + "\n");
+  if (json) await writeFileAtomic(json, JSON.stringify({ ...plan, ...(recorded ? { recorded } : {}) }, null, 1) + "\n");
 }

@@ -25,7 +25,8 @@ import {
 } from "../lib/exp/experiments.ts";
 import { buildModel, checkModelOptions, MODELS } from "../lib/models/registry.ts";
 import { initBackend } from "../lib/backend/mod.ts";
-import { makePlan } from "../lib/exp/plan.ts";
+import { hours, makePlan, recordedCost } from "../lib/exp/plan.ts";
+import type { RunRecord } from "../lib/exp/store.ts";
 import { folderSource, missingRecords, referenceMeasurement } from "../lib/exp/records.ts";
 import { measurementHash, measurementSpec } from "../lib/exp/measurements.ts";
 
@@ -196,6 +197,17 @@ Deno.test("the reference tier: every run a registered experiment at the full pre
     });
     assert.deepEqual(plan.runs.map((r) => [r.seed, r.stored]), [[1, true], [2, true]]);
     assert.equal(plan.workSeconds, 0);
+    assert.equal(plan.whole, null);
+    // Priced as the tier is: still nothing to train, but the whole set's cost from scratch.
+    const priced = await makePlan([e], "smoke", {
+      seeds: () => [1, 2],
+      published: new Set([`${e.name}|${hash}|1`, `${e.name}|${hash}|2`]),
+      priceStored: true,
+      calibrationSeconds: 0.1,
+    });
+    assert.equal(priced.workSeconds, 0);
+    assert.ok(priced.runs.every((r) => r.stored && r.seconds === 0 && r.predicted > 0));
+    assert.ok(Math.abs(priced.whole!.workSeconds - priced.runs[0].predicted * 2) < 1e-9);
   } finally {
     Deno.env.delete("CNNLAB_OUTPUTS");
   }
@@ -284,4 +296,21 @@ Deno.test("each Q3b model's stem tuning, quoted in its small-stem experiment's r
       assert.ok(why?.[lang].includes(last(true)) && why[lang].includes(last(false)), `${m.model} ${lang}`);
     }
   }
+});
+
+Deno.test("the recorded cost of finished runs: per device, training and evaluation seconds, loaded runs counted, interrupted ones left out", () => {
+  const run = (device: string, status: string, othersTraining?: number) =>
+    ({ device, status, trainSeconds: 3000, evalSeconds: 600, othersTraining }) as unknown as RunRecord;
+  assert.deepEqual(
+    recordedCost([
+      run("a", "ok", 1),
+      run("a", "ok"),
+      run("b", "ok", 0),
+      run("a", "interrupted", 1),
+      run("b", "diverged"),
+    ]),
+    [{ device: "a", runs: 2, seconds: 7200, loaded: 1 }, { device: "b", runs: 2, seconds: 7200, loaded: 0 }],
+  );
+  assert.deepEqual(recordedCost([]), []);
+  assert.equal(hours(7200), "2.0 h");
 });

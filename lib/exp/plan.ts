@@ -3,7 +3,9 @@
  * experiment with runs still to train is calibrated with a few timed training steps and
  * inference batches (random data, the run's model, batch and input size, at the thread count
  * the workers will use); runs already stored cost nothing. Runs are then scheduled on the
- * workers longest-first, which gives the predicted wall time per question and in total.
+ * workers longest-first, which gives the predicted wall time per question and in total. A plan
+ * that prices stored runs too (the reference tier's) also says what the whole set would cost on
+ * this machine from scratch, beside what the stored runs took as they trained (`recordedCost`).
  */
 import * as tf from "@tensorflow/tfjs";
 import { cpuHasBf16, currentBackend, releaseBackendMemory, setPrecision } from "../backend/mod.ts";
@@ -17,7 +19,7 @@ import { mainOutput, trainStep } from "../train/step.ts";
 import type { TrainConfig } from "../train/trainer.ts";
 import { batches, NUM_CLASSES, SIDE, Split } from "../data/dataset.ts";
 import { configHash, type Experiment, type Preset, presetSeeds, type Question, resolveConfig } from "./experiments.ts";
-import { outputsDir, readRecord, RecordError, recordPath } from "./store.ts";
+import { outputsDir, readRecord, RecordError, recordPath, type RunRecord } from "./store.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 
 /** Training-set and test-set sizes of Fashion-MNIST. */
@@ -106,6 +108,8 @@ export interface PlannedRun {
   stored: boolean;
   /** Predicted seconds (0 when stored). */
   seconds: number;
+  /** Predicted seconds from scratch, stored or not (0 for a stored run unless the plan prices stored runs). */
+  predicted: number;
   /** Worker (0-based) the schedule puts the run on; -1 when stored. */
   worker: number;
 }
@@ -123,6 +127,8 @@ export interface Plan {
   workSeconds: number;
   /** Predicted wall seconds with the workers in parallel (longest-first schedule). */
   wallSeconds: number;
+  /** The same for every run from scratch, stored or not; null unless the plan prices stored runs. */
+  whole: { workSeconds: number; wallSeconds: number } | null;
   calibrationSeconds: number;
 }
 
@@ -155,6 +161,8 @@ export async function makePlan(
     seeds?: (e: Experiment) => number[];
     /** Runs published elsewhere (the reference records) that count as stored: "experiment|hash|seed". */
     published?: Set<string>;
+    /** Also price the stored runs, as if from scratch (what the whole set costs on this machine). */
+    priceStored?: boolean;
   } = {},
 ): Promise<Plan> {
   const backend = currentBackend();
@@ -194,7 +202,7 @@ export async function makePlan(
         } catch (err) {
           if (!(err instanceof RecordError)) throw err; // a bad record will be retrained
         }
-        if (!stored && !cal) {
+        if ((!stored || opts.priceStored) && !cal) {
           cal = cached(hash) ??
             await calibrate(cfg, { seconds: opts.calibrationSeconds ?? (preset === "smoke" ? 0.2 : 1.5) });
           remember(hash, cal);
@@ -204,12 +212,14 @@ export async function makePlan(
             } img/s evaluation (${threadsPerWorker} thread${threadsPerWorker > 1 ? "s" : ""})`,
           );
         }
+        const predicted = cal && (!stored || opts.priceStored) ? predictSeconds(cfg, cal) : 0;
         runs.push({
           experiment: e.name,
           question: e.question,
           seed,
           stored,
-          seconds: stored ? 0 : predictSeconds(cfg, cal!),
+          seconds: stored ? 0 : predicted,
+          predicted,
           worker: -1,
         });
       }
@@ -242,9 +252,40 @@ export async function makePlan(
     questions: qs,
     workSeconds: runs.reduce((a, r) => a + r.seconds, 0),
     wallSeconds: s.makespan,
+    whole: opts.priceStored
+      ? {
+        workSeconds: runs.reduce((a, r) => a + r.predicted, 0),
+        wallSeconds: schedule(runs.map((r) => r.predicted), workers).makespan,
+      }
+      : null,
     calibrationSeconds: (performance.now() - t0) / 1000,
   };
 }
+
+/** What finished runs took as they trained, per device: runs, seconds (training and evaluation), how many beside other runs. */
+export interface RecordedCost {
+  device: string;
+  runs: number;
+  seconds: number;
+  /** Runs that trained while other runs shared the machine (their seconds are loaded times). */
+  loaded: number;
+}
+
+/** The recorded cost of finished runs (interrupted ones left out), per device, the costliest device first. */
+export function recordedCost(runs: RunRecord[]): RecordedCost[] {
+  const by = new Map<string, RecordedCost>();
+  for (const r of runs.filter((r) => r.status !== "interrupted")) {
+    const c = by.get(r.device) ?? { device: r.device, runs: 0, seconds: 0, loaded: 0 };
+    c.runs++;
+    c.seconds += r.trainSeconds + r.evalSeconds;
+    if ((r.othersTraining ?? 0) > 0) c.loaded++;
+    by.set(r.device, c);
+  }
+  return [...by.values()].sort((a, b) => b.seconds - a.seconds);
+}
+
+/** Hours with one decimal. */
+export const hours = (s: number): string => `${(s / 3600).toFixed(1)} h`;
 
 /** Minutes with one decimal. */
 export const minutes = (s: number): string => `${(s / 60).toFixed(1)} min`;
