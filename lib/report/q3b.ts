@@ -166,7 +166,7 @@ const SMALL_STEM: Setting = {
 /** The textbook's 96 px with each model's own stem: the input alone differs. */
 const TEXTBOOK_INPUT: Setting = { pairs: Q3B_INPUTS, rest: (c) => canonicalJson({ ...c, inputSize: 0 }) };
 
-type StemPair = {
+type SettingPair = {
   /** This page's run and the reference run at the setting, seed spread pooled as the page's. */
   a: Summary;
   b: Summary;
@@ -185,7 +185,7 @@ type StemPair = {
  * setting allows. Seed spread pooled over the page's five and every run at the setting (one pool for
  * all pairs), as the page's own intervals are.
  */
-function settingPairs(s: Setting, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (StemPair | null)[] {
+function settingPairs(s: Setting, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (SettingPair | null)[] {
   const refs = refRuns.filter((r) => s.pairs.some(([, at]) => at === r.experiment));
   const pool = summaries([...runs, ...refs], [...Q3B, ...s.pairs.map(([, at]) => at)], lang).filter((x) => x.n);
   return s.pairs.map(([base, at]) => {
@@ -203,14 +203,14 @@ function settingPairs(s: Setting, runs: RunRecord[], refRuns: RunRecord[], lang:
 }
 
 /** Each model with the small stem against itself with the ImageNet stem (`settingPairs`). */
-export const stemPairs = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (StemPair | null)[] =>
+export const stemPairs = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (SettingPair | null)[] =>
   settingPairs(SMALL_STEM, runs, refRuns, lang);
 
 /** Inception v3's pair (`stemPairs`), the one the grid diagnosis is about. */
-const v3Pair = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): StemPair | null =>
+const v3Pair = (runs: RunRecord[], refRuns: RunRecord[], lang: Lang): SettingPair | null =>
   stemPairs(runs, refRuns, lang)[Q3B_STEMS.indexOf(Q3B_STEM)];
 
-const heldOf = (m: Messages, p: StemPair) =>
+const heldOf = (m: Messages, p: SettingPair) =>
   m.q3b.stemHeld(
     thousandsOf(p.a.trainImages),
     p.ra.config.epochs,
@@ -301,7 +301,7 @@ export function inputVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[
  * none of the four has a pair.
  */
 export function stemEffects(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = stemPairs(runs, refRuns, lang).filter((p): p is StemPair =>
+  const pairs = stemPairs(runs, refRuns, lang).filter((p): p is SettingPair =>
     p !== null && p.a.experiment !== Q3B_STEM[0]
   );
   if (!pairs.length) return null;
@@ -316,7 +316,7 @@ export function stemEffects(m: Messages, runs: RunRecord[], refRuns: RunRecord[]
  * px, the difference and its verdict. Null when none has a pair.
  */
 export function inputEffects(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
-  const pairs = settingPairs(TEXTBOOK_INPUT, runs, refRuns, lang).filter((p): p is StemPair => p !== null);
+  const pairs = settingPairs(TEXTBOOK_INPUT, runs, refRuns, lang).filter((p): p is SettingPair => p !== null);
   if (!pairs.length) return null;
   return m.q3b.inputEffects(
     pairs.map((p) => m.q3b.moves(p.a.label, acc(p.a.testAcc), acc(p.b.testAcc), p.c)),
@@ -417,15 +417,15 @@ type SettingTable = { b: string; delta: string; seeds: string; seconds: string; 
 function settingTableHtml(
   m: Messages,
   s: Setting,
-  text: (p0: StemPair, devices: string) => SettingTable,
+  text: (p0: SettingPair, devices: string) => SettingTable,
   runs: RunRecord[],
   refRuns: RunRecord[],
   lang: Lang,
 ): string {
-  const pairs = settingPairs(s, runs, refRuns, lang).filter((p): p is StemPair => p !== null);
+  const pairs = settingPairs(s, runs, refRuns, lang).filter((p): p is SettingPair => p !== null);
   if (!pairs.length) return "";
   const t = text(pairs[0], [...new Set(pairs.map((p) => m.deviceName(p.rb.device)))].join("; "));
-  return tableHtml<StemPair>(
+  return tableHtml<SettingPair>(
     pairs,
     [
       { label: m.model, cell: (p) => p.a.label, numeric: false },
