@@ -24,6 +24,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../lib/backend/mod.ts";
 import {
   bnRate,
+  inputDisagreement,
   inputEffects,
   inputTableHtml,
   inputVerdict,
@@ -1067,7 +1068,7 @@ Deno.test("Q3b: with all five at the textbook's 96 px, that verdict leads, then 
   // [this page at 48 px, at 96 px, with the small stem]
   const accs: Record<string, [number[], number[], number[]]> = {
     "q3b/googlenet": [[0.88, 0.882], [0.90, 0.902], [0.90, 0.902]],
-    "q3b/bn-inception": [[0.89, 0.892], [0.90, 0.902], [0.92, 0.922]],
+    "q3b/bn-inception": [[0.89, 0.892], [0.91, 0.912], [0.92, 0.922]],
     "q3b/inception-v3": [[0.845, 0.847], [0.87, 0.872], [0.91, 0.912]],
     "q3b/inception-resnet": [[0.92, 0.922], [0.93, 0.932], [0.88, 0.882]],
     "q3b/resnet18": [[0.91, 0.912], [0.93, 0.932], [0.905, 0.907]],
@@ -1078,7 +1079,7 @@ Deno.test("Q3b: with all five at the textbook's 96 px, that verdict leads, then 
   const verdict = inputVerdict(en, page, at96, "en")!;
   assert.match(
     verdict,
-    /^At the textbook's 96 px, each model with its own stem \(Inception v3's stages on 12\/6\/3 grids; reference runs, 2 seeds each, the laptop's settings otherwise\): Inception-ResNet-v1 and ResNet-18 beat GoogLeNet beyond the 95% interval\. Inception v3 falls behind it beyond the interval\.$/,
+    /^At the textbook's 96 px, each model with its own stem \(Inception v3's stages on 12\/6\/3 grids; reference runs, 2 seeds each, the laptop's settings otherwise\): BN-Inception \(v2\), Inception-ResNet-v1 and ResNet-18 beat GoogLeNet beyond the 95% interval\. Inception v3 falls behind it beyond the interval\.$/,
   );
   assert.deepEqual(numbersOf(inputVerdict(zh, page, at96, "zh")!), numbersOf(verdict));
   assert.deepEqual(englishProse(inputVerdict(zh, page, at96, "zh")!), []);
@@ -1122,6 +1123,23 @@ Deno.test("Q3b: with all five at the textbook's 96 px, that verdict leads, then 
   const four = at96.filter((r) => r.experiment !== "q3b/resnet18@96");
   assert.equal(inputVerdict(en, page, four, "en"), null);
   assert.equal(q3bAnswer(en, page, "laptop", "en", [...four, ...stems])[0], stemVerdict(en, page, stems, "en"));
+  // The verdicts agree here: nothing said about a difference. Inception v3 level with GoogLeNet at 96 px
+  // but behind it at 48: the page says so, and which holds.
+  assert.equal(inputDisagreement(en, page, at96, "en"), null);
+  const level = [
+    ...at96.filter((r) => r.experiment !== "q3b/inception-v3@96"),
+    ...ref("q3b/inception-v3@96", { accs: [0.90, 0.902] }),
+  ];
+  const differ = inputDisagreement(en, page, level, "en")!;
+  assert.match(
+    differ,
+    /^Where the two verdicts differ \(Inception v3 is behind GoogLeNet at 48 px, not distinguishable from GoogLeNet at 96 px\), the 96-px runs hold .*: at 48 px the modules run on 6\/3\/2 grids/,
+  );
+  const zhDiffer = inputDisagreement(zh, page, level, "zh")!;
+  assert.deepEqual(numbersOf(zhDiffer), numbersOf(differ));
+  assert.deepEqual(englishProse(zhDiffer), []);
+  assert.ok(q3bAnswer(en, page, "laptop", "en", level).includes(differ));
+  assert.equal(inputDisagreement(en, page, four, "en"), null);
   // None at all: nothing said, no table.
   assert.equal(inputVerdict(en, page, [], "en"), null);
   assert.equal(inputEffects(en, page, [], "en"), null);

@@ -673,6 +673,16 @@ const en = {
       } grids; reference runs, ${seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]} or ${seeds[1]}`} seed${
         seeds[1] > 1 ? "s" : ""
       } each, the laptop's settings otherwise): ${verdict.join(" ")}`,
+    standing: (s: "ahead" | "level" | "behind") =>
+      ({ ahead: "ahead of GoogLeNet", level: "not distinguishable from GoogLeNet", behind: "behind GoogLeNet" })[s],
+    differs: (label: string, a: string, input: number, b: string, ref: number) =>
+      `${label} is ${a} at ${input} px, ${b} at ${ref} px`,
+    disagree: (items: string[], input: number, grids: [number, number, number], ref: number) =>
+      `Where the two verdicts differ (${
+        items.join("; ")
+      }), the ${ref}-px runs hold for the question as the textbook sets it, since it trains at that input: at ${input} px the modules run on ${
+        grids.join("/")
+      } grids, and the smaller input changes how these models compare with GoogLeNet.`,
     inputEffects: (items: string[], a: number, b: number, held: string) =>
       `Each model at ${b} px against itself at ${a} px, only the input changed (${held}): ${items.join("; ")}.`,
     colInputDelta: (a: number, b: number) => `Δ ${b} − ${a} px, points (95% interval)`,

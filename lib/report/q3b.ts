@@ -296,6 +296,33 @@ export function inputVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[
 }
 
 /**
+ * Where the verdict at the textbook's 96 px and this page's differ: each model whose standing against
+ * GoogLeNet (ahead, not distinguishable, behind) changes with the input, and which holds. Null when
+ * they agree, or either verdict does not stand.
+ */
+export function inputDisagreement(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
+  const at = settingVerdict(TEXTBOOK_INPUT, runs, refRuns, lang);
+  const page = summaries(runs, Q3B, lang);
+  const g = page.find((x) => x.experiment === "q3b/googlenet");
+  if (!at || !g?.n) return null;
+  const others = page.filter((x) => x !== g && x.n);
+  const here = verdictOf(g, others, page);
+  if (here.undecided) return null;
+  const standing = (v: Verdict, label: string) =>
+    v.beat.includes(label) ? "ahead" : v.behind.includes(label) ? "behind" : "level";
+  const differ = others.map((x) => x.label).filter((l) => standing(here, l) !== standing(at, l));
+  if (!differ.length) return null;
+  const base = runs.find((r) => r.experiment === "q3b/googlenet")!, input = base.config.inputSize;
+  const ref = at.rb.config.inputSize;
+  return m.q3b.disagree(
+    differ.map((l) => m.q3b.differs(l, m.q3b.standing(standing(here, l)), input, m.q3b.standing(standing(at, l)), ref)),
+    input,
+    gridsOf(base, Q3B_STEM[0]),
+    ref,
+  );
+}
+
+/**
  * What the small stem changes for each of the other four (v3 has its own sentence): each model's
  * accuracy with the ImageNet stem and with the small stem, the difference and its verdict. Null when
  * none of the four has a pair.
@@ -381,6 +408,7 @@ export function q3bAnswer(
     (x): x is string => x !== null,
   );
   const out = atScale.length ? [...atScale, m.q3b.withImagenetStem(size.input, laptop)] : laptop;
+  out.push(inputDisagreement(m, runs, refRuns, lang) ?? "");
   out.push(
     m.q3b.overview(
       page.filter((x) => x.n).map((x) => `${x.label} ${withHalf(x.testAcc, x.testAccHalf)}`),

@@ -628,6 +628,16 @@ export const zh: Messages = {
       }；均为参考运行，每个模型 ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
       } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
+    standing: (s: "ahead" | "level" | "behind") =>
+      ({ ahead: "显著超过 GoogLeNet", level: "与 GoogLeNet 差异不显著", behind: "显著落后于 GoogLeNet" })[s],
+    differs: (label: string, a: string, input: number, b: string, ref: number) =>
+      spaced(`${label}在 ${input} 像素下${a}，在 ${ref} 像素下${b}`),
+    disagree: (items: string[], input: number, grids: [number, number, number], ref: number) =>
+      `两种输入下的判断不一致之处（${
+        items.join("；")
+      }），应以 ${ref} 像素的运行为准，因为教材正是在这一输入下训练的：${input} 像素时各模块所在网格只有 ${
+        grids.join("/")
+      }，输入变小改变了这些模型与 GoogLeNet 的相对高低。`,
     inputEffects: (items: string[], a: number, b: number, held: string) =>
       `各模型在 ${b} 像素下与自身在 ${a} 像素下对比，只改变输入尺寸（${held}）：${items.join("；")}。`,
     colInputDelta: (a: number, b: number) => `差值：${b} 像素 − ${a} 像素（百分点，95% 置信区间）`,
