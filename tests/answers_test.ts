@@ -1123,6 +1123,11 @@ Deno.test("Q3b: with all five at the textbook's 96 px, that verdict leads, then 
   const four = at96.filter((r) => r.experiment !== "q3b/resnet18@96");
   assert.equal(inputVerdict(en, page, four, "en"), null);
   assert.equal(q3bAnswer(en, page, "laptop", "en", [...four, ...stems])[0], stemVerdict(en, page, stems, "en"));
+  // This page's own runs of the variants (the smoke preset trains them) never join the reference records.
+  const own = Q3B_INPUTS.flatMap(([, at]) => records(at, { accs: [0.5, 0.501] }));
+  assert.equal(inputVerdict(en, [...page, ...own], [], "en"), null);
+  assert.equal(inputTableHtml(en, [...page, ...own], [], "en"), "");
+  assert.equal(inputVerdict(en, [...page, ...own], at96, "en"), verdict);
   // The verdicts agree here: nothing said about a difference. Inception v3 level with GoogLeNet at 96 px
   // but behind it at 48: the page says so, and which holds.
   assert.equal(inputDisagreement(en, page, at96, "en"), null);

@@ -187,7 +187,10 @@ type SettingPair = {
  */
 function settingPairs(s: Setting, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): (SettingPair | null)[] {
   const refs = refRuns.filter((r) => s.pairs.some(([, at]) => at === r.experiment));
-  const pool = summaries([...runs, ...refs], [...Q3B, ...s.pairs.map(([, at]) => at)], lang).filter((x) => x.n);
+  // This page's runs of the five only: at the smoke preset the page trains the reference variants too,
+  // and those must not join the reference records' summaries.
+  const own = runs.filter((r) => Q3B.includes(r.experiment));
+  const pool = summaries([...own, ...refs], [...Q3B, ...s.pairs.map(([, at]) => at)], lang).filter((x) => x.n);
   return s.pairs.map(([base, at]) => {
     const a = pool.find((x) => x.experiment === base), b = pool.find((x) => x.experiment === at);
     if (!a || !b) return null;
