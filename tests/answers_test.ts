@@ -1164,3 +1164,11 @@ Deno.test("the preset's changes are read from each group's experiments the prese
   const q2 = settingsHtml(en, "laptop", ["q2b/vgg11-r8@224", "q2b/vgg11-r8@96"], [], 1);
   assert.deepEqual(row(q2, "input"), ["224, 96", "224, 96"]);
 });
+
+Deno.test("every reason an experiment gives is named in both languages on the settings' recipe table", () => {
+  const keys = new Set([...EXPERIMENTS.values()].flatMap((e) => Object.keys(e.why)));
+  for (const k of keys) {
+    assert.match(en.reasonKey(k), /^[a-z ]+$/, `${k}: a word, not an identifier`);
+    assert.notEqual(zh.reasonKey(k), k, `${k}: untranslated`);
+  }
+});

@@ -68,7 +68,14 @@ const en = {
     }${warmupEpochs ? `, ${warmupEpochs} warm-up epochs` : ""}`,
   /** The key of a recipe reason (lib/exp/experiments.ts `why`), as the table shows it. */
   reasonKey: (key: string) =>
-    ({ optim: "optimiser", variant: "variant", epochs: "epochs", model: "model", schedule: "schedule" } as Record<
+    ({
+      optim: "optimiser",
+      variant: "variant",
+      epochs: "epochs",
+      model: "model",
+      schedule: "schedule",
+      inputSize: "input",
+    } as Record<
       string,
       string
     >)[key] ?? key,

@@ -52,7 +52,14 @@ export const zh: Messages = {
       warmupEpochs ? `，预热 ${warmupEpochs} 轮` : ""
     }`,
   reasonKey: (key: string) =>
-    ({ optim: "优化器", variant: "变体", epochs: "轮数", model: "模型", schedule: "学习率调度" } as Record<
+    ({
+      optim: "优化器",
+      variant: "变体",
+      epochs: "轮数",
+      model: "模型",
+      schedule: "学习率调度",
+      inputSize: "输入尺寸",
+    } as Record<
       string,
       string
     >)[
