@@ -338,25 +338,46 @@ export const Q3B_MODELS: readonly {
 /** Where the small stem was chosen: 1,000 images per class, 3 epochs, ¼ width, seed 1, validation split. */
 export const STEM_TUNING = "bench/results/tuning-2026-12-06-stems.jsonl";
 
-/** A Q3b model with the small stem at 28 px, everything else as the laptop's Q3b run (reference tier only). */
-function smallStemExp(model: string, label: Text): Experiment {
-  const [imagenet, small] = Q3B_MODELS.find((m) => m.model === model)!.stemTuning.map((a) => a.toFixed(3));
+/**
+ * A Q3b model with one setting changed from the laptop's Q3b run (reference tier only): at the full
+ * preset the laptop's ¼ width and 3 epochs on all 60,000 images, the five models' recipe.
+ */
+function laptopTwin(
+  model: string,
+  label: Text,
+  o: { suffix: string; tag: Text; inputSize: number; modelOptions?: ModelOptions; differs: Text; why: Reasons },
+): Experiment {
   return {
-    ...inceptionExp(model, T(`${label.en}, small stem at 28 px`, `${label.zh}，小图起始层，28 像素`)),
-    name: `q3b/${model}@small-stem`,
-    modelOptions: { stem: "small" },
-    inputSize: 28,
+    ...inceptionExp(model, T(`${label.en}${o.tag.en}`, `${label.zh}${o.tag.zh}`)),
+    name: `q3b/${model}@${o.suffix}`,
+    ...(o.modelOptions ? { modelOptions: o.modelOptions } : {}),
+    inputSize: o.inputSize,
     fixed: ["inputSize"],
     presets: { full: { epochs: 3, widthScale: 0.25 } },
     only: ["smoke", "full"],
     why: {
       optim: T(
-        `the five models' recipe (Adam lr 0.002), so that only the stem and input differ from the laptop's ${label.en}`,
+        `the five models' recipe (Adam lr 0.002), so that only ${o.differs.en} from the laptop's ${label.en}`,
         `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh}${
           label.zh.endsWith("）") ? "" : " "
-        }相比只有起始层和输入不同`,
+        }相比只有${o.differs.zh}不同`,
       ),
       schedule: SCHEDULE_WHY,
+      ...o.why,
+    },
+  };
+}
+
+/** A Q3b model with the small stem at 28 px, everything else as the laptop's Q3b run. */
+function smallStemExp(model: string, label: Text): Experiment {
+  const [imagenet, small] = Q3B_MODELS.find((m) => m.model === model)!.stemTuning.map((a) => a.toFixed(3));
+  return laptopTwin(model, label, {
+    suffix: "small-stem",
+    tag: T(", small stem at 28 px", "，小图起始层，28 像素"),
+    inputSize: 28,
+    modelOptions: { stem: "small" },
+    differs: T("the stem and input differ", "起始层和输入"),
+    why: {
       model: T(
         `the stem without its downsampling, at Fashion-MNIST's own 28 px; on the validation split (10,000 images, 3 epochs, seed 1): ${small} against ${imagenet} with the ImageNet stem at 48 px (${STEM_TUNING})`,
         `去掉下采样的起始层，输入为 Fashion-MNIST 原本的 28 像素；验证集上（10,000 张图像、3 轮、种子 1）为 ${small}，而 48 像素加 ImageNet 起始层为 ${imagenet}（见 ${STEM_TUNING}）`,
@@ -366,29 +387,17 @@ function smallStemExp(model: string, label: Text): Experiment {
         "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是起始层",
       ),
     },
-  };
+  });
 }
 
-/**
- * A Q3b model at the textbook's 96 px with its own (ImageNet) stem, everything else as the laptop's
- * Q3b run (reference tier only): the one change from the laptop's run is the input size.
- */
+/** A Q3b model at the textbook's 96 px with its own (ImageNet) stem: the input alone changes. */
 function textbookInputExp(model: string, label: Text): Experiment {
-  return {
-    ...inceptionExp(model, T(`${label.en} at 96 px`, `${label.zh}，96 像素`)),
-    name: `q3b/${model}@96`,
+  return laptopTwin(model, label, {
+    suffix: "96",
+    tag: T(" at 96 px", "，96 像素"),
     inputSize: 96,
-    fixed: ["inputSize"],
-    presets: { full: { epochs: 3, widthScale: 0.25 } },
-    only: ["smoke", "full"],
+    differs: T("the input differs", "输入尺寸"),
     why: {
-      optim: T(
-        `the five models' recipe (Adam lr 0.002), so that only the input differs from the laptop's ${label.en}`,
-        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh}${
-          label.zh.endsWith("）") ? "" : " "
-        }相比只有输入尺寸不同`,
-      ),
-      schedule: SCHEDULE_WHY,
       inputSize: T(
         "96 px, the textbook's input for GoogLeNet and its successors, with the model's own stem",
         "96 像素，即教材训练 GoogLeNet 及其后继模型时的输入尺寸，起始层不变",
@@ -398,7 +407,7 @@ function textbookInputExp(model: string, label: Text): Experiment {
         "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是输入尺寸（宽度 ½ 的开销是它的 4 倍）",
       ),
     },
-  };
+  });
 }
 
 const RELU: ModelOptions = { activation: "relu" };
