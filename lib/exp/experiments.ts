@@ -358,7 +358,7 @@ function laptopTwin(
     why: {
       optim: T(
         `the five models' recipe (Adam lr 0.002), so that only ${o.differs.en} from the laptop's ${label.en}`,
-        `与五个模型相同的训练配方（Adam，学习率 0.002），与 laptop 预设中的 ${label.zh}${
+        `沿用五个模型共同的训练配方（Adam，学习率 0.002），这样与 laptop 预设中的 ${label.zh}${
           label.zh.endsWith("）") ? "" : " "
         }相比只有${o.differs.zh}不同`,
       ),
@@ -404,7 +404,7 @@ function textbookInputExp(model: string, label: Text): Experiment {
       ),
       epochs: T(
         "3 epochs on all 60,000 images at ¼ width: the laptop's Q3b settings, so the one change is the input size (½ width costs 4× as much)",
-        "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是输入尺寸（宽度 ½ 的开销是它的 4 倍）",
+        "在全部 60,000 张图像上训练 3 轮、宽度 ¼：与 laptop 预设的问题 3b 设置相同，唯一的改变是输入尺寸（宽度 ½ 的开销是现在的 4 倍）",
       ),
     },
   });
@@ -995,7 +995,7 @@ export const REFERENCE_TIER: readonly { experiment: string; seeds: number[]; why
 /** What the reference tier leaves out, and why. */
 export const REFERENCE_LEFT_OUT: Text = T(
   "Q3b's five models at 96 px beyond ¼ width and 3 epochs (at full width and the textbook's 10 epochs, Inception v3 alone takes about 2.4 h per epoch on two cores; ½ width costs 4× ¼'s); Q3a's GAP against a dense head at NiN's scale (the answer measures the GAP head on ReLU LeNet, says so, and draws no conclusion at NiN's scale)",
-  "问题 3b 的五个模型在 96 像素下宽于 ¼ 或多于 3 轮的运行（完整宽度、按教材训练 10 轮时，单是 Inception v3 在两个核上每轮就要约 2.4 小时；宽度 ½ 的开销是 ¼ 的 4 倍）；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头（答案只在 ReLU LeNet 上测量 GAP 头，并写明这一点，不对 NiN 规模下的情况下结论）",
+  "问题 3b 的五个模型在 96 像素下、宽度超过 ¼ 或训练超过 3 轮的运行（若用原宽度并按教材训练 10 轮，单是 Inception v3 在两个核上每轮就要约 2.4 小时；宽度 ½ 的开销是 ¼ 的 4 倍）；问题 3a 在 NiN 的规模下比较 GAP 头与全连接头（结论一节只在 ReLU LeNet 上测量 GAP 头，并写明了这一点，不推及 NiN 的规模）",
 );
 
 /** The questions each notebook answers, by notebook number (its file name's prefix). */

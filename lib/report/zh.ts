@@ -630,7 +630,7 @@ export const zh: Messages = {
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
       } 个种子，其余设置与 laptop 预设相同）：${verdict.join("")}`,
     inputVerdict: (input: number, grids: [number, number, number], seeds: [number, number], verdict: string[]) =>
-      `在教材使用的 ${input} 像素输入下，各模型保留自己的起始层（Inception v3 各阶段的网格为 ${
+      `输入为教材使用的 ${input} 像素、起始层不变时（Inception v3 各阶段的网格为 ${
         grids.join("/")
       }；均为参考运行，每个模型 ${
         seeds[0] === seeds[1] ? seeds[0] : `${seeds[0]}–${seeds[1]}`
@@ -640,20 +640,20 @@ export const zh: Messages = {
     differs: (label: string, a: string, input: number, b: string, ref: number) =>
       spaced(`${label}在 ${input} 像素下${a}，在 ${ref} 像素下${b}`),
     disagree: (items: string[], input: number, grids: [number, number, number], ref: number) =>
-      `两种输入下的判断不一致之处（${
+      `对于两种输入下结论不一致的模型（${
         items.join("；")
-      }），应以 ${ref} 像素的运行为准，因为教材正是在这一输入下训练的：${input} 像素时各模块所在网格只有 ${
+      }），就教材提出的这个问题而言，应以 ${ref} 像素下的结果为准，因为教材正是用这一输入训练的；而在 ${input} 像素下，各模块所在的网格只有 ${
         grids.join("/")
       }，输入变小改变了这些模型与 GoogLeNet 的相对高低。`,
     inputEffects: (items: string[], a: number, b: number, held: string) =>
-      `各模型在 ${b} 像素下与自身在 ${a} 像素下对比，只改变输入尺寸（${held}）：${items.join("；")}。`,
+      `各模型把输入从 ${a} 像素改为 ${b} 像素，其余设置不变（${held}）：${items.join("；")}。`,
     colInputDelta: (a: number, b: number) => `差值：${b} 像素 − ${a} 像素（百分点，95% 置信区间）`,
     colInputSeeds: (a: number, b: number) => `种子数（${a} 像素 / ${b} 像素）`,
     colInputSeconds: (b: number) => `秒 / 轮（${b} 像素）`,
     inputCaption: (input: number, grids: [number, number, number], held: string, device: string) =>
-      `每个模型在教材的 ${input} 像素输入下训练，起始层不变（Inception v3 各阶段的网格为 ${
+      `每个模型改用教材的 ${input} 像素输入、起始层不变（Inception v3 各阶段的网格为 ${
         grids.join("/")
-      }；参考运行，计时设备为 ${device}），与同一模型在本预设输入下的结果（上表）对比，其余设置不变：${held}`,
+      }；参考运行，计时设备为 ${device}），与同一模型在本页输入尺寸下的结果（上表）对比，其余设置不变：${held}`,
     withImagenetStem: (input: number, verdict: string[]) =>
       `使用 ImageNet 起始层、输入为 ${input} 像素时（即下表的设置）：${verdict.join("")}`,
     stemEffects: (items: string[], held: string) =>
