@@ -130,5 +130,5 @@ if (import.meta.main) {
     }
     console.log(`plan: the tier leaves out ${REFERENCE_LEFT_OUT.en}`);
   }
-  if (json) await writeFileAtomic(json, JSON.stringify({ ...plan, ...(recorded ? { recorded } : {}) }, null, 1) + "\n");
+  if (json) await writeFileAtomic(json, JSON.stringify({ ...plan, ...(recorded ? { recorded } : {}) }, null, 2) + "\n");
 }
