@@ -45,6 +45,8 @@ export const Q3B_STEMS: [string, string][] = atSetting("small-stem");
 export const Q3B_INPUTS: [string, string][] = atSetting("96");
 /** Inception v3's pair, the one the grid diagnosis is about. */
 export const Q3B_STEM: [string, string] = Q3B_STEMS.find(([base]) => base === "q3b/inception-v3")!;
+/** Inception v3 at 96 px: the grids the 96-px sentences and table name. */
+const V3_AT_96 = Q3B_INPUTS.find(([base]) => base === Q3B_STEM[0])![1];
 /** Batch normalisation's higher learning rate: [model at the five's recipe, the same at the higher rate]. */
 export const Q3B_LR: [string, string][] = Q3B_ALL.filter((n) => n.includes("@lr")).map((n) => [n.split("@")[0], n]);
 
@@ -295,7 +297,7 @@ export function stemVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[]
 export function inputVerdict(m: Messages, runs: RunRecord[], refRuns: RunRecord[], lang: Lang): string | null {
   const v = settingVerdict(TEXTBOOK_INPUT, runs, refRuns, lang);
   return v &&
-    m.q3b.inputVerdict(v.rb.config.inputSize, gridsOf(v.rb, `${Q3B_STEM[0]}@96`), v.seeds, verdictParts(m, v));
+    m.q3b.inputVerdict(v.rb.config.inputSize, gridsOf(v.rb, V3_AT_96), v.seeds, verdictParts(m, v));
 }
 
 /**
@@ -499,7 +501,7 @@ export const inputTableHtml = (m: Messages, runs: RunRecord[], refRuns: RunRecor
         delta: m.q3b.colInputDelta(a, b),
         seeds: m.q3b.colInputSeeds(a, b),
         seconds: m.q3b.colInputSeconds(b),
-        caption: m.q3b.inputCaption(b, gridsOf(p0.rb, `${Q3B_STEM[0]}@96`), heldOf(m, p0), devices),
+        caption: m.q3b.inputCaption(b, gridsOf(p0.rb, V3_AT_96), heldOf(m, p0), devices),
       };
     },
     runs,

@@ -305,7 +305,8 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
   // settings (the full preset), with the reason; a setting that is the same and has no reason is left out.
   // Each group read from its first experiment on the page (the page's own runs; the reference tier's
   // variants come later and fix their own inputs).
-  const groups = names.map((n) => experiment(n)).filter((e, i, all) => all.findIndex((x) => x.group === e.group) === i);
+  const exps = names.map((n) => experiment(n));
+  const groups = exps.filter((e, i) => exps.findIndex((x) => x.group === e.group) === i);
   const knobRows = groups.flatMap((e) => {
     const here = resolveConfig(e, preset), full = resolveConfig(e, "full");
     const why = preset === "laptop" ? LAPTOP_WHY[e.group] : {};
@@ -321,7 +322,7 @@ export function settingsHtml(m: Messages, preset: Preset, names: string[], runs:
       all: number,
     ) => (n ? (n * 10).toLocaleString("en-US") : all.toLocaleString("en-US"));
     // The input sizes of the group's experiments this preset trains (Q2b's are two).
-    const members = names.map((n) => experiment(n)).filter((x) => x.group === e.group && trainsAt(x, preset));
+    const members = exps.filter((x) => x.group === e.group && trainsAt(x, preset));
     const inputs = (p: Preset) => [...new Set(members.map((x) => resolveConfig(x, p).inputSize))].join(", ");
     const rows: [string, string, string, string | undefined][] = [
       [m.input, inputs(preset), inputs("full"), why.inputSize?.[lang]],
